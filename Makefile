@@ -1,0 +1,46 @@
+# Two commands for a new machine with Python 3.11+: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_PASSWORD ?= anw-demo-2026
+PYTEST_ARGS ?=
+
+.PHONY: demo test check install migrate seed clean graph
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	@DJANGO_SETTINGS_MODULE=config.settings.local DJANGO_LOG_LEVEL=WARNING \
+		$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	@echo "Password for every demo login: $(DEMO_PASSWORD)"
+
+demo: seed
+	@echo "Serving on http://127.0.0.1:8000 (log in with a login above; Ctrl-C stops)"
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles
+
+graph: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -c 'import django; django.setup(); \
+	from tests.test_graph import generated_dot; print(generated_dot(), end="")' > docs/state-graph.dot

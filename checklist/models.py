@@ -1,0 +1,1 @@
+"""Checklist templates and assessments: filled in with the pre-assessment checklist issue."""

@@ -1,0 +1,82 @@
+"""Choices used across the procedure: lowercase values, translated labels."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """Roles are auth groups with these names; a user belongs to one region."""
+
+    SECRETARIAT = "secretariat", _("Regional secretariat")
+    LOCATION_MANAGER = "location_manager", _("Location manager")
+    PROGRAMME_MANAGER = "programme_manager", _("Programme manager elderly care")
+    QUALITY_TEAM = "quality_team", _("Quality team")
+    REGIONAL_COUNCIL = "regional_council", _("Regional council")
+    FINANCE = "finance", _("Finance and control")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# Roles that may see every region (DOMAIN: administrators and finance may see all).
+ALL_REGION_ROLES = frozenset({Role.FINANCE, Role.ADMINISTRATOR})
+# Roles that work in the Django admin.
+ADMIN_SITE_ROLES = frozenset({Role.QUALITY_TEAM, Role.REGIONAL_COUNCIL, Role.ADMINISTRATOR})
+
+
+class RequestState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PRE_ASSESSMENT = "pre_assessment", _("Pre-assessment by location manager")
+    QUALITY_REVIEW = "quality_review", _("Quality team review")
+    COUNCIL_REVIEW = "council_review", _("Regional council review")
+    CONTRACTING = "contracting", _("Contracting")
+    CONTRACTED = "contracted", _("Contracted")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATES = (
+    RequestState.RECEIVED,
+    RequestState.PRE_ASSESSMENT,
+    RequestState.QUALITY_REVIEW,
+    RequestState.COUNCIL_REVIEW,
+)
+TERMINAL_STATES = (RequestState.CONTRACTED, RequestState.REJECTED, RequestState.WITHDRAWN)
+
+
+class RequestKind(models.TextChoices):
+    NEW_ENTRANT = "new_entrant", _("New entrant")
+    RENEWAL = "renewal", _("Renewal of a running contract")
+    REGULARISATION = "regularisation", _("Uncontracted location where care is already given")
+
+
+class AdviceStep(models.TextChoices):
+    LOCATION_MANAGER = "location_manager", _("Pre-assessment advice (location manager)")
+    QUALITY_TEAM = "quality_team", _("Advice of the quality team")
+    REGIONAL_COUNCIL = "regional_council", _("Decision of the regional council")
+
+
+class AdviceOutcome(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEGATIVE = "negative", _("Negative")
+    MORE_INFORMATION = "more_information", _("Sent back for more information")
+
+
+class OrganisationType(models.TextChoices):
+    """Seed 000's four kinds of residential care arrangement (Wkkgz question)."""
+
+    WLZ_INSTITUTION = "wlz_institution", _("Wlz institution (stay with treatment contracted)")
+    HOUSING_WITH_CARE = "housing_with_care", _("Housing and care combined, care dominant")
+    HOUSING_SEPARATE = "housing_separate", _("Housing and care separate (home-care provider)")
+    PGB_INITIATIVE = "pgb_initiative", _("PGB-based initiative without zorgkantoor contract")
+
+
+class CareProfile(models.IntegerChoices):
+    VV1 = 1, "VV1"
+    VV2 = 2, "VV2"
+    VV3 = 3, "VV3"
+    VV4 = 4, "VV4"
+    VV5 = 5, "VV5"
+    VV6 = 6, "VV6"
+    VV7 = 7, "VV7"
+    VV8 = 8, "VV8"
+    VV9 = 9, "VV9"
+    VV10 = 10, "VV10"

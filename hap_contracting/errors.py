@@ -1,0 +1,13 @@
+class DomainError(Exception):
+    """A rule of the procedure refused an action. ``message`` is for the user, in their language.
+
+    ``field`` names the form field the message belongs to, when there is one.
+    """
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)

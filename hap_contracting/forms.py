@@ -1,0 +1,184 @@
+"""Forms collect input; the services decide. A DomainError lands on the field it names."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .constants import AdviceOutcome, AdviceStep, CareProfile, RequestKind
+from .errors import DomainError
+from .models import CareLocation, CareOrganisation, TargetGroup, User
+
+
+class ServiceForm(forms.Form):
+    """A crispy form whose ``apply`` calls a service and maps its DomainError onto the form."""
+
+    submit_label = _("Save")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", self.submit_label))
+
+    def add_domain_error(self, error: DomainError) -> None:
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class AdmissionRequestForm(ServiceForm):
+    submit_label = _("Register request")
+
+    location = forms.ModelChoiceField(
+        label=_("Care location"), queryset=CareLocation.objects.none()
+    )
+    kind = forms.ChoiceField(label=_("Kind of request"), choices=RequestKind.choices)
+    received_on = forms.DateField(label=_("Date received"), widget=DateInput())
+    requester_name = forms.CharField(label=_("Requester's name"), max_length=200)
+    requester_email = forms.EmailField(label=_("Requester's e-mail"))
+    requester_phone = forms.CharField(
+        label=_("Requester's telephone"), max_length=20, required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations
+        self.fields["received_on"].initial = timezone.localdate()
+
+
+class CareLocationForm(ServiceForm):
+    submit_label = _("Register location")
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=CareOrganisation.objects.all(),
+        required=False,
+        help_text=_("Leave empty when it is not yet known which organisation runs the location."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    street = forms.CharField(label=_("Street"), max_length=200)
+    house_number = forms.IntegerField(label=_("House number"), min_value=1)
+    house_number_addition = forms.CharField(label=_("Addition"), max_length=6, required=False)
+    postcode = forms.CharField(
+        label=_("Postcode"), max_length=7, help_text=_("For example 8011 AB.")
+    )
+    city = forms.CharField(label=_("City"), max_length=100)
+    wlz_treatment_admission = forms.BooleanField(
+        label=_("Wlz admission with treatment"), required=False
+    )
+    treatment_delivered = forms.BooleanField(
+        label=_("Treatment actually delivered by the institution"), required=False
+    )
+    target_groups = forms.ModelMultipleChoiceField(
+        label=_("Target groups"),
+        queryset=TargetGroup.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    highest_care_profile = forms.TypedChoiceField(
+        label=_("Highest care profile"),
+        choices=[("", "—"), *CareProfile.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    financed_vpt = forms.BooleanField(label=_("VPT (full package at home)"), required=False)
+    financed_mpt = forms.BooleanField(label=_("MPT (modular package at home)"), required=False)
+    financed_pgb = forms.BooleanField(label=_("PGB (personal budget)"), required=False)
+    number_of_residents = forms.IntegerField(label=_("Number of residents"), min_value=0, initial=0)
+
+
+class ForwardForm(ServiceForm):
+    submit_label = _("Forward to location manager")
+
+    location_manager = forms.ModelChoiceField(
+        label=_("Location manager"), queryset=User.objects.none()
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, location_managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location_manager"].queryset = location_managers
+        self.fields["location_manager"].label_from_instance = lambda user: (
+            user.get_full_name() or user.username
+        )
+
+
+class AdviceForm(ServiceForm):
+    """Advice or decision of one step; the outcomes offered depend on the step."""
+
+    submit_label = _("Record")
+
+    outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
+    motivation = forms.CharField(
+        label=_("Motivation"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Required. For a request sent back: say what is missing."),
+    )
+    decided_on = forms.DateField(label=_("Date of the advice or decision"), widget=DateInput())
+
+    def __init__(self, *args, step: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        outcomes = [AdviceOutcome.POSITIVE, AdviceOutcome.NEGATIVE]
+        if step == AdviceStep.QUALITY_TEAM:
+            outcomes.append(AdviceOutcome.MORE_INFORMATION)
+        labels = {AdviceOutcome.POSITIVE: _("Approve"), AdviceOutcome.NEGATIVE: _("Reject")}
+        self.fields["outcome"].choices = [
+            (o.value, labels[o] if step == AdviceStep.REGIONAL_COUNCIL and o in labels else o.label)
+            for o in outcomes
+        ]
+        self.fields["decided_on"].initial = timezone.localdate()
+
+
+class OutcomeForm(ServiceForm):
+    submit_label = _("Record outcome")
+
+    notes = forms.CharField(
+        label=_("How the outcome was processed"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class CompleteContractingForm(ServiceForm):
+    submit_label = _("Complete contracting")
+
+    completed_on = forms.DateField(label=_("Completed on"), widget=DateInput())
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["completed_on"].initial = timezone.localdate()
+
+
+class WithdrawForm(ServiceForm):
+    submit_label = _("Withdraw request")
+
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RequestFilterForm(forms.Form):
+    """Filters of the request list (GET)."""
+
+    state = forms.ChoiceField(label=_("State"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    q = forms.CharField(label=_("Search"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .constants import RequestState
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("All states")), *RequestState.choices]
+        self.fields["kind"].choices = [("", _("All kinds")), *RequestKind.choices]

@@ -1,0 +1,313 @@
+"""The admission procedure (seed 004, appendix 5: "Stappenplan aanmelding WLZ zorg in de ANW").
+
+The transitions below are the only way the state changes. They hold the state graph, the role
+that may take each step (``permission``) and the preconditions (``conditions``); the services in
+``hap_contracting.services.admission`` wrap them with validation, locking and notifications.
+"""
+
+import uuid
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+from django_fsm_log.models import StateLog
+
+from .. import rules as procedure_rules
+from ..constants import (
+    OPEN_STATES,
+    AdviceOutcome,
+    AdviceStep,
+    RequestKind,
+    RequestState,
+)
+
+S = RequestState
+
+
+def _allowed(predicate):
+    """Adapt a rules predicate to django-fsm's ``permission(instance, user)`` signature.
+
+    A callable (not a permission name) so that ``is_superuser`` grants no procedural step:
+    advising and deciding stay with the region's own roles.
+    """
+
+    def check(instance, user) -> bool:
+        return predicate.test(user, instance)
+
+    check.rule_name = predicate.name
+    return check
+
+
+def _outcome_not_recorded(instance) -> bool:
+    return instance.outcome_recorded_at is None
+
+
+def _outcome_recorded(instance) -> bool:
+    return instance.outcome_recorded_at is not None
+
+
+class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
+    """A care location's request to be admitted to ANW care (or to renew or regularise)."""
+
+    location = models.ForeignKey(
+        "hap_contracting.CareLocation",
+        on_delete=models.PROTECT,
+        related_name="admission_requests",
+        verbose_name=_("care location"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
+    requester_name = models.CharField(_("requester's name"), max_length=200)
+    requester_email = models.EmailField(_("requester's e-mail"))
+    requester_phone = models.CharField(_("requester's telephone"), max_length=20, blank=True)
+    received_on = models.DateField(_("date received"))
+    notes = models.TextField(_("notes at intake"), blank=True)
+    assigned_location_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_admission_requests",
+        verbose_name=_("location manager"),
+    )
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=RequestState.choices,
+        default=RequestState.RECEIVED,
+        protected=True,
+    )
+    # When the request entered its current state: "waiting since" on the work lists without
+    # reading the history table for every row.
+    state_entered_at = models.DateTimeField(_("in this state since"), db_index=True)
+    outcome_recorded_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
+    outcome_notes = models.TextField(_("outcome"), blank=True)
+    completed_on = models.DateField(_("contracting completed on"), null=True, blank=True)
+    # The requester follows (and may withdraw) the request through a link with this token.
+    public_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        verbose_name = _("admission request")
+        verbose_name_plural = _("admission requests")
+        indexes = [
+            models.Index(fields=["state", "state_entered_at"], name="request_state_waiting_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Request %(number)s – %(location)s") % {
+            "number": self.reference,
+            "location": self.location.name,
+        }
+
+    @property
+    def reference(self) -> str:
+        return f"A-{self.pk:05d}" if self.pk else "A-nieuw"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # --- Step 1 → 2: the secretariat forwards the request to a location manager -------------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.RECEIVED,
+        target=S.PRE_ASSESSMENT,
+        permission=_allowed(procedure_rules.can_forward_request),
+    )
+    def forward_to_location_manager(self, *, location_manager, by=None, description=None):
+        self.assigned_location_manager = location_manager
+
+    # --- Step 2: the location manager's pre-assessment advice --------------------------------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.PRE_ASSESSMENT,
+        target=S.QUALITY_REVIEW,
+        permission=_allowed(procedure_rules.can_give_location_manager_advice),
+    )
+    def location_manager_advise_positive(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.PRE_ASSESSMENT,
+        target=S.REJECTED,
+        permission=_allowed(procedure_rules.can_give_location_manager_advice),
+    )
+    def location_manager_advise_negative(self, *, by=None, description=None):
+        pass
+
+    # --- Step 3: the quality team's advice to the council -----------------------------------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.QUALITY_REVIEW,
+        target=S.COUNCIL_REVIEW,
+        permission=_allowed(procedure_rules.can_give_quality_advice),
+    )
+    def quality_team_advise_positive(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.QUALITY_REVIEW,
+        target=S.REJECTED,
+        permission=_allowed(procedure_rules.can_give_quality_advice),
+    )
+    def quality_team_advise_negative(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.QUALITY_REVIEW,
+        target=S.PRE_ASSESSMENT,
+        permission=_allowed(procedure_rules.can_give_quality_advice),
+    )
+    def quality_team_send_back(self, *, by=None, description=None):
+        """Not a negative advice: the location manager completes the pre-assessment."""
+
+    # --- Step 4: the regional council decides -----------------------------------------------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.COUNCIL_REVIEW,
+        target=S.CONTRACTING,
+        permission=_allowed(procedure_rules.can_decide_as_council),
+    )
+    def council_approve(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.COUNCIL_REVIEW,
+        target=S.REJECTED,
+        permission=_allowed(procedure_rules.can_decide_as_council),
+    )
+    def council_reject(self, *, by=None, description=None):
+        pass
+
+    # --- Step 5: completion ----------------------------------------------------------------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.CONTRACTING,
+        target=S.CONTRACTING,
+        permission=_allowed(procedure_rules.can_record_outcome),
+        conditions=[_outcome_not_recorded],
+    )
+    def record_outcome(self, *, recorded_at, by=None, description=None):
+        self.outcome_recorded_at = recorded_at
+        self.outcome_notes = description or ""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=S.CONTRACTING,
+        target=S.CONTRACTED,
+        permission=_allowed(procedure_rules.can_complete_contracting),
+        conditions=[_outcome_recorded],
+    )
+    def complete_contracting(self, *, completed_on, by=None, description=None):
+        self.completed_on = completed_on
+
+    # --- Withdrawal, by the requester or the secretariat, before the decision ----------------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=S.WITHDRAWN,
+        permission=_allowed(procedure_rules.can_withdraw_request),
+    )
+    def withdraw(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=list(OPEN_STATES), target=S.WITHDRAWN)
+    def withdraw_by_requester(self, *, by=None, description=None):
+        """The requester withdraws through the status link; holding the token is the permission."""
+
+
+class Advice(models.Model):
+    """An advice or decision at one step of the procedure, with its motivation and date.
+
+    Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE, so the dossier shows what
+    was decided, as it was decided.
+    """
+
+    admission_request = models.ForeignKey(
+        AdmissionRequest,
+        on_delete=models.PROTECT,
+        related_name="advices",
+        verbose_name=_("admission request"),
+    )
+    step = models.CharField(_("step"), max_length=20, choices=AdviceStep.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=AdviceOutcome.choices)
+    motivation = models.TextField(_("motivation"))
+    decided_on = models.DateField(_("date of the advice or decision"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        verbose_name = _("advice or decision")
+        verbose_name_plural = _("advices and decisions")
+        triggers = [
+            pgtrigger.Protect(
+                name="advice_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()}: {self.get_outcome_display()} ({self.decided_on})"
+
+
+class TransitionLog(StateLog):
+    """django-fsm-log's history rows, made append-only by a PostgreSQL trigger."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        triggers = [
+            pgtrigger.Protect(
+                name="transition_log_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]

@@ -1,0 +1,134 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..constants import CareProfile, OrganisationType
+from ..validators import (
+    validate_agb_code,
+    validate_house_number_addition,
+    validate_kvk_number,
+    validate_postcode,
+)
+
+
+class CareOrganisation(models.Model):
+    """A care provider that runs one or more residential care locations."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kvk_number = models.CharField(
+        _("KvK number"), max_length=8, unique=True, validators=[validate_kvk_number]
+    )
+    agb_code = models.CharField(
+        _("AGB code"), max_length=8, blank=True, validators=[validate_agb_code]
+    )
+    organisation_type = models.CharField(_("type"), max_length=32, choices=OrganisationType.choices)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("care organisation")
+        verbose_name_plural = _("care organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TargetGroup(models.Model):
+    """A resident group a location serves; *special* groups need 24/7 consultation on site."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_special = models.BooleanField(
+        _("special target group"),
+        default=False,
+        help_text=_(
+            "Specialised in behaviour, medical complexity or communication "
+            "(seed 004, appendix 4): 24/7 consultation on location is required."
+        ),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("target group")
+        verbose_name_plural = _("target groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareLocation(models.Model):
+    """A residential care location. Region and post follow from the postcode."""
+
+    organisation = models.ForeignKey(
+        CareOrganisation,
+        on_delete=models.PROTECT,
+        related_name="locations",
+        null=True,
+        blank=True,
+        verbose_name=_("organisation"),
+        help_text=_("Empty while it is still being investigated which organisation runs it."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street"), max_length=200)
+    house_number = models.PositiveIntegerField(_("house number"))
+    house_number_addition = models.CharField(
+        _("addition"), max_length=6, blank=True, validators=[validate_house_number_addition]
+    )
+    postcode = models.CharField(_("postcode"), max_length=7, validators=[validate_postcode])
+    city = models.CharField(_("city"), max_length=100)
+    region = models.ForeignKey(
+        "hap_contracting.Region",
+        on_delete=models.PROTECT,
+        related_name="locations",
+        verbose_name=_("region"),
+    )
+    hap_post = models.ForeignKey(
+        "hap_contracting.HapPost",
+        on_delete=models.PROTECT,
+        related_name="locations",
+        verbose_name=_("out-of-hours GP post"),
+    )
+    wlz_treatment_admission = models.BooleanField(
+        _("Wlz admission with treatment"),
+        default=False,
+        help_text=_(
+            "Residents have a Wlz indication 'stay with treatment': the institution's "
+            "own SO/AVG is medically responsible."
+        ),
+    )
+    treatment_delivered = models.BooleanField(
+        _("treatment actually delivered"),
+        default=False,
+        help_text=_("Whether the institution's own physician actually delivers the treatment."),
+    )
+    target_groups = models.ManyToManyField(
+        TargetGroup, blank=True, related_name="locations", verbose_name=_("target groups")
+    )
+    highest_care_profile = models.PositiveSmallIntegerField(
+        _("highest care profile"), choices=CareProfile.choices, null=True, blank=True
+    )
+    financed_vpt = models.BooleanField(_("VPT (full package at home)"), default=False)
+    financed_mpt = models.BooleanField(_("MPT (modular package at home)"), default=False)
+    financed_pgb = models.BooleanField(_("PGB (personal budget)"), default=False)
+    number_of_residents = models.PositiveIntegerField(_("number of residents"), default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("care location")
+        verbose_name_plural = _("care locations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postcode", "house_number", "house_number_addition"],
+                name="care_location_unique_address",
+                violation_error_message=_("A care location at this address already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.city}"
+
+    @property
+    def address(self) -> str:
+        number = (
+            f"{self.house_number}{self.house_number_addition and '-' + self.house_number_addition}"
+        )
+        return f"{self.street} {number}, {self.postcode} {self.city}"

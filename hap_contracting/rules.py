@@ -1,0 +1,95 @@
+"""Who may do what, per role and region (django-rules predicates).
+
+Every check takes the user's region into account: a Zwolle council member cannot decide a
+Flevoland request. The services check these before any transition; views and the admin only
+use them to decide which buttons to show.
+"""
+
+import rules
+
+from .constants import ADMIN_SITE_ROLES, Role
+
+
+def has_role(role: str) -> rules.Predicate:
+    return rules.predicate(
+        lambda user: user.is_authenticated and user.has_role(role), name=f"has_role:{role}"
+    )
+
+
+@rules.predicate
+def has_any_role(user) -> bool:
+    return user.is_authenticated and bool(user.role_names)
+
+
+@rules.predicate
+def works_in_admin(user) -> bool:
+    return user.is_authenticated and user.is_staff and bool(user.role_names & ADMIN_SITE_ROLES)
+
+
+def _region_id_of(obj):
+    """The region of a request, location or anything else that names one."""
+    if obj is None:
+        return None
+    if hasattr(obj, "location"):
+        return obj.location.region_id
+    return getattr(obj, "region_id", None)
+
+
+@rules.predicate
+def in_region_of(user, obj) -> bool:
+    if obj is None or not user.is_authenticated:
+        return False
+    return user.sees_all_regions or user.region_id == _region_id_of(obj)
+
+
+@rules.predicate
+def is_assigned_location_manager(user, admission_request) -> bool:
+    return (
+        admission_request is not None and admission_request.assigned_location_manager_id == user.pk
+    )
+
+
+is_secretariat = has_role(Role.SECRETARIAT)
+is_location_manager = has_role(Role.LOCATION_MANAGER)
+is_quality_team = has_role(Role.QUALITY_TEAM)
+is_regional_council = has_role(Role.REGIONAL_COUNCIL)
+is_administrator = has_role(Role.ADMINISTRATOR)
+
+can_view_request = has_any_role & in_region_of
+can_register_request = is_secretariat
+can_forward_request = is_secretariat & in_region_of
+can_give_location_manager_advice = is_location_manager & in_region_of & is_assigned_location_manager
+can_give_quality_advice = is_quality_team & in_region_of
+can_decide_as_council = is_regional_council & in_region_of
+can_record_outcome = is_location_manager & in_region_of & is_assigned_location_manager
+can_complete_contracting = is_secretariat & in_region_of
+can_withdraw_request = is_secretariat & in_region_of
+
+
+@rules.predicate
+def no_object_or_in_region(user, obj) -> bool:
+    return obj is None or in_region_of.test(user, obj)
+
+
+# Django admin: the quality team and council read their region's requests there and act through
+# the transition views; administrators maintain the master data.
+rules.add_perm("hap_contracting", works_in_admin)
+rules.add_perm("hap_contracting.view_admissionrequest", works_in_admin & no_object_or_in_region)
+rules.add_perm("hap_contracting.view_careorganisation", works_in_admin)
+rules.add_perm("hap_contracting.view_carelocation", works_in_admin & no_object_or_in_region)
+_MASTER_DATA = (
+    "region",
+    "happost",
+    "postcoderange",
+    "careorganisation",
+    "carelocation",
+    "targetgroup",
+    "user",
+)
+for _model in _MASTER_DATA:
+    for _action in ("view", "add", "change"):
+        _name = f"hap_contracting.{_action}_{_model}"
+        if rules.perm_exists(_name):
+            rules.set_perm(_name, rules.permissions.permissions[_name] | is_administrator)
+        else:
+            rules.add_perm(_name, works_in_admin & is_administrator)

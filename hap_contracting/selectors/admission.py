@@ -1,0 +1,70 @@
+"""Reads of the procedure. Every query starts from the user's region scope."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from ..constants import RequestState, Role
+from ..models import AdmissionRequest, TransitionLog, User
+
+S = RequestState
+
+
+def users_with_role_in_region(role: str, region_id: int) -> QuerySet[User]:
+    return User.objects.filter(is_active=True, region_id=region_id, groups__name=role).distinct()
+
+
+def admission_requests_visible_to(user: User) -> QuerySet[AdmissionRequest]:
+    """All requests the user may see: their region's, or all for finance and administrators."""
+    queryset = AdmissionRequest.objects.select_related(
+        "location__region",
+        "location__hap_post",
+        "location__organisation",
+        "assigned_location_manager",
+    )
+    if not user.is_authenticated or not user.role_names:
+        return queryset.none()
+    if user.sees_all_regions:
+        return queryset
+    return queryset.filter(location__region_id=user.region_id)
+
+
+def waiting_for_user_filter(user: User) -> Q:
+    """What waits for this user's roles (seed 004, appendix 5: who acts at which step)."""
+    waiting = Q(pk__in=[])
+    if user.has_role(Role.SECRETARIAT):
+        waiting |= Q(state=S.RECEIVED) | Q(state=S.CONTRACTING, outcome_recorded_at__isnull=False)
+    if user.has_role(Role.LOCATION_MANAGER):
+        waiting |= Q(assigned_location_manager=user) & (
+            Q(state=S.PRE_ASSESSMENT) | Q(state=S.CONTRACTING, outcome_recorded_at__isnull=True)
+        )
+    if user.has_role(Role.PROGRAMME_MANAGER):
+        waiting |= Q(state=S.PRE_ASSESSMENT)
+    if user.has_role(Role.QUALITY_TEAM):
+        waiting |= Q(state=S.QUALITY_REVIEW)
+    if user.has_role(Role.REGIONAL_COUNCIL):
+        waiting |= Q(state=S.COUNCIL_REVIEW)
+    return waiting
+
+
+def my_work(user: User) -> QuerySet[AdmissionRequest]:
+    """The user's work list, longest waiting first."""
+    return (
+        admission_requests_visible_to(user)
+        .filter(waiting_for_user_filter(user))
+        .order_by("state_entered_at", "pk")
+    )
+
+
+def admission_request_for_user(user: User, pk: int) -> AdmissionRequest:
+    """One request, or 404 when it does not exist *or* lies outside the user's region."""
+    return get_object_or_404(admission_requests_visible_to(user), pk=pk)
+
+
+def admission_request_history(admission_request: AdmissionRequest) -> QuerySet[TransitionLog]:
+    content_type = ContentType.objects.get_for_model(AdmissionRequest)
+    return (
+        TransitionLog.objects.filter(content_type=content_type, object_id=admission_request.pk)
+        .select_related("by")
+        .order_by("timestamp", "pk")
+    )

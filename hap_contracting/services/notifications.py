@@ -1,0 +1,84 @@
+"""E-mail to whoever must act next. Sent from a task enqueued after the transaction commits,
+so nobody is told about a step that was rolled back."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from ..constants import RequestState, Role
+from ..models import AdmissionRequest
+from ..selectors.admission import users_with_role_in_region
+
+S = RequestState
+
+# Who acts next, per state entered (seed 004, appendix 5).
+_NEXT_ROLE = {
+    S.RECEIVED: Role.SECRETARIAT,
+    S.QUALITY_REVIEW: Role.QUALITY_TEAM,
+    S.COUNCIL_REVIEW: Role.REGIONAL_COUNCIL,
+}
+_REQUESTER_STATES = {S.RECEIVED, S.CONTRACTED, S.REJECTED, S.WITHDRAWN}
+
+
+def _recipients_for(admission_request: AdmissionRequest, state: str, outcome_recorded: bool):
+    region_id = admission_request.location.region_id
+    if state in _NEXT_ROLE:
+        return [u.email for u in users_with_role_in_region(_NEXT_ROLE[state], region_id)]
+    if state == S.PRE_ASSESSMENT or (state == S.CONTRACTING and not outcome_recorded):
+        manager = admission_request.assigned_location_manager
+        return [manager.email] if manager and manager.email else []
+    if state in (S.CONTRACTING, S.CONTRACTED, S.REJECTED, S.WITHDRAWN):
+        return [u.email for u in users_with_role_in_region(Role.SECRETARIAT, region_id)]
+    return []
+
+
+def notify_next_actors(*, admission_request_id: int, state: str, outcome_recorded: bool) -> int:
+    """Send the Dutch e-mails for entering ``state``; returns the number of messages sent."""
+    admission_request = (
+        AdmissionRequest.objects.select_related("location__region", "assigned_location_manager")
+        .filter(pk=admission_request_id)
+        .first()
+    )
+    if admission_request is None:
+        return 0
+    staff = sorted(
+        {email for email in _recipients_for(admission_request, state, outcome_recorded) if email}
+    )
+    context = {
+        "request": admission_request,
+        "state": state,
+        "state_label": S(state).label,
+        "outcome_recorded": outcome_recorded,
+        "staff_url": settings.SITE_URL
+        + reverse("hap_contracting:request_detail", args=[admission_request.pk]),
+        "status_url": settings.SITE_URL
+        + reverse("hap_contracting:requester_status", args=[admission_request.public_token]),
+    }
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        subject_context = {"reference": admission_request.reference}
+        if staff:
+            subject = render_to_string("email/staff_subject.txt", {**context, **subject_context})
+            body = render_to_string("email/staff_body.txt", context)
+            messages += [
+                EmailMessage(subject.strip(), body, settings.DEFAULT_FROM_EMAIL, [address])
+                for address in staff
+            ]
+        if state in _REQUESTER_STATES:
+            subject = render_to_string(
+                "email/requester_subject.txt", {**context, **subject_context}
+            )
+            body = render_to_string("email/requester_body.txt", context)
+            messages.append(
+                EmailMessage(
+                    subject.strip(),
+                    body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    [admission_request.requester_email],
+                )
+            )
+    if not messages:
+        return 0
+    return get_connection().send_messages(messages) or 0

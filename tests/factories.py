@@ -1,0 +1,140 @@
+import datetime
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from hap_contracting.constants import OrganisationType, RequestKind, RequestState, Role
+from hap_contracting.models import (
+    AdmissionRequest,
+    CareLocation,
+    CareOrganisation,
+    HapPost,
+    PostcodeRange,
+    Region,
+    TargetGroup,
+    User,
+)
+
+S = RequestState
+
+
+class RegionFactory(DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Regio {n}")
+    slug = factory.Sequence(lambda n: f"regio-{n}")
+
+
+class HapPostFactory(DjangoModelFactory):
+    class Meta:
+        model = HapPost
+
+    region = factory.SubFactory(RegionFactory)
+    name = factory.Sequence(lambda n: f"HAP {n}")
+    city = "Zwolle"
+
+
+class PostcodeRangeFactory(DjangoModelFactory):
+    class Meta:
+        model = PostcodeRange
+
+    post = factory.SubFactory(HapPostFactory)
+    first = 8000
+    last = 8099
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Gebruiker {n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    region = factory.SubFactory(RegionFactory)
+    password = factory.PostGenerationMethodCall("set_password", "geheim-wachtwoord")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or ():
+            self.groups.add(Group.objects.get_or_create(name=role)[0])
+        self.save()
+
+
+class CareOrganisationFactory(DjangoModelFactory):
+    class Meta:
+        model = CareOrganisation
+
+    name = factory.Sequence(lambda n: f"Zorggroep {n}")
+    kvk_number = factory.Sequence(lambda n: f"{10000000 + n}")
+    agb_code = factory.Sequence(lambda n: f"{73000000 + n}")
+    organisation_type = OrganisationType.WLZ_INSTITUTION
+
+
+class TargetGroupFactory(DjangoModelFactory):
+    class Meta:
+        model = TargetGroup
+        django_get_or_create = ("name",)
+
+    name = "Psychogeriatrie"
+    is_special = False
+
+
+class CareLocationFactory(DjangoModelFactory):
+    class Meta:
+        model = CareLocation
+
+    organisation = factory.SubFactory(CareOrganisationFactory)
+    name = factory.Sequence(lambda n: f"Woonzorglocatie {n}")
+    street = "Hofstraat"
+    house_number = factory.Sequence(lambda n: n + 1)
+    postcode = "8011 AB"
+    city = "Zwolle"
+    hap_post = factory.SubFactory(HapPostFactory)
+    region = factory.SelfAttribute("hap_post.region")
+    wlz_treatment_admission = True
+    treatment_delivered = True
+    highest_care_profile = 7
+    number_of_residents = 24
+
+
+class AdmissionRequestFactory(DjangoModelFactory):
+    """A request in any state, e.g. ``AdmissionRequestFactory(at_council=True)``.
+
+    Built directly in its state for tests of later steps; tests of the steps themselves go
+    through the services.
+    """
+
+    class Meta:
+        model = AdmissionRequest
+
+    class Params:
+        in_pre_assessment = factory.Trait(state=S.PRE_ASSESSMENT)
+        at_quality_team = factory.Trait(state=S.QUALITY_REVIEW)
+        at_council = factory.Trait(state=S.COUNCIL_REVIEW)
+        in_contracting = factory.Trait(state=S.CONTRACTING)
+
+    location = factory.SubFactory(CareLocationFactory)
+    kind = RequestKind.NEW_ENTRANT
+    requester_name = "M. van den Berg"
+    requester_email = "aanvrager@example.org"
+    received_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    state = S.RECEIVED
+    state_entered_at = factory.LazyFunction(timezone.now)
+    created_by = factory.SubFactory(
+        UserFactory, region=factory.SelfAttribute("..location.region"), roles=[Role.SECRETARIAT]
+    )
+    assigned_location_manager = factory.Maybe(
+        factory.LazyAttribute(lambda r: r.state != S.RECEIVED),
+        yes_declaration=factory.SubFactory(
+            UserFactory,
+            region=factory.SelfAttribute("..location.region"),
+            roles=[Role.LOCATION_MANAGER],
+        ),
+        no_declaration=None,
+    )

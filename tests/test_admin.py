@@ -1,0 +1,127 @@
+"""The quality team and the council work in the Django admin, within their own region."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hap_contracting.constants import RequestState, Role
+from tests.factories import AdmissionRequestFactory, CareLocationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def quality_team(zwolle, make_user):
+    return make_user(Role.QUALITY_TEAM, region=zwolle, is_staff=True)
+
+
+def test_the_changelist_shows_only_the_users_region(client, quality_team, location, flevoland):
+    own = AdmissionRequestFactory(at_quality_team=True, location=location)
+    AdmissionRequestFactory(
+        at_quality_team=True,
+        location=CareLocationFactory(hap_post=flevoland.posts.get(), postcode="1315 HT"),
+    )
+    client.force_login(quality_team)
+
+    response = client.get(reverse("admin:hap_contracting_admissionrequest_changelist"))
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [own]
+
+
+def test_the_waiting_for_me_filter(client, quality_team, location):
+    waiting = AdmissionRequestFactory(at_quality_team=True, location=location)
+    AdmissionRequestFactory(
+        at_council=True, location=CareLocationFactory(hap_post=location.hap_post)
+    )
+    client.force_login(quality_team)
+
+    response = client.get(
+        reverse("admin:hap_contracting_admissionrequest_changelist") + "?waiting=me"
+    )
+
+    assert list(response.context["cl"].result_list) == [waiting]
+
+
+def test_the_changelist_runs_a_constant_number_of_queries(
+    client, quality_team, location, django_assert_max_num_queries
+):
+    for _ in range(30):
+        AdmissionRequestFactory(
+            at_quality_team=True, location=CareLocationFactory(hap_post=location.hap_post)
+        )
+    client.force_login(quality_team)
+
+    with django_assert_max_num_queries(15):
+        client.get(reverse("admin:hap_contracting_admissionrequest_changelist"))
+
+
+def test_the_quality_team_advises_from_the_admin(client, quality_team, location):
+    request = AdmissionRequestFactory(at_quality_team=True, location=location)
+    client.force_login(quality_team)
+
+    change = client.get(reverse("admin:hap_contracting_admissionrequest_change", args=[request.pk]))
+    response = client.post(
+        reverse(
+            "admin:hap_contracting_admissionrequest_action",
+            args=[request.pk, "advise-quality-team"],
+        ),
+        {
+            "outcome": "more_information",
+            "motivation": "Bereikbaarheid AVG ontbreekt.",
+            "decided_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert [a.slug for a in change.context["procedure_actions"]] == ["advise-quality-team"]
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.state == RequestState.PRE_ASSESSMENT
+
+
+def test_the_admin_action_refuses_another_roles_step(client, quality_team, location):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+    client.force_login(quality_team)
+
+    response = client.post(
+        reverse(
+            "admin:hap_contracting_admissionrequest_action", args=[request.pk, "decide-council"]
+        ),
+        {
+            "outcome": "positive",
+            "motivation": "Akkoord.",
+            "decided_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    request.refresh_from_db()
+    assert request.state == RequestState.COUNCIL_REVIEW
+
+
+def test_another_regions_request_is_not_found_in_the_admin(client, quality_team, flevoland):
+    other = AdmissionRequestFactory(
+        at_quality_team=True,
+        location=CareLocationFactory(hap_post=flevoland.posts.get(), postcode="1315 HT"),
+    )
+    client.force_login(quality_team)
+
+    change = client.get(reverse("admin:hap_contracting_admissionrequest_change", args=[other.pk]))
+    action = client.post(
+        reverse(
+            "admin:hap_contracting_admissionrequest_action", args=[other.pk, "advise-quality-team"]
+        ),
+        {"outcome": "positive", "motivation": "x", "decided_on": timezone.localdate().isoformat()},
+    )
+
+    assert change.status_code == 302  # the admin redirects a missing object to its index
+    assert action.status_code == 404
+
+
+def test_a_location_manager_has_no_access_to_the_admin(client, zwolle, make_user):
+    client.force_login(make_user(Role.LOCATION_MANAGER, region=zwolle, is_staff=True))
+
+    response = client.get(reverse("admin:hap_contracting_admissionrequest_changelist"))
+
+    assert response.status_code == 403

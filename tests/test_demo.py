@@ -1,0 +1,65 @@
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from hap_contracting.constants import RequestState, Role
+from hap_contracting.models import AdmissionRequest, Region, User
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_login_per_role_per_region_and_requests_in_every_state():
+    call_command("seed_demo", password="demo-wachtwoord-123")
+    call_command("seed_demo", password="demo-wachtwoord-123")  # a second run changes nothing
+
+    states = Counter(AdmissionRequest.objects.values_list("state", flat=True))
+    assert set(states) == set(RequestState.values)
+    assert sum(states.values()) == 15
+    assert set(Region.objects.values_list("name", flat=True)) == {
+        "Hardenberg",
+        "Zwolle",
+        "Flevoland",
+    }
+    for region in Region.objects.all():
+        for role in (
+            Role.SECRETARIAT,
+            Role.LOCATION_MANAGER,
+            Role.PROGRAMME_MANAGER,
+            Role.QUALITY_TEAM,
+            Role.REGIONAL_COUNCIL,
+        ):
+            assert User.objects.filter(region=region, groups__name=role).count() == 1
+    assert User.objects.get(username="regioraad.zwolle").check_password("demo-wachtwoord-123")
+
+
+@pytest.mark.django_db
+def test_every_demo_login_can_open_its_pages(client):
+    call_command("seed_demo", password="demo-wachtwoord-123")
+    requests = list(AdmissionRequest.objects.all())
+
+    for user in User.objects.all():
+        client.force_login(user)
+        assert client.get("/").status_code == 200, user
+        assert client.get("/aanvragen/").status_code == 200, user
+        for request in requests:
+            expected = (
+                200
+                if user.sees_all_regions or user.region_id == request.location.region_id
+                else 404
+            )
+            assert client.get(f"/aanvragen/{request.pk}/").status_code == expected, (user, request)
+        if user.is_staff:
+            assert client.get("/admin/hap_contracting/admissionrequest/").status_code == 200, user
+            visible = [
+                r
+                for r in requests
+                if user.sees_all_regions
+                or user.is_superuser
+                or user.region_id == r.location.region_id
+            ]
+            for request in visible:
+                url = f"/admin/hap_contracting/admissionrequest/{request.pk}/change/"
+                assert client.get(url).status_code == 200, (user, request)
+        for request in requests:
+            token_page = client.get(f"/status/{request.public_token}/")
+            assert token_page.status_code == 200

@@ -1,0 +1,166 @@
+"""Every step belongs to one role, in the request's own region (permission matrix)."""
+
+import pytest
+from django.utils import timezone
+
+from hap_contracting.constants import AdviceOutcome, AdviceStep, RequestState, Role
+from hap_contracting.errors import DomainError
+from hap_contracting.services import admission as services
+from tests.factories import AdmissionRequestFactory, UserFactory
+
+S = RequestState
+pytestmark = pytest.mark.django_db
+
+# transition → (state it starts from, role that may take it, call)
+STEPS = {
+    "forward": (
+        S.RECEIVED,
+        Role.SECRETARIAT,
+        lambda r, u: services.admission_request_forward(
+            admission_request=r, by=u, location_manager=r.location_manager_for_test
+        ),
+    ),
+    "location_manager_advice": (
+        S.PRE_ASSESSMENT,
+        Role.LOCATION_MANAGER,
+        lambda r, u: services.admission_request_advise(
+            admission_request=r,
+            by=u,
+            step=AdviceStep.LOCATION_MANAGER,
+            outcome=AdviceOutcome.POSITIVE,
+            motivation="Voldoet.",
+        ),
+    ),
+    "quality_advice": (
+        S.QUALITY_REVIEW,
+        Role.QUALITY_TEAM,
+        lambda r, u: services.admission_request_advise(
+            admission_request=r,
+            by=u,
+            step=AdviceStep.QUALITY_TEAM,
+            outcome=AdviceOutcome.NEGATIVE,
+            motivation="Voldoet niet.",
+        ),
+    ),
+    "quality_send_back": (
+        S.QUALITY_REVIEW,
+        Role.QUALITY_TEAM,
+        lambda r, u: services.admission_request_advise(
+            admission_request=r,
+            by=u,
+            step=AdviceStep.QUALITY_TEAM,
+            outcome=AdviceOutcome.MORE_INFORMATION,
+            motivation="Aanvullen.",
+        ),
+    ),
+    "council_decision": (
+        S.COUNCIL_REVIEW,
+        Role.REGIONAL_COUNCIL,
+        lambda r, u: services.admission_request_advise(
+            admission_request=r,
+            by=u,
+            step=AdviceStep.REGIONAL_COUNCIL,
+            outcome=AdviceOutcome.POSITIVE,
+            motivation="Akkoord.",
+        ),
+    ),
+    "record_outcome": (
+        S.CONTRACTING,
+        Role.LOCATION_MANAGER,
+        lambda r, u: services.admission_request_record_outcome(
+            admission_request=r, by=u, notes="Verwerkt."
+        ),
+    ),
+    "withdraw": (
+        S.QUALITY_REVIEW,
+        Role.SECRETARIAT,
+        lambda r, u: services.admission_request_withdraw(
+            admission_request=r, by=u, reason="Op verzoek."
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("same_region", [True, False], ids=["own-region", "other-region"])
+def test_permission_matrix(step, role, same_region, zwolle, flevoland, location):
+    state, allowed_role, perform = STEPS[step]
+    all_regions = role in (Role.FINANCE, Role.ADMINISTRATOR)
+    user = UserFactory(
+        roles=[role],
+        region=None if all_regions else (zwolle if same_region else flevoland),
+        is_superuser=role == Role.ADMINISTRATOR,
+    )
+    manager = (
+        user
+        if role == Role.LOCATION_MANAGER and same_region
+        else UserFactory(roles=[Role.LOCATION_MANAGER], region=zwolle)
+    )
+    request = AdmissionRequestFactory(
+        state=state,
+        location=location,
+        assigned_location_manager=None if state == S.RECEIVED else manager,
+    )
+    request.location_manager_for_test = UserFactory(roles=[Role.LOCATION_MANAGER], region=zwolle)
+    expected = role == allowed_role and same_region
+
+    if expected:
+        perform(request, user)
+        request.refresh_from_db()
+        assert request.state != state or request.outcome_recorded_at is not None
+    else:
+        with pytest.raises(DomainError):
+            perform(request, user)
+        request.refresh_from_db()
+        assert request.state == state
+        assert request.outcome_recorded_at is None
+
+
+def test_only_the_assigned_location_manager_advises(zwolle, location, make_user):
+    assigned = make_user(Role.LOCATION_MANAGER, region=zwolle)
+    colleague = make_user(Role.LOCATION_MANAGER, region=zwolle)
+    request = AdmissionRequestFactory(
+        in_pre_assessment=True, location=location, assigned_location_manager=assigned
+    )
+
+    with pytest.raises(DomainError):
+        services.admission_request_advise(
+            admission_request=request,
+            by=colleague,
+            step=AdviceStep.LOCATION_MANAGER,
+            outcome=AdviceOutcome.POSITIVE,
+            motivation="Voldoet.",
+        )
+
+
+def test_completing_contracting_is_the_secretariats_step(zwolle, location, make_user):
+    request = AdmissionRequestFactory(in_contracting=True, location=location)
+    request.outcome_recorded_at = timezone.now()
+    request.save()
+    council = make_user(Role.REGIONAL_COUNCIL, region=zwolle)
+    secretariat = make_user(Role.SECRETARIAT, region=zwolle)
+
+    with pytest.raises(DomainError):
+        services.admission_request_complete_contracting(
+            admission_request=request, by=council, completed_on=timezone.localdate()
+        )
+    services.admission_request_complete_contracting(
+        admission_request=request, by=secretariat, completed_on=timezone.localdate()
+    )
+
+    assert request.state == S.CONTRACTED
+
+
+def test_a_deactivated_user_can_take_no_step(zwolle, location, make_user):
+    council = make_user(Role.REGIONAL_COUNCIL, region=zwolle, is_active=False)
+    request = AdmissionRequestFactory(at_council=True, location=location)
+
+    with pytest.raises(DomainError):
+        services.admission_request_advise(
+            admission_request=request,
+            by=council,
+            step=AdviceStep.REGIONAL_COUNCIL,
+            outcome=AdviceOutcome.POSITIVE,
+            motivation="Akkoord.",
+        )
