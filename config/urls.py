@@ -7,5 +7,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Before the procedure's URLs: /aanvragen/<pk>/checklist/ would otherwise read as an action.
+    path("", include("checklist.urls")),
     path("", include("hap_contracting.urls")),
 ]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from checklist.selectors import positive_advice_blockers
+
 from . import forms
 from .constants import AdviceStep
 from .models import AdmissionRequest, User
@@ -26,19 +28,22 @@ class Action:
     form_class: type[forms.ServiceForm]
     perform: Callable[[AdmissionRequest, User, dict], object]
     form_kwargs: Callable[[AdmissionRequest], dict] = field(default=lambda request: {})
+    # What the page shows beside the form, e.g. the checklist items that block a positive advice.
+    context: Callable[[AdmissionRequest], dict] = field(default=lambda request: {})
     button_class: str = "btn-primary"
 
     def build_form(self, admission_request: AdmissionRequest, data=None) -> forms.ServiceForm:
         return self.form_class(data, **self.form_kwargs(admission_request))
 
 
-def _advice_action(slug, label, step, transitions) -> Action:
+def _advice_action(slug, label, step, transitions, context=lambda request: {}) -> Action:
     return Action(
         slug=slug,
         label=label,
         transitions=transitions,
         form_class=forms.AdviceForm,
         form_kwargs=lambda request: {"step": step},
+        context=context,
         perform=lambda request, user, data: admission_services.admission_request_advise(
             admission_request=request, by=user, step=step, **data
         ),
@@ -65,6 +70,7 @@ ACTIONS: dict[str, Action] = {
             _("Give pre-assessment advice"),
             AdviceStep.LOCATION_MANAGER,
             ("location_manager_advise_positive", "location_manager_advise_negative"),
+            context=lambda request: {"blockers": positive_advice_blockers(request)},
         ),
         _advice_action(
             "advise-quality-team",

@@ -12,6 +12,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from checklist.selectors import assessment_views
+
 from .actions import ACTIONS, available_actions
 from .errors import DomainError
 from .models import (
@@ -64,7 +66,7 @@ class TransitionLogInline(ReadOnlyInlineMixin, GenericTabularInline):
     verbose_name_plural = _("history")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
+        return super().get_queryset(request).select_related("by", "content_type")
 
 
 class WaitingForMeFilter(admin.SimpleListFilter):
@@ -94,7 +96,8 @@ class AdmissionRequestAdmin(admin.ModelAdmin):
     list_filter = (WaitingForMeFilter, "state", "kind", "location__region")
     search_fields = ("location__name", "location__city", "location__postcode", "requester_name")
     list_select_related = ("location__region", "assigned_location_manager")
-    date_hierarchy = "received_on"
+    # The queryset is already scoped to the region: a second, unfiltered count adds nothing.
+    show_full_result_count = False
     inlines = (AdviceInline, TransitionLogInline)
     change_form_template = "admin/hap_contracting/admissionrequest/change_form.html"
     fields = (
@@ -126,7 +129,11 @@ class AdmissionRequestAdmin(admin.ModelAdmin):
         return obj.location.region
 
     def get_queryset(self, request):
-        return admission_requests_visible_to(request.user)
+        return (
+            admission_requests_visible_to(request.user)
+            .select_related(None)
+            .select_related("location__region", "assigned_location_manager")
+        )
 
     def has_add_permission(self, request):
         return False
@@ -152,6 +159,7 @@ class AdmissionRequestAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "procedure_actions": available_actions(obj, request.user) if obj else [],
+            "assessment_views": assessment_views(obj) if obj else [],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -177,6 +185,7 @@ class AdmissionRequestAdmin(admin.ModelAdmin):
                 return redirect(reverse("admin:hap_contracting_admissionrequest_change", args=[pk]))
         context = {
             **self.admin_site.each_context(request),
+            **step.context(admission_request),
             "opts": self.model._meta,
             "original": admission_request,
             "title": f"{step.label}: {admission_request}",

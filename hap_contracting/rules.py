@@ -93,3 +93,9 @@ for _model in _MASTER_DATA:
             rules.set_perm(_name, rules.permissions.permissions[_name] | is_administrator)
         else:
             rules.add_perm(_name, works_in_admin & is_administrator)
+
+# Checklist versions: administrators only.
+rules.add_perm("checklist", works_in_admin & is_administrator)
+for _model in ("checklisttemplate", "checklistsection", "checklistitem"):
+    for _action in ("view", "add", "change", "delete"):
+        rules.add_perm(f"checklist.{_action}_{_model}", works_in_admin & is_administrator)

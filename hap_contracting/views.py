@@ -90,7 +90,12 @@ def request_action(request, pk: int, action: str):
     return render(
         request,
         "hap_contracting/request_action.html",
-        {"admission_request": admission_request, "action": step, "form": form},
+        {
+            "admission_request": admission_request,
+            "action": step,
+            "form": form,
+            **step.context(admission_request),
+        },
     )
 
 

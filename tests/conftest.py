@@ -93,3 +93,73 @@ def location(zwolle):
     from tests.factories import CareLocationFactory
 
     return CareLocationFactory(hap_post=zwolle.posts.get(), postcode="8011 AB")
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see whether it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    import shutil
+
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        skip_or_fail("Chromium is not installed (Debian package chromium)")
+    return path
+
+
+@pytest.fixture
+def page(request, chromium_executable, live_server):
+    """A Playwright page in Debian's Chromium against the live server; a screenshot of a failing
+    test is kept in test-artifacts/."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between browser steps are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(locale="nl-NL", base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        browser_page = context.new_page()
+        yield browser_page
+        failed = getattr(request.node, "report_call", None)
+        if failed is not None and failed.failed:
+            artifacts = Path(__file__).resolve().parent.parent / "test-artifacts"
+            artifacts.mkdir(exist_ok=True)
+            browser_page.screenshot(
+                path=str(artifacts / f"{request.node.name}.png"), full_page=True
+            )
+        context.close()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def log_in(page):
+    def log_in_as(user, password="geheim-wachtwoord"):
+        page.goto("/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(lambda url: "/login/" not in url)
+
+    return log_in_as

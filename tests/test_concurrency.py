@@ -11,7 +11,12 @@ from hap_contracting.models import AdmissionRequest, Advice, TransitionLog
 from hap_contracting.services import admission as services
 from tests.factories import AdmissionRequestFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after a transactional test must not take the checklist version
+# (shipped by a data migration) away from the tests that follow.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_two_council_members_deciding_at_once_yield_exactly_one_decision(

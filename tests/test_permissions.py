@@ -6,7 +6,7 @@ from django.utils import timezone
 from hap_contracting.constants import AdviceOutcome, AdviceStep, RequestState, Role
 from hap_contracting.errors import DomainError
 from hap_contracting.services import admission as services
-from tests.factories import AdmissionRequestFactory, UserFactory
+from tests.factories import AdmissionRequestFactory, UserFactory, submitted_assessment
 
 S = RequestState
 pytestmark = pytest.mark.django_db
@@ -103,6 +103,8 @@ def test_permission_matrix(step, role, same_region, zwolle, flevoland, location)
         assigned_location_manager=None if state == S.RECEIVED else manager,
     )
     request.location_manager_for_test = UserFactory(roles=[Role.LOCATION_MANAGER], region=zwolle)
+    if state == S.PRE_ASSESSMENT:
+        submitted_assessment(request)
     expected = role == allowed_role and same_region
 
     if expected:

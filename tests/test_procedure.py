@@ -11,7 +11,7 @@ from hap_contracting.errors import DomainError
 from hap_contracting.models import Advice
 from hap_contracting.selectors.admission import admission_request_history
 from hap_contracting.services import admission as services
-from tests.factories import AdmissionRequestFactory, CareLocationFactory
+from tests.factories import AdmissionRequestFactory, CareLocationFactory, submitted_assessment
 
 S = RequestState
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,7 @@ def run_until_quality_review(staff, location):
         by=staff[Role.SECRETARIAT],
         location_manager=staff[Role.LOCATION_MANAGER],
     )
+    submitted_assessment(request)
     advise(
         request, staff[Role.LOCATION_MANAGER], AdviceStep.LOCATION_MANAGER, AdviceOutcome.POSITIVE
     )

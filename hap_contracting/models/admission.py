@@ -41,12 +41,45 @@ def _allowed(predicate):
     return check
 
 
+def _explained(message_for):
+    """Attach ``explain(instance) -> str`` to a condition, for the user's error message."""
+
+    def attach(condition):
+        condition.explain = message_for
+        return condition
+
+    return attach
+
+
+@_explained(lambda instance: _("The outcome has been recorded already."))
 def _outcome_not_recorded(instance) -> bool:
     return instance.outcome_recorded_at is None
 
 
+@_explained(
+    lambda instance: _(
+        "The location manager must record the outcome before contracting is completed."
+    )
+)
 def _outcome_recorded(instance) -> bool:
     return instance.outcome_recorded_at is not None
+
+
+def _checklist_blockers(instance) -> list[str]:
+    from checklist.selectors import positive_advice_blockers  # the checklist app builds on this
+
+    return positive_advice_blockers(instance)
+
+
+@_explained(
+    lambda instance: (
+        _("A positive advice is not possible yet: %(reasons)s")
+        % {"reasons": " ".join(_checklist_blockers(instance))}
+    )
+)
+def _checklist_allows_positive_advice(instance) -> bool:
+    """Seed 004, appendix 4: complete, submitted checklist with every knock-out item met."""
+    return not _checklist_blockers(instance)
 
 
 class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
@@ -81,7 +114,7 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
     )
     # When the request entered its current state: "waiting since" on the work lists without
     # reading the history table for every row.
-    state_entered_at = models.DateTimeField(_("in this state since"), db_index=True)
+    state_entered_at = models.DateTimeField(_("in this state since"))
     outcome_recorded_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
     outcome_notes = models.TextField(_("outcome"), blank=True)
     completed_on = models.DateField(_("contracting completed on"), null=True, blank=True)
@@ -101,6 +134,17 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("admission requests")
         indexes = [
             models.Index(fields=["state", "state_entered_at"], name="request_state_waiting_idx"),
+            # The location manager's work list: their requests waiting for them, longest
+            # waiting first. Partial, so the many closed requests are not in it.
+            models.Index(
+                fields=["assigned_location_manager", "state_entered_at"],
+                name="request_manager_waiting_idx",
+                condition=models.Q(
+                    state__in=[RequestState.PRE_ASSESSMENT, RequestState.CONTRACTING]
+                ),
+            ),
+            # The lists' default order (newest received first).
+            models.Index(fields=["-received_on", "-id"], name="request_received_idx"),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +183,7 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
         source=S.PRE_ASSESSMENT,
         target=S.QUALITY_REVIEW,
         permission=_allowed(procedure_rules.can_give_location_manager_advice),
+        conditions=[_checklist_allows_positive_advice],
     )
     def location_manager_advise_positive(self, *, by=None, description=None):
         pass

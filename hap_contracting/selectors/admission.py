@@ -65,6 +65,7 @@ def admission_request_history(admission_request: AdmissionRequest) -> QuerySet[T
     content_type = ContentType.objects.get_for_model(AdmissionRequest)
     return (
         TransitionLog.objects.filter(content_type=content_type, object_id=admission_request.pk)
-        .select_related("by")
+        # content_type: each row's state labels look up its model class through it.
+        .select_related("by", "content_type")
         .order_by("timestamp", "pk")
     )

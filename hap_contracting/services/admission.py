@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+from django_fsm import ConcurrentTransition, can_proceed
 
 from .. import rules as procedure_rules
 from ..constants import OPEN_STATES, AdviceOutcome, AdviceStep, RequestKind, RequestState
@@ -83,7 +83,11 @@ def _run_transition(
         )
     # by=None is the requester acting through the status link: only transitions that declare
     # no permission (withdraw_by_requester) pass for an anonymous user.
-    if not has_transition_perm(method, by or AnonymousUser()):
+    # The permission alone, at the transition's meta level: django-fsm's has_transition_perm()
+    # also folds in the conditions, which would report an unmet checklist as "not allowed".
+    if not method._django_fsm.has_transition_perm(
+        admission_request, admission_request.state, by or AnonymousUser()
+    ):
         raise DomainError(
             _(
                 "You may not take this step for this request: it belongs to another role or "
@@ -91,10 +95,7 @@ def _run_transition(
             )
         )
     if not can_proceed(method):
-        raise DomainError(
-            _("This step's preconditions are not met. Its current state is: %(state)s.")
-            % {"state": _state_label(admission_request)}
-        )
+        raise DomainError(" ".join(_unmet_conditions(admission_request, method)))
     previous_state = admission_request.state
     try:
         with transaction.atomic():
@@ -112,6 +113,18 @@ def _run_transition(
         raise
     _notify_after_commit(admission_request)
     return admission_request
+
+
+def _unmet_conditions(admission_request: AdmissionRequest, method) -> list[str]:
+    """The user-facing reasons of the transition's conditions that fail (see ``explain``)."""
+    transition = method._django_fsm.get_transition(admission_request.state)
+    return [
+        str(condition.explain(admission_request))
+        if hasattr(condition, "explain")
+        else _("This step's preconditions are not met.")
+        for condition in transition.conditions
+        if not condition(admission_request)
+    ]
 
 
 def _notify_after_commit(admission_request: AdmissionRequest) -> None:
@@ -271,14 +284,6 @@ def admission_request_complete_contracting(
 ) -> AdmissionRequest:
     """Step 5: the regional secretariat completes contracting once the outcome is recorded."""
     _require_date_not_in_future(completed_on, field="completed_on")
-    if (
-        admission_request.outcome_recorded_at is None
-        and admission_request.state == RequestState.CONTRACTING
-    ):
-        raise DomainError(
-            _("The location manager must record the outcome before contracting is completed."),
-            field="completed_on",
-        )
     return _run_transition(
         admission_request,
         "complete_contracting",

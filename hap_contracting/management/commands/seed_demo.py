@@ -10,6 +10,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from checklist.demo import complete_answers
+from checklist.services import assessment_start, assessment_submit
 from hap_contracting.constants import AdviceOutcome, AdviceStep, RequestKind, Role
 from hap_contracting.models import (
     AdmissionRequest,
@@ -72,19 +74,19 @@ LOCATIONS = [
 SCENARIOS = [
     (0, None),
     (1, None),
-    (2, None),
     (3, None),
     (4, None),
-    (6, None),
-    (2, "quality_negative"),
+    (5, None),
+    (7, None),
+    (3, "quality_negative"),
     (1, "withdraw"),
     (1, "location_manager_negative"),
-    (2, "send_back"),
+    (3, "send_back"),
     (2, None),
-    (3, None),
+    (4, None),
+    (7, None),
+    (4, "council_negative"),
     (6, None),
-    (3, "council_negative"),
-    (5, None),
 ]
 
 
@@ -217,10 +219,17 @@ class Command(BaseCommand):
                 admission_request=request, by=by, step=step, outcome=outcome, motivation=motivation
             )
 
+        def fill_in_checklist():
+            assessment = assessment_start(admission_request=request, by=manager)
+            assessment_submit(
+                assessment=assessment, by=manager, answers=complete_answers(assessment.template)
+            )
+
         positive = [
             lambda: admission_services.admission_request_forward(
                 admission_request=request, by=secretariat, location_manager=manager
             ),
+            lambda: fill_in_checklist(),
             lambda: advise(
                 manager,
                 AdviceStep.LOCATION_MANAGER,

@@ -1,0 +1,177 @@
+"""Reads of the checklist: the current template, an assessment with its verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .constants import AssessmentStatus
+from .evaluation import Verdict, applies_to, evaluate
+from .models import Answer, Assessment, ChecklistItem, ChecklistSection, ChecklistTemplate
+
+
+def current_template(name: str | None = None) -> ChecklistTemplate | None:
+    """The template version in force today (the latest effective one)."""
+    templates = ChecklistTemplate.objects.filter(effective_from__lte=timezone.localdate())
+    if name:
+        templates = templates.filter(name=name)
+    return templates.order_by("-effective_from", "-pk").first()
+
+
+def template_sections(template: ChecklistTemplate) -> list[ChecklistSection]:
+    return list(
+        template.sections.prefetch_related(
+            Prefetch("items", queryset=ChecklistItem.objects.order_by("order"))
+        ).order_by("order")
+    )
+
+
+def latest_assessment(admission_request) -> Assessment | None:
+    return (
+        Assessment.objects.filter(admission_request=admission_request)
+        .select_related("template")
+        .order_by("-revision")
+        .first()
+    )
+
+
+def previous_submitted_assessment(location, *, exclude_request_id=None) -> Assessment | None:
+    """The location's latest submitted assessment of another request (renewal pre-fill)."""
+    queryset = Assessment.objects.filter(
+        admission_request__location=location, status=AssessmentStatus.SUBMITTED
+    )
+    if exclude_request_id is not None:
+        queryset = queryset.exclude(admission_request_id=exclude_request_id)
+    return queryset.order_by("-submitted_at", "-pk").first()
+
+
+def serves_special_target_group(location) -> bool:
+    return location.target_groups.filter(is_special=True).exists()
+
+
+@dataclass
+class ItemRow:
+    item: ChecklistItem
+    answer: Answer | None
+    applicable: bool
+    verdict: Verdict
+    changed: bool = False
+
+    @property
+    def unmet_knock_out(self) -> bool:
+        return self.applicable and self.item.is_knock_out and self.verdict.met is not True
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.answer is not None and self.answer.to_confirm
+
+
+@dataclass
+class SectionRows:
+    section: ChecklistSection
+    rows: list[ItemRow]
+
+
+@dataclass
+class AssessmentView:
+    assessment: Assessment
+    sections: list[SectionRows]
+    compared_with: Assessment | None
+
+    @property
+    def rows(self) -> list[ItemRow]:
+        return [row for section in self.sections for row in section.rows]
+
+    @property
+    def incomplete_rows(self) -> list[ItemRow]:
+        return [
+            row
+            for row in self.rows
+            if row.applicable and (row.verdict.error is not None or row.needs_confirmation)
+        ]
+
+    @property
+    def unmet_knock_outs(self) -> list[ItemRow]:
+        return [row for row in self.rows if row.unmet_knock_out]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.incomplete_rows
+
+
+def _answers_by_code(assessment: Assessment | None) -> dict[str, Answer]:
+    if assessment is None:
+        return {}
+    return {a.item.code: a for a in assessment.answers.select_related("item")}
+
+
+def assessment_view(assessment: Assessment, *, compare: bool = True) -> AssessmentView:
+    """Every item of the assessment's own template version, with its answer and verdict.
+
+    ``changed`` compares with the previous revision, or for a first revision with the location's
+    previous assessment, by item code (codes are stable across template versions).
+    """
+    request = assessment.admission_request
+    special = serves_special_target_group(request.location)
+    answers = {a.item_id: a for a in assessment.answers.all()}
+    compared_with = None
+    if compare:
+        compared_with = Assessment.objects.filter(
+            admission_request=request, revision__lt=assessment.revision
+        ).order_by("-revision").first() or previous_submitted_assessment(
+            request.location, exclude_request_id=request.pk
+        )
+    before = _answers_by_code(compared_with)
+    sections = []
+    for section in template_sections(assessment.template):
+        rows = []
+        for item in section.items.all():
+            answer = answers.get(item.pk)
+            value = answer.value if answer else None
+            explanation = answer.explanation if answer else ""
+            old = before.get(item.code)
+            changed = compared_with is not None and (
+                old is None or (old.value, old.explanation) != (value, explanation)
+            )
+            rows.append(
+                ItemRow(
+                    item=item,
+                    answer=answer,
+                    applicable=applies_to(item, serves_special_group=special),
+                    verdict=evaluate(item, value, explanation),
+                    changed=changed,
+                )
+            )
+        sections.append(SectionRows(section=section, rows=rows))
+    return AssessmentView(assessment=assessment, sections=sections, compared_with=compared_with)
+
+
+def positive_advice_blockers(admission_request) -> list[str]:
+    """Why the location manager can't advise positively yet; empty when nothing blocks it.
+
+    Seed 004, appendix 4: the knock-out items must be met, and the checklist must be complete
+    and submitted, before a positive advice goes to the quality team.
+    """
+    assessment = latest_assessment(admission_request)
+    if assessment is None:
+        return [_("The checklist has not been filled in.")]
+    if not assessment.is_submitted:
+        return [_("The checklist has not been submitted.")]
+    view = assessment_view(assessment, compare=False)
+    return [
+        _("Not met: %(question)s") % {"question": row.item.question}
+        for row in view.unmet_knock_outs
+    ]
+
+
+def assessment_views(admission_request) -> list[AssessmentView]:
+    """Every revision of the request's checklist, newest first (for the dossier)."""
+    return [
+        assessment_view(assessment)
+        for assessment in Assessment.objects.filter(admission_request=admission_request)
+        .select_related("template", "admission_request__location")
+        .order_by("-revision")
+    ]
