@@ -15,7 +15,7 @@ from checklist.selectors import positive_advice_blockers
 
 from . import forms
 from .constants import AdviceStep
-from .models import AdmissionRequest, User
+from .models import Act, AdmissionRequest, User
 from .selectors.regions import location_managers_of_region
 from .services import admission as admission_services
 
@@ -102,6 +102,10 @@ ACTIONS: dict[str, Action] = {
             label=_("Complete contracting"),
             transitions=("complete_contracting",),
             form_class=forms.CompleteContractingForm,
+            form_kwargs=lambda request: {
+                "admission_request": request,
+                "acts": Act.objects.order_by("code"),
+            },
             perform=lambda request, user, data: (
                 admission_services.admission_request_complete_contracting(
                     admission_request=request, by=user, **data

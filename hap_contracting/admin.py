@@ -173,7 +173,7 @@ class AdmissionRequestAdmin(admin.ModelAdmin):
         form = step.build_form(admission_request, request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                step.perform(admission_request, request.user, form.cleaned_data)
+                step.perform(admission_request, request.user, form.service_arguments())
             except DomainError as error:
                 form.add_domain_error(error)
             else:

@@ -1,14 +1,17 @@
 """Forms collect input; the services decide. A DomainError lands on the field it names."""
 
+import datetime
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .constants import AdviceOutcome, AdviceStep, CareProfile, RequestKind
+from .constants import AdviceOutcome, AdviceStep, CareProfile, ContractKind, RequestKind
 from .errors import DomainError
 from .models import CareLocation, CareOrganisation, TargetGroup, User
+from .services.contracts import ContractTerms
 
 
 class ServiceForm(forms.Form):
@@ -22,8 +25,16 @@ class ServiceForm(forms.Form):
         self.helper.add_input(Submit("submit", self.submit_label))
 
     def add_domain_error(self, error: DomainError) -> None:
+        if error.errors and all(name in self.fields for name in error.errors):
+            for name, message in error.errors.items():
+                self.add_error(name, message)
+            return
         field = error.field if error.field in self.fields else None
         self.add_error(field, error.message)
+
+    def service_arguments(self) -> dict:
+        """The keyword arguments the service takes; by default the cleaned data."""
+        return dict(self.cleaned_data)
 
 
 class DateInput(forms.DateInput):
@@ -151,16 +162,62 @@ class OutcomeForm(ServiceForm):
 
 
 class CompleteContractingForm(ServiceForm):
-    submit_label = _("Complete contracting")
+    """Completes the procedure and makes the ANW contract, with a rate field per act."""
+
+    submit_label = _("Complete contracting and create the contract")
 
     completed_on = forms.DateField(label=_("Completed on"), widget=DateInput())
+    kind = forms.ChoiceField(label=_("Kind of contract"), choices=ContractKind.choices)
+    start_date = forms.DateField(label=_("Contract start date"), widget=DateInput())
+    end_date = forms.DateField(
+        label=_("Contract end date"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Empty: the default term from the start date."),
+    )
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, admission_request=None, acts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["completed_on"].initial = timezone.localdate()
+        today = timezone.localdate()
+        self.fields["completed_on"].initial = today
+        previous = admission_request.renews_contract if admission_request else None
+        self.fields["start_date"].initial = (
+            previous.end_date + datetime.timedelta(days=1) if previous else today
+        )
+        if admission_request is not None:
+            self.fields["kind"].initial = (
+                ContractKind.WLZ_WITH_TREATMENT
+                if admission_request.location.wlz_treatment_admission
+                else ContractKind.WLZ_WITHOUT_TREATMENT
+            )
+        self.act_codes = []
+        for act in acts:
+            name = f"rate_{act.code}"
+            self.act_codes.append(act.code)
+            self.fields[name] = forms.DecimalField(
+                label=_("Agreed rate: %(act)s (€)") % {"act": act.name},
+                max_digits=9,
+                decimal_places=2,
+                min_value=0,
+                required=False,
+                help_text=_("Wlz with treatment: at least twice the insurer tariff."),
+            )
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "completed_on": data["completed_on"],
+            "note": data["note"],
+            "terms": ContractTerms(
+                kind=data["kind"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                rates={code: data.get(f"rate_{code}") for code in self.act_codes},
+            ),
+        }
 
 
 class WithdrawForm(ServiceForm):

@@ -65,6 +65,13 @@ can_record_outcome = is_location_manager & in_region_of & is_assigned_location_m
 can_complete_contracting = is_secretariat & in_region_of
 can_withdraw_request = is_secretariat & in_region_of
 
+# Contracts: the secretariat contracts; breaches are recorded by the secretariat or the location
+# manager of the region (who hears of them first).
+is_finance = has_role(Role.FINANCE)
+can_view_contract = has_any_role & in_region_of
+can_manage_contract = is_secretariat & in_region_of
+can_record_breach = (is_secretariat | is_location_manager) & in_region_of
+
 
 @rules.predicate
 def no_object_or_in_region(user, obj) -> bool:

@@ -1,8 +1,12 @@
 """Thin Celery tasks: they take primary keys and call a service."""
 
+import datetime
+
 from celery import shared_task
 
 from .services.notifications import notify_next_actors
+from .services.reminders import reminders_send_pending
+from .services.renewals import daily_contract_job
 
 
 @shared_task(name="hap_contracting.notify_request_state_entered")
@@ -12,3 +16,16 @@ def notify_request_state_entered(
     return notify_next_actors(
         admission_request_id=admission_request_id, state=state, outcome_recorded=outcome_recorded
     )
+
+
+@shared_task(name="hap_contracting.run_daily_contract_job")
+def run_daily_contract_job(today: str | None = None) -> dict:
+    """Beat runs this at 06:00 Amsterdam time; ``today`` (ISO date) lets operations rerun a day."""
+    report = daily_contract_job(datetime.date.fromisoformat(today) if today else None)
+    send_pending_reminders.delay_on_commit()
+    return report.as_dict()
+
+
+@shared_task(name="hap_contracting.send_pending_reminders")
+def send_pending_reminders() -> int:
+    return reminders_send_pending()

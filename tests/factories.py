@@ -1,21 +1,33 @@
 import datetime
+from decimal import Decimal
 
 import factory
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from hap_contracting.constants import OrganisationType, RequestKind, RequestState, Role
+from hap_contracting.constants import (
+    ContractKind,
+    OrganisationType,
+    RequestKind,
+    RequestState,
+    Role,
+)
 from hap_contracting.models import (
+    Act,
     AdmissionRequest,
     CareLocation,
     CareOrganisation,
+    Contract,
     HapPost,
+    InsurerTariff,
     PostcodeRange,
     Region,
     TargetGroup,
     User,
 )
+from hap_contracting.services.contracts import ContractTerms
 
 S = RequestState
 
@@ -138,6 +150,46 @@ class AdmissionRequestFactory(DjangoModelFactory):
         ),
         no_declaration=None,
     )
+
+
+class ContractFactory(DjangoModelFactory):
+    """A running contract; by default started a year ago for two years."""
+
+    class Meta:
+        model = Contract
+
+    location = factory.SubFactory(CareLocationFactory)
+    organisation = factory.SelfAttribute("location.organisation")
+    region = factory.SelfAttribute("location.region")
+    kind = ContractKind.WLZ_WITHOUT_TREATMENT
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - relativedelta(years=1))
+    end_date = factory.LazyAttribute(lambda c: c.start_date + relativedelta(years=2, days=-1))
+
+
+def without_treatment_terms(start_date=None) -> ContractTerms:
+    return ContractTerms(
+        kind=ContractKind.WLZ_WITHOUT_TREATMENT, start_date=start_date or timezone.localdate()
+    )
+
+
+EXAMPLE_TARIFFS = {
+    "CONSULT": Decimal("52.40"),
+    "VISITE": Decimal("78.60"),
+    "TELEFOON": Decimal("26.20"),
+}
+
+
+def insurer_tariffs(valid_from, valid_until=None, amounts=None) -> dict[str, InsurerTariff]:
+    """Insurer tariffs of the standard acts for one period."""
+    return {
+        code: InsurerTariff.objects.create(
+            act=Act.objects.get(code=code),
+            amount=amount,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        for code, amount in (amounts or EXAMPLE_TARIFFS).items()
+    }
 
 
 def submitted_assessment(admission_request, **values_by_code):

@@ -22,6 +22,13 @@ from hap_contracting.services.admission import admission_request_advise
 from tests.factories import AdmissionRequestFactory, TargetGroupFactory, submitted_assessment
 
 S = RequestState
+
+
+def close_procedure(admission_request):
+    """The earlier procedure ended (a location has one open request at a time)."""
+    type(admission_request).objects.filter(pk=admission_request.pk).update(state=S.CONTRACTED)
+
+
 pytestmark = pytest.mark.django_db
 
 APPENDIX_4_ITEMS = {
@@ -321,6 +328,7 @@ def test_a_new_template_version_never_changes_assessments_already_made(
     assert current_template() == new
     assert old.template.version == "1.0"
     assert positive_advice_blockers(request_in_pre_assessment) == []
+    close_procedure(request_in_pre_assessment)
     renewal = AdmissionRequestFactory(
         in_pre_assessment=True,
         location=location,
@@ -334,6 +342,7 @@ def test_a_renewal_starts_prefilled_from_the_previous_assessment_to_confirm(
     location, manager, request_in_pre_assessment
 ):
     previous = submitted_assessment(request_in_pre_assessment, triage_urine="no")
+    close_procedure(request_in_pre_assessment)
     renewal = AdmissionRequestFactory(
         in_pre_assessment=True,
         location=location,

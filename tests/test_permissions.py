@@ -6,7 +6,12 @@ from django.utils import timezone
 from hap_contracting.constants import AdviceOutcome, AdviceStep, RequestState, Role
 from hap_contracting.errors import DomainError
 from hap_contracting.services import admission as services
-from tests.factories import AdmissionRequestFactory, UserFactory, submitted_assessment
+from tests.factories import (
+    AdmissionRequestFactory,
+    UserFactory,
+    submitted_assessment,
+    without_treatment_terms,
+)
 
 S = RequestState
 pytestmark = pytest.mark.django_db
@@ -145,10 +150,16 @@ def test_completing_contracting_is_the_secretariats_step(zwolle, location, make_
 
     with pytest.raises(DomainError):
         services.admission_request_complete_contracting(
-            admission_request=request, by=council, completed_on=timezone.localdate()
+            admission_request=request,
+            by=council,
+            completed_on=timezone.localdate(),
+            terms=without_treatment_terms(),
         )
     services.admission_request_complete_contracting(
-        admission_request=request, by=secretariat, completed_on=timezone.localdate()
+        admission_request=request,
+        by=secretariat,
+        completed_on=timezone.localdate(),
+        terms=without_treatment_terms(),
     )
 
     assert request.state == S.CONTRACTED

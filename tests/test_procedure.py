@@ -11,7 +11,12 @@ from hap_contracting.errors import DomainError
 from hap_contracting.models import Advice
 from hap_contracting.selectors.admission import admission_request_history
 from hap_contracting.services import admission as services
-from tests.factories import AdmissionRequestFactory, CareLocationFactory, submitted_assessment
+from tests.factories import (
+    AdmissionRequestFactory,
+    CareLocationFactory,
+    submitted_assessment,
+    without_treatment_terms,
+)
 
 S = RequestState
 pytestmark = pytest.mark.django_db
@@ -284,6 +289,7 @@ def test_contracting_cannot_complete_before_the_outcome_is_recorded(staff, locat
             admission_request=request,
             by=staff[Role.SECRETARIAT],
             completed_on=timezone.localdate(),
+            terms=without_treatment_terms(),
         )
 
     request.refresh_from_db()
@@ -300,7 +306,10 @@ def test_the_whole_procedure_ends_contracted_with_a_completion_date(staff, locat
         admission_request=request, by=staff[Role.LOCATION_MANAGER], notes="Afspraken vastgelegd."
     )
     services.admission_request_complete_contracting(
-        admission_request=request, by=staff[Role.SECRETARIAT], completed_on=timezone.localdate()
+        admission_request=request,
+        by=staff[Role.SECRETARIAT],
+        completed_on=timezone.localdate(),
+        terms=without_treatment_terms(),
     )
 
     request.refresh_from_db()

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from celery.schedules import crontab  # noqa: F401  (schedules are added by later features)
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from environs import Env
 
@@ -127,7 +127,24 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+# django-celery-beat copies this into its tables at start; the daily job runs at 06:00 Amsterdam
+# time (a wall-clock hour that exists on both DST change days).
+CELERY_BEAT_SCHEDULE: dict = {
+    "daily-contract-job": {
+        "task": "hap_contracting.run_daily_contract_job",
+        "schedule": crontab(hour=env.int("DAILY_JOB_HOUR", default=6), minute=0),
+    },
+}
+
+# Contracts and renewals (seed 004, 7.1). Offsets are days before the date they count down to.
+CONTRACT_DEFAULT_TERM_MONTHS = env.int("CONTRACT_DEFAULT_TERM_MONTHS", default=24)
+RENEWAL_LEAD_MONTHS = env.int("RENEWAL_LEAD_MONTHS", default=3)
+RENEWAL_REMINDER_DAYS = env.list("RENEWAL_REMINDER_DAYS", subcast=int, default=[90, 60, 30, 7])
+COMPLETION_DEADLINE_MONTHS = env.int("COMPLETION_DEADLINE_MONTHS", default=6)
+COMPLETION_REMINDER_DAYS = env.list("COMPLETION_REMINDER_DAYS", subcast=int, default=[30, 7])
+GRACE_PERIOD_MONTHS = env.int("GRACE_PERIOD_MONTHS", default=3)
+GRACE_REMINDER_DAYS = env.list("GRACE_REMINDER_DAYS", subcast=int, default=[30, 7])
+CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 DJANGO_FSM_LOG_IGNORED_MODELS: list[str] = []
 

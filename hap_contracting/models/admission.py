@@ -124,7 +124,29 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
         verbose_name=_("registered by"),
+        help_text=_("Empty: opened by the daily renewal job."),
+    )
+    # A renewal request renews exactly one contract, and a contract gets one renewal request:
+    # the daily job can run twice or concurrently without opening a second one.
+    renews_contract = models.OneToOneField(
+        "hap_contracting.Contract",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewal_request",
+        verbose_name=_("renews contract"),
+    )
+    grace_ends_on = models.DateField(
+        _("grace period ends on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Regularisation only: care continues until this date; without a contract by then "
+            "the location gets no ANW care without an agreement."
+        ),
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
 
@@ -145,6 +167,14 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
             ),
             # The lists' default order (newest received first).
             models.Index(fields=["-received_on", "-id"], name="request_received_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="request_one_open_per_location",
+                violation_error_message=_("This location already has an open request."),
+            )
         ]
 
     def __str__(self) -> str:

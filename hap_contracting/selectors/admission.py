@@ -14,6 +14,24 @@ def users_with_role_in_region(role: str, region_id: int) -> QuerySet[User]:
     return User.objects.filter(is_active=True, region_id=region_id, groups__name=role).distinct()
 
 
+class StaffDirectory:
+    """E-mail addresses of active staff by (role, region), read in one query, so a job that
+    mails many people does not query per message."""
+
+    def __init__(self):
+        self._emails: dict[tuple[str, int | None], list[str]] = {}
+        rows = (
+            User.objects.filter(is_active=True, groups__isnull=False)
+            .exclude(email="")
+            .values_list("groups__name", "region_id", "email")
+        )
+        for role, region_id, email in rows:
+            self._emails.setdefault((role, region_id), []).append(email)
+
+    def emails(self, role: str, region_id: int | None) -> list[str]:
+        return list(self._emails.get((role, region_id), []))
+
+
 def admission_requests_visible_to(user: User) -> QuerySet[AdmissionRequest]:
     """All requests the user may see: their region's, or all for finance and administrators."""
     queryset = AdmissionRequest.objects.select_related(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +22,7 @@ from .. import rules as procedure_rules
 from ..constants import OPEN_STATES, AdviceOutcome, AdviceStep, RequestKind, RequestState
 from ..errors import DomainError
 from ..models import AdmissionRequest, Advice, CareLocation, User
+from .contracts import ContractTerms, contract_create_for_request
 
 # Which transition records which advice (seed 004, appendix 5: steps 2, 3 and 4).
 ADVICE_TRANSITIONS: dict[tuple[str, str], str] = {
@@ -176,6 +179,10 @@ def admission_request_register(
         notes=notes.strip(),
         created_by=by,
         state_entered_at=timezone.now(),
+        # Seed 004, 7.1: running care to an uncontracted institution can't stop at once.
+        grace_ends_on=received_on + relativedelta(months=settings.GRACE_PERIOD_MONTHS)
+        if kind == RequestKind.REGULARISATION
+        else None,
     )
     try:
         # The state is protected: django-fsm alone sets it.
@@ -280,9 +287,15 @@ def admission_request_record_outcome(
 
 
 def admission_request_complete_contracting(
-    *, admission_request: AdmissionRequest, by: User, completed_on: datetime.date, note: str = ""
+    *,
+    admission_request: AdmissionRequest,
+    by: User,
+    completed_on: datetime.date,
+    terms: ContractTerms,
+    note: str = "",
 ) -> AdmissionRequest:
-    """Step 5: the regional secretariat completes contracting once the outcome is recorded."""
+    """Step 5: the regional secretariat completes contracting once the outcome is recorded;
+    this creates the ANW contract, in the same transaction."""
     _require_date_not_in_future(completed_on, field="completed_on")
     return _run_transition(
         admission_request,
@@ -290,6 +303,9 @@ def admission_request_complete_contracting(
         by=by,
         description=note.strip() or _("Contracting completed."),
         not_at_step_message=_("Only an approved request can be contracted."),
+        side_effects=lambda: contract_create_for_request(
+            admission_request=admission_request, by=by, terms=terms
+        ),
         completed_on=completed_on,
     )
 

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from ..constants import RequestState, Role
 from ..models import AdmissionRequest
-from ..selectors.admission import users_with_role_in_region
+from ..selectors.admission import StaffDirectory, users_with_role_in_region
 
 S = RequestState
 
@@ -22,15 +22,31 @@ _NEXT_ROLE = {
 _REQUESTER_STATES = {S.RECEIVED, S.CONTRACTED, S.REJECTED, S.WITHDRAWN}
 
 
-def _recipients_for(admission_request: AdmissionRequest, state: str, outcome_recorded: bool):
+def recipients_for_state(
+    admission_request: AdmissionRequest,
+    *,
+    state: str | None = None,
+    outcome_recorded: bool | None = None,
+    directory: StaffDirectory | None = None,
+) -> list[str]:
+    """The staff who must act next on the request in ``state`` (default: its current state)."""
+    state = state or admission_request.state
+    if outcome_recorded is None:
+        outcome_recorded = admission_request.outcome_recorded_at is not None
     region_id = admission_request.location.region_id
+
+    def emails_of(role):
+        if directory is not None:
+            return directory.emails(role, region_id)
+        return [u.email for u in users_with_role_in_region(role, region_id)]
+
     if state in _NEXT_ROLE:
-        return [u.email for u in users_with_role_in_region(_NEXT_ROLE[state], region_id)]
+        return emails_of(_NEXT_ROLE[state])
     if state == S.PRE_ASSESSMENT or (state == S.CONTRACTING and not outcome_recorded):
         manager = admission_request.assigned_location_manager
         return [manager.email] if manager and manager.email else []
     if state in (S.CONTRACTING, S.CONTRACTED, S.REJECTED, S.WITHDRAWN):
-        return [u.email for u in users_with_role_in_region(Role.SECRETARIAT, region_id)]
+        return emails_of(Role.SECRETARIAT)
     return []
 
 
@@ -44,7 +60,13 @@ def notify_next_actors(*, admission_request_id: int, state: str, outcome_recorde
     if admission_request is None:
         return 0
     staff = sorted(
-        {email for email in _recipients_for(admission_request, state, outcome_recorded) if email}
+        {
+            email
+            for email in recipients_for_state(
+                admission_request, state=state, outcome_recorded=outcome_recorded
+            )
+            if email
+        }
     )
     context = {
         "request": admission_request,

@@ -2,7 +2,9 @@
 state. Idempotent: a second run changes nothing. Amounts, names and addresses are fictitious."""
 
 import datetime
+from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -12,17 +14,22 @@ from django.utils import timezone
 
 from checklist.demo import complete_answers
 from checklist.services import assessment_start, assessment_submit
-from hap_contracting.constants import AdviceOutcome, AdviceStep, RequestKind, Role
+from hap_contracting.constants import AdviceOutcome, AdviceStep, ContractKind, RequestKind, Role
 from hap_contracting.models import (
+    Act,
     AdmissionRequest,
     CareOrganisation,
+    InsurerTariff,
     Region,
     TargetGroup,
     User,
 )
 from hap_contracting.selectors.regions import post_for_postcode
 from hap_contracting.services import admission as admission_services
+from hap_contracting.services.contracts import ContractTerms
 from hap_contracting.services.locations import care_location_register
+from hap_contracting.services.reminders import reminders_send_pending
+from hap_contracting.services.renewals import daily_contract_job
 
 ROLE_USERNAMES = {
     Role.SECRETARIAT: ("secretariaat", "Sanne", "de Vries"),
@@ -69,6 +76,12 @@ LOCATIONS = [
     ("Zeewolder Hofje", 2, "Baanbreker", 4, "", "3891 AB", "Zeewolde", False, 5, 10, [2]),
     ("Het Poortgebouw Almere", 2, "Grote Markt", 11, "2", "1315 JD", "Almere", True, 8, 44, [0, 4]),
 ]
+# Example insurer tariffs, labelled as such in the data: not the real agreed amounts.
+DEMO_TARIFFS = {
+    "CONSULT": Decimal("52.40"),
+    "VISITE": Decimal("78.60"),
+    "TELEFOON": Decimal("26.20"),
+}
 # How far each location's request goes: the number of positive steps, then an optional ending.
 # The steps are taken through the services, so the history is genuine.
 SCENARIOS = [
@@ -103,10 +116,14 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, **options):
         regions = self._regions()
         users = self._users(regions, password)
+        self._insurer_tariffs()
         if AdmissionRequest.objects.exists():
             self.stdout.write("Demo requests exist already; logins refreshed.")
         else:
             self._locations_and_requests(users)
+            # What beat would do at 06:00: open renewals, schedule reminders.
+            daily_contract_job()
+            reminders_send_pending()
         self._print_logins(users)
 
     def _regions(self) -> dict[str, Region]:
@@ -251,7 +268,10 @@ class Command(BaseCommand):
                 notes="Uitkomst besproken met de locatie; afspraken vastgelegd.",
             ),
             lambda: admission_services.admission_request_complete_contracting(
-                admission_request=request, by=secretariat, completed_on=timezone.localdate()
+                admission_request=request,
+                by=secretariat,
+                completed_on=timezone.localdate(),
+                terms=self._demo_terms(location),
             ),
         ]
         endings = {
@@ -289,6 +309,33 @@ class Command(BaseCommand):
         for step in positive[:positive_steps]:
             step()
         endings[ending]()
+
+    def _insurer_tariffs(self) -> None:
+        for code, amount in DEMO_TARIFFS.items():
+            InsurerTariff.objects.get_or_create(
+                act=Act.objects.get(code=code),
+                valid_from=datetime.date(2024, 1, 1),
+                defaults={"amount": amount, "note": "Voorbeeldbedrag (demo), geen echt tarief."},
+            )
+
+    def _demo_terms(self, location) -> ContractTerms:
+        """A contract that started long enough ago to be up for renewal in Hardenberg, and a
+        fresh one elsewhere, so the register and the daily job have something to show."""
+        today = timezone.localdate()
+        start = today - relativedelta(months=22) if location.region.slug == "hardenberg" else today
+        treatment = location.wlz_treatment_admission
+        return ContractTerms(
+            kind=ContractKind.WLZ_WITH_TREATMENT
+            if treatment
+            else ContractKind.WLZ_WITHOUT_TREATMENT,
+            start_date=start,
+            rates={
+                code: (amount * Decimal("2.5")).quantize(Decimal("0.01"))
+                for code, amount in DEMO_TARIFFS.items()
+            }
+            if treatment
+            else {},
+        )
 
     def _print_logins(self, users) -> None:
         self.stdout.write("\nDemo logins (one password for all, shown by `make demo` only):")
