@@ -1,6 +1,10 @@
 """The quality team and the council work here: their region's requests, read-only, with the
 actions of their step. The actions call the same services as the app's own pages."""
 
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -9,26 +13,41 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from checklist.selectors import assessment_views
 
 from .actions import ACTIONS, available_actions
+from .constants import ContractStatus
 from .errors import DomainError
 from .models import (
+    Act,
     AdmissionRequest,
     Advice,
+    Breach,
     CareLocation,
     CareOrganisation,
+    Contract,
+    ContractDocument,
+    ContractEvent,
+    ContractRate,
     HapPost,
+    InsurerTariff,
     PostcodeRange,
     Region,
+    Reminder,
     TargetGroup,
     TransitionLog,
+    TriageFilterEntry,
     User,
 )
 from .selectors.admission import admission_requests_visible_to, waiting_for_user_filter
+from .selectors.contracts import contracts_visible_to, expiry_months
+from .services.contracts import insurer_tariff_save
 
 
 class ReadOnlyInlineMixin:
@@ -292,3 +311,284 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (_("Region"), {"fields": ("region",)}),
     )
+
+
+# --- Contracts ----------------------------------------------------------------------------------
+
+
+class ContractRateInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = ContractRate
+    fields = ("act", "amount")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("act")
+
+
+class ContractDocumentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The file is reached through the app's permission-checked view, never a media URL."""
+
+    model = ContractDocument
+    fields = ("version", "download", "note", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        url = reverse("hap_contracting:contract_document", args=[obj.contract_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+
+class BreachInline(ReadOnlyInlineMixin, admin.StackedInline):
+    model = Breach
+    fields = (
+        "observed_on",
+        "agreement",
+        "description",
+        "escalation_step",
+        "recorded_by",
+        "action_list",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("recorded_by").prefetch_related("actions")
+        )
+
+    @admin.display(description=_("actions"))
+    def action_list(self, obj):
+        rows = [
+            (
+                action.get_kind_display(),
+                action.description,
+                action.deadline.strftime("%d-%m-%Y") if action.deadline else "—",
+                action.completed_on.strftime("%d-%m-%Y") if action.completed_on else "—",
+            )
+            for action in obj.actions.all()
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}: {} ({} → {})</li>", rows),
+        )
+
+
+class ContractEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = ContractEvent
+    fields = ("at", "kind", "by", "description")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class ContractStatusFilter(admin.SimpleListFilter):
+    """The status is derived from the dates (``ContractQuerySet.with_status``), not stored."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return ContractStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ContractStatus.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class ExpiryMonthFilter(admin.SimpleListFilter):
+    title = _("ends in")
+    parameter_name = "ends"
+
+    def lookups(self, request, model_admin):
+        return [
+            (month.strftime("%Y-%m"), date_format(month, "F Y"))
+            for month in expiry_months(timezone.localdate())
+        ]
+
+    def queryset(self, request, queryset):
+        try:
+            year, number = (int(part) for part in (self.value() or "").split("-"))
+            month = datetime.date(year, number, 1)
+        except ValueError:
+            return queryset
+        return queryset.filter(end_date__gte=month, end_date__lt=month + relativedelta(months=1))
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    """The register for the quality team, the council and administrators: read-only, because
+    every change of a contract goes through a service that writes its history (the app's
+    contract page); scoped to the user's region like the requests."""
+
+    list_display = (
+        "reference",
+        "organisation",
+        "location",
+        "region",
+        "kind",
+        "start_date",
+        "end_date",
+        "status_label",
+    )
+    list_filter = (ContractStatusFilter, ExpiryMonthFilter, "kind", "region")
+    list_select_related = ("organisation", "location", "region")
+    search_fields = ("organisation__name", "location__name", "location__city")
+    show_full_result_count = False
+    ordering = ("end_date", "pk")
+    inlines = (ContractRateInline, ContractDocumentInline, BreachInline, ContractEventInline)
+    fields = (
+        "organisation",
+        "location",
+        "other_locations",
+        "region",
+        "kind",
+        "start_date",
+        "end_date",
+        "status_label",
+        "terminated_on",
+        "termination_reason",
+        "admission_request",
+        "previous_contract",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("contract"), ordering="pk")
+    def reference(self, obj):
+        return obj.reference
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return ContractStatus(obj.status).label
+
+    def get_queryset(self, request):
+        scope = (
+            Contract.objects.all()
+            if request.user.is_superuser
+            else contracts_visible_to(request.user)
+        )
+        return scope.with_status(timezone.localdate())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InsurerTariffForm(forms.ModelForm):
+    """Saves through ``insurer_tariff_save`` while the form validates, so the service's overlap
+    check (under a lock on the act) shows its message on the field it names. The admin's change
+    view runs in one transaction, so nothing is kept when a later step fails."""
+
+    class Meta:
+        model = InsurerTariff
+        fields = ("act", "amount", "valid_from", "valid_until", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            tariff = insurer_tariff_save(
+                act=cleaned["act"] if self.instance.pk is None else self.instance.act,
+                amount=cleaned["amount"],
+                valid_from=cleaned["valid_from"],
+                valid_until=cleaned.get("valid_until"),
+                tariff=self.instance if self.instance.pk else None,
+                note=cleaned.get("note", ""),
+            )
+        except DomainError as error:
+            field = error.field if error.field in self.fields else None
+            self.add_error(field, error.message)
+        else:
+            self.instance = tariff
+        return cleaned
+
+
+@admin.register(InsurerTariff)
+class InsurerTariffAdmin(admin.ModelAdmin):
+    """Finance maintains the tariffs the contracts' minimum rates are checked against."""
+
+    form = InsurerTariffForm
+    list_display = ("act", "amount", "valid_from", "valid_until", "note")
+    list_filter = ("act",)
+    list_select_related = ("act",)
+    show_full_result_count = False
+    date_hierarchy = "valid_from"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A period belongs to its act; another act's tariff is a new row.
+        return ("act",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        """Nothing left to do: the service saved the period in ``form.clean``."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Act)
+class ActAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Contracts and tariffs refer to the code.
+        return ("code",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AdministratorsReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the daily job only; administrators look (``rules.py``), nobody edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(AdministratorsReadOnlyAdmin):
+    list_display = ("kind", "due_on", "subject", "sent_at", "recipients")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    list_select_related = (
+        "contract__location",
+        "admission_request__location",
+        "breach_action__breach__contract",
+    )
+    show_full_result_count = False
+    date_hierarchy = "due_on"
+
+    @admin.display(description=_("about"))
+    def subject(self, obj):
+        if obj.contract_id:
+            return f"{obj.contract.reference} {obj.contract.location.name}"
+        if obj.admission_request_id:
+            request = obj.admission_request
+            return f"{request.reference} {request.location.name}"
+        return f"{obj.breach_action.breach.contract.reference}: {obj.breach_action}"
+
+
+@admin.register(TriageFilterEntry)
+class TriageFilterEntryAdmin(AdministratorsReadOnlyAdmin):
+    list_display = ("location", "reason", "listed_on", "delisted_on", "delisted_because")
+    list_filter = ("reason", ("delisted_on", admin.EmptyFieldListFilter))
+    list_select_related = ("location",)
+    search_fields = ("location__name", "location__postcode", "location__street")
+    show_full_result_count = False

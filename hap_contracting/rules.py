@@ -106,3 +106,29 @@ rules.add_perm("checklist", works_in_admin & is_administrator)
 for _model in ("checklisttemplate", "checklistsection", "checklistitem"):
     for _action in ("view", "add", "change", "delete"):
         rules.add_perm(f"checklist.{_action}_{_model}", works_in_admin & is_administrator)
+
+
+# --- Contracts in the Django admin (added with the contract pages) ------------------------------
+# The quality team, the council and administrators read their region's contracts there (the
+# admin's queryset is scoped to the region; changes go through the app's contract page).
+# Finance, with staff status, maintains the acts and the insurer tariffs the minimum rates are
+# checked against. Reminders and the triage filter list are written by the daily job only;
+# administrators read them.
+
+
+@rules.predicate
+def works_in_admin_as_finance(user) -> bool:
+    return user.is_authenticated and user.is_staff and user.has_role(Role.FINANCE)
+
+
+rules.set_perm("hap_contracting", works_in_admin | works_in_admin_as_finance)
+rules.add_perm("hap_contracting.view_contract", works_in_admin & no_object_or_in_region)
+for _model in ("act", "insurertariff"):
+    rules.add_perm(
+        f"hap_contracting.view_{_model}",
+        works_in_admin_as_finance | (works_in_admin & is_administrator),
+    )
+    for _action in ("add", "change"):
+        rules.add_perm(f"hap_contracting.{_action}_{_model}", works_in_admin_as_finance)
+for _model in ("reminder", "triagefilterentry"):
+    rules.add_perm(f"hap_contracting.view_{_model}", works_in_admin & is_administrator)

@@ -1,11 +1,16 @@
 """Reads of the procedure. Every query starts from the user's region scope."""
 
+import datetime
+
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, DateField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from ..constants import RequestState, Role
 from ..models import AdmissionRequest, TransitionLog, User
+from ..services.renewals import completion_deadline, council_approval_date
 
 S = RequestState
 
@@ -65,13 +70,48 @@ def waiting_for_user_filter(user: User) -> Q:
     return waiting
 
 
-def my_work(user: User) -> QuerySet[AdmissionRequest]:
-    """The user's work list, longest waiting first."""
+def my_work(user: User, today: datetime.date | None = None) -> QuerySet[AdmissionRequest]:
+    """The user's work list, longest waiting first.
+
+    Each row carries ``contract_lapsed`` (a renewal whose contract's end date has passed: the
+    location has no running contract) and ``approved_on`` (the council's approval, from which
+    ``with_completion_deadlines`` computes the completion deadline of seed 004, 7.1)."""
+    today = today or timezone.localdate()
     return (
         admission_requests_visible_to(user)
         .filter(waiting_for_user_filter(user))
+        .annotate(
+            contract_lapsed=Case(
+                When(renews_contract__end_date__lt=today, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            approved_on=Case(
+                When(state=S.CONTRACTING, then=council_approval_date()),
+                default=None,
+                output_field=DateField(),
+            ),
+        )
         .order_by("state_entered_at", "pk")
     )
+
+
+def with_completion_deadlines(requests, today: datetime.date) -> list[AdmissionRequest]:
+    """Set ``completion_deadline`` and ``deadline_passed``/``deadline_near`` on rows annotated
+    by ``my_work`` (in Python: the deadline is a calendar-month offset). No queries."""
+    near = max(settings.COMPLETION_REMINDER_DAYS)
+    rows = list(requests)
+    for row in rows:
+        row.completion_deadline = deadline = (
+            completion_deadline(row.approved_on) if row.approved_on else None
+        )
+        row.deadline_passed = deadline is not None and deadline < today
+        row.deadline_near = (
+            deadline is not None
+            and not row.deadline_passed
+            and deadline <= today + datetime.timedelta(days=near)
+        )
+    return rows
 
 
 def admission_request_for_user(user: User, pk: int) -> AdmissionRequest:

@@ -58,6 +58,7 @@ def insurer_tariff_save(
     valid_from: datetime.date,
     valid_until: datetime.date | None,
     tariff: InsurerTariff | None = None,
+    note: str = "",
 ) -> InsurerTariff:
     """Create or change a tariff period; periods of one act may not overlap."""
     if amount is None or amount <= 0:
@@ -86,6 +87,7 @@ def insurer_tariff_save(
         tariff.amount = money(amount)
         tariff.valid_from = valid_from
         tariff.valid_until = valid_until
+        tariff.note = (note or "").strip()[:200]
         tariff.save()
     return tariff
 
@@ -185,8 +187,7 @@ def contract_create_for_request(
     location = admission_request.location
     if location.organisation_id is None:
         raise DomainError(
-            _("Record which organisation runs this location before the contract is made."),
-            field="kind",
+            _("Record which organisation runs this location before the contract is made.")
         )
     if terms.kind not in ContractKind.values:
         raise DomainError(_("Choose the kind of contract."), field="kind")
@@ -400,8 +401,16 @@ def breach_action_record(
             contract=breach.contract,
             kind=ContractEventKind.ACTION_RECORDED,
             by=by,
-            description=f"{BreachActionKind(kind).label}: {description}"
-            + (f" ({_('deadline')} {deadline:%d-%m-%Y})" if deadline else ""),
+            description=(
+                _("%(action)s: %(description)s (deadline %(deadline)s)")
+                % {
+                    "action": BreachActionKind(kind).label,
+                    "description": description,
+                    "deadline": deadline.strftime("%d-%m-%Y"),
+                }
+                if deadline
+                else f"{BreachActionKind(kind).label}: {description}"
+            ),
         )
     return action
 
