@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_PASSWORD ?= anw-demo-2026
 PYTEST_ARGS ?=
 
-.PHONY: demo test check install migrate seed clean graph
+.PHONY: demo test check install migrate seed clean graph deploy-check security
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -37,6 +37,20 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
+
+# The deployment: the compose file is valid (Debian's docker-compose, no engine needed) and the
+# production settings pass Django's deployment checks with a throwaway secret key.
+deploy-check: $(STAMP)
+	docker-compose -f docker/compose.yml config -q
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Static analysis (bandit: high severity fails) and known vulnerabilities in the pinned
+# dependencies (pip-audit; see .ci/pip-audit for when PyPI's API can't be reached).
+security: $(STAMP)
+	$(BIN)/bandit --quiet --recursive config hap_contracting checklist accounts docker -lll
+	BIN=$(BIN) .ci/pip-audit
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

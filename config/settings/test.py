@@ -11,3 +11,7 @@ from .base import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "nl"
+
+# Most tests log in with `force_login` and are about the procedure, not about the second factor;
+# tests/test_two_factor.py switches it on (the `two_factor_on` fixture) and tests it there.
+OTP_REQUIRED = False

@@ -1,0 +1,81 @@
+"""The two-factor pages: set up an authenticator app once, then give a code after each login."""
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from hap_contracting.errors import DomainError
+
+from . import services
+from .forms import TokenForm
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _redirect_keeping_next(request, view_name: str):
+    url = reverse(view_name)
+    if request.GET:
+        url += "?" + request.GET.urlencode()
+    return redirect(url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    if services.two_factor_enrolled(request.user):
+        return _redirect_keeping_next(request, "accounts:two_factor_verify")
+    device = services.totp_device_start_enrolment(user=request.user)
+    form = TokenForm(request.POST or None)
+    if form.is_valid():
+        try:
+            services.totp_device_confirm(
+                request=request, device=device, token=form.cleaned_data["token"]
+            )
+        except DomainError as error:
+            form.add_error("token", error.message)
+        else:
+            messages.success(request, _("Two-factor authentication is set up."))
+            return redirect(_next_url(request))
+    # segno draws the QR code as an SVG data: URI on the server; nothing is loaded from elsewhere.
+    qr_code = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_code": qr_code,
+            "secret": services.totp_secret_for_display(device),
+            "next": _next_url(request),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    if not services.two_factor_enrolled(request.user):
+        return _redirect_keeping_next(request, "accounts:two_factor_setup")
+    form = TokenForm(request.POST or None)
+    if form.is_valid():
+        try:
+            services.two_factor_verify(request=request, token=form.cleaned_data["token"])
+        except DomainError as error:
+            form.add_error("token", error.message)
+        else:
+            return redirect(_next_url(request))
+    return render(
+        request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)}
+    )

@@ -1,0 +1,4 @@
+// The print view's "Print" button (no inline handlers: the content security policy forbids them).
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});
