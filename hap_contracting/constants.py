@@ -141,3 +141,45 @@ class TriageFilterReason(models.TextChoices):
         "billed_without_contract",
         _("Billed for care without a contract (Wlz with treatment)"),
     )
+
+
+class ClaimImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Importing")
+    IMPORTED = "imported", _("Imported")
+    REJECTED = "rejected", _("Rejected: the file has errors")
+    FAILED = "failed", _("Failed")
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class InvoiceState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+    SENT = "sent", _("Sent")
+
+
+class NotificationChannel(models.TextChoices):
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Telephone")
+    MEETING = "meeting", _("In person")
+
+
+class AccessAction(models.TextChoices):
+    IMPORT = "import", _("Import")
+    VIEW = "view", _("View")
+    SEARCH = "search", _("Search")
+    EXPORT = "export", _("Export")
+
+
+class TriageVerdict(models.TextChoices):
+    CONTRACTED = "contracted", _("Contracted")
+    NO_CARE_WITHOUT_AGREEMENT = (
+        "no_anw_care_without_agreement",
+        _("No ANW care without agreement: refer to the institution's own physician"),
+    )
+    UNKNOWN = "unknown", _("Unknown")

@@ -72,6 +72,12 @@ can_view_contract = has_any_role & in_region_of
 can_manage_contract = is_secretariat & in_region_of
 can_record_breach = (is_secretariat | is_location_manager) & in_region_of
 
+# Billing: finance everywhere; the post's location manager (with the programme manager
+# elderly care) investigates unknown addresses (seed 004, 7.2).
+is_programme_manager = has_role(Role.PROGRAMME_MANAGER)
+can_investigate = (is_location_manager | is_programme_manager) & in_region_of
+can_download_triage_list = (is_finance | is_location_manager | is_administrator) & has_any_role
+
 
 @rules.predicate
 def no_object_or_in_region(user, obj) -> bool:

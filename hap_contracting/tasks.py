@@ -4,6 +4,7 @@ import datetime
 
 from celery import shared_task
 
+from .services.claims_import import claim_import_run
 from .services.notifications import notify_next_actors
 from .services.reminders import reminders_send_pending
 from .services.renewals import daily_contract_job
@@ -29,3 +30,8 @@ def run_daily_contract_job(today: str | None = None) -> dict:
 @shared_task(name="hap_contracting.send_pending_reminders")
 def send_pending_reminders() -> int:
     return reminders_send_pending()
+
+
+@shared_task(name="hap_contracting.import_claims", soft_time_limit=3600, time_limit=3700)
+def import_claims(claim_import_id: int) -> str:
+    return claim_import_run(claim_import_id).status

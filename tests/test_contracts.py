@@ -464,7 +464,7 @@ def test_termination_ends_the_contract_with_reason_and_date(staff, location):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_contract_history_cannot_be_changed_or_deleted(location):
     contract = ContractFactory(location=location)
     event = ContractEvent.objects.create(contract=contract, kind=ContractEventKind.CREATED)

@@ -470,7 +470,7 @@ def test_sending_runs_a_constant_number_of_queries(
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_jobs_at_once_open_each_renewal_once_and_remind_once(staff, location, zwolle):
     for _ in range(10):
         ContractFactory(

@@ -89,7 +89,7 @@ def _wait_for(condition, log: Path, timeout: float = 60):
 
 @pytest.mark.postgres
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_daily_job_runs_on_a_real_worker_through_redis(worker, staff, location):
     queue, log = worker
     origin = AdmissionRequestFactory(

@@ -202,6 +202,10 @@ COMPLETION_DEADLINE_MONTHS = env.int("COMPLETION_DEADLINE_MONTHS", default=6)
 COMPLETION_REMINDER_DAYS = env.list("COMPLETION_REMINDER_DAYS", subcast=int, default=[30, 7])
 GRACE_PERIOD_MONTHS = env.int("GRACE_PERIOD_MONTHS", default=3)
 GRACE_REMINDER_DAYS = env.list("GRACE_REMINDER_DAYS", subcast=int, default=[30, 7])
+# Billing (seed 004, 7.2). The BSN, when a claims file has one, is kept only as an HMAC with this
+# key; set it apart from the secret key in production so rotating one leaves the other.
+BSN_HASH_KEY = env.str("BSN_HASH_KEY", default=SECRET_KEY)
+CLAIM_IMPORT_MAX_BYTES = env.int("CLAIM_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 DJANGO_FSM_LOG_IGNORED_MODELS: list[str] = []

@@ -1,4 +1,15 @@
 from .admission import AdmissionRequest, Advice, TransitionLog
+from .billing import (
+    AccessLogEntry,
+    AddressInvestigation,
+    AdministrativeCost,
+    Claim,
+    ClaimImport,
+    ClaimImportError,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberSequence,
+)
 from .contracts import (
     Act,
     Breach,
@@ -12,10 +23,19 @@ from .contracts import (
 from .organisations import CareLocation, CareOrganisation, TargetGroup
 from .regions import HapPost, PostcodeRange, Region
 from .reminders import Reminder
-from .triage import TriageFilterEntry
+from .triage import TriageApiClient, TriageFilterEntry
 from .users import User
 
 __all__ = [
+    "AccessLogEntry",
+    "AddressInvestigation",
+    "AdministrativeCost",
+    "Claim",
+    "ClaimImport",
+    "ClaimImportError",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceNumberSequence",
     "Act",
     "AdmissionRequest",
     "Advice",
@@ -34,6 +54,7 @@ __all__ = [
     "Reminder",
     "TargetGroup",
     "TransitionLog",
+    "TriageApiClient",
     "TriageFilterEntry",
     "User",
 ]

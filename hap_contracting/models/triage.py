@@ -35,3 +35,22 @@ class TriageFilterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location} ({self.get_reason_display()})"
+
+
+class TriageApiClient(models.Model):
+    """A system allowed to ask the triage verdict over the API (TPM). Only a hash of its token
+    is stored; the token is shown once, when it is made."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("triage API client")
+        verbose_name_plural = _("triage API clients")
+
+    def __str__(self) -> str:
+        return self.name

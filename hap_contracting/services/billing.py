@@ -1,0 +1,401 @@
+"""Investigation, invoices and the triage filter list (seed 004, 7.2 point 2).
+
+Charge rule: a claim at a location with a Wlz admission with treatment and **no active ANW
+contract on the date of care** is charged **2 × the act's insurer tariff valid on that date**;
+the administrative costs valid on the invoice's month are added once per invoice. Amounts are
+``Decimal``, rounded half up to cents. GP care is exempt from VAT (art. 11 lid 1 onderdeel g Wet
+OB 1968), so the invoices carry no VAT and say why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .. import rules as procedure_rules
+from ..constants import (
+    InvoiceKind,
+    InvoiceState,
+    NotificationChannel,
+    TriageFilterReason,
+    TriageVerdict,
+)
+from ..errors import DomainError
+from ..models import (
+    AddressInvestigation,
+    AdministrativeCost,
+    CareLocation,
+    CareOrganisation,
+    Claim,
+    Contract,
+    InsurerTariff,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberSequence,
+    TriageFilterEntry,
+    User,
+)
+from ..validators import normalise_postcode
+from .contracts import WITH_TREATMENT_RATE_FACTOR, money
+
+VAT_EXEMPTION = gettext_lazy(
+    "Exempt from VAT: medical care by a general practitioner (art. 11, lid 1, onderdeel g, "
+    "Wet op de omzetbelasting 1968)."
+)
+
+
+def _require_finance(user: User) -> None:
+    if not procedure_rules.is_finance.test(user):
+        raise DomainError(_("Only finance does this."))
+
+
+def administrative_costs_on(day: datetime.date) -> Decimal:
+    cost = (
+        AdministrativeCost.objects.filter(valid_from__lte=day)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .order_by("-valid_from")
+        .first()
+    )
+    return cost.amount if cost else Decimal("0.00")
+
+
+# --- Investigation --------------------------------------------------------------------------
+
+
+def investigation_record_location(
+    *,
+    investigation: AddressInvestigation,
+    by: User,
+    location: CareLocation,
+    organisation: CareOrganisation | None = None,
+) -> AddressInvestigation:
+    """The location manager (or programme manager) records which location this address is and
+    which organisation runs it; the address's claims are matched to it."""
+    if not procedure_rules.can_investigate.test(by, investigation.post):
+        raise DomainError(_("Only the location manager of this post's region investigates."))
+    if (location.postcode, location.house_number) != (
+        investigation.postcode,
+        investigation.house_number,
+    ) or location.house_number_addition.upper() != investigation.house_number_addition:
+        raise DomainError(_("This location has another address."), field="location")
+    with transaction.atomic():
+        if organisation is not None and location.organisation_id != organisation.pk:
+            if location.organisation_id is not None:
+                raise DomainError(
+                    _("This location belongs to %(name)s already.")
+                    % {"name": location.organisation.name},
+                    field="organisation",
+                )
+            CareLocation.objects.filter(pk=location.pk).update(organisation=organisation)
+            location.organisation = organisation
+        if location.organisation_id is None:
+            raise DomainError(
+                _("Record which organisation runs this location."), field="organisation"
+            )
+        AddressInvestigation.objects.filter(pk=investigation.pk).update(
+            location=location, resolved_at=timezone.now(), resolved_by=by
+        )
+        Claim.objects.filter(
+            postcode=investigation.postcode,
+            house_number=investigation.house_number,
+            house_number_addition=investigation.house_number_addition,
+        ).update(location=location)
+    investigation.refresh_from_db()
+    return investigation
+
+
+def investigation_record_notification(
+    *,
+    investigation: AddressInvestigation,
+    by: User,
+    notified_on: datetime.date,
+    notified_how: str,
+    notes: str = "",
+) -> AddressInvestigation:
+    """When and how the organisation was told that this care will no longer be given."""
+    if not procedure_rules.can_investigate.test(by, investigation.post):
+        raise DomainError(_("Only the location manager of this post's region investigates."))
+    if investigation.location_id is None:
+        raise DomainError(_("Record the location and its organisation first."))
+    if notified_how not in NotificationChannel.values:
+        raise DomainError(_("Choose how the organisation was told."), field="notified_how")
+    if notified_on > timezone.localdate():
+        raise DomainError(_("This date lies in the future."), field="notified_on")
+    AddressInvestigation.objects.filter(pk=investigation.pk).update(
+        notified_on=notified_on, notified_how=notified_how, notes=notes.strip()
+    )
+    investigation.refresh_from_db()
+    return investigation
+
+
+# --- Invoices -------------------------------------------------------------------------------
+
+
+def chargeable_claims(period_start: datetime.date, period_end: datetime.date):
+    """Claims of the period that the charge rule bills, annotated with the tariff on the date of
+    care; claims without a tariff that day are left out (and reported by the caller)."""
+    contracted = Contract.objects.filter(
+        Q(location=OuterRef("location_id")) | Q(other_locations=OuterRef("location_id")),
+        start_date__lte=OuterRef("care_on"),
+        end_date__gte=OuterRef("care_on"),
+    ).exclude(terminated_on__lte=OuterRef("care_on"))
+    tariff = (
+        InsurerTariff.objects.filter(act=OuterRef("act_id"), valid_from__lte=OuterRef("care_on"))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=OuterRef("care_on")))
+        .values("amount")[:1]
+    )
+    already_billed = InvoiceLine.objects.filter(claim=OuterRef("pk"), is_credit=False)
+    return (
+        Claim.objects.filter(
+            care_on__gte=period_start,
+            care_on__lte=period_end,
+            location__wlz_treatment_admission=True,
+            location__organisation__isnull=False,
+        )
+        .exclude(Exists(contracted))
+        .exclude(Exists(already_billed))
+        .annotate(tariff=Subquery(tariff))
+    )
+
+
+def _month(period: datetime.date) -> tuple[datetime.date, datetime.date]:
+    start = period.replace(day=1)
+    following = (start + datetime.timedelta(days=32)).replace(day=1)
+    return start, following - datetime.timedelta(days=1)
+
+
+def invoices_generate(*, by: User, period: datetime.date) -> dict:
+    """Draft invoices per organisation for the month of ``period``; run again, it adds only
+    claims not billed yet. Returns counts for the page."""
+    _require_finance(by)
+    start, end = _month(period)
+    if end >= timezone.localdate():
+        raise DomainError(_("Only a month that has ended can be billed."), field="period")
+    with transaction.atomic():
+        rows = list(
+            chargeable_claims(start, end).values_list(
+                "pk", "location_id", "location__organisation_id", "act_id", "care_on", "tariff"
+            )
+        )
+        without_tariff = sum(1 for row in rows if row[5] is None)
+        rows = [row for row in rows if row[5] is not None]
+        organisations = sorted({row[2] for row in rows})
+        existing = {
+            invoice.organisation_id: invoice
+            for invoice in Invoice.objects.select_for_update().filter(
+                kind=InvoiceKind.INVOICE, period=start, organisation_id__in=organisations
+            )
+        }
+        # An invoice with a number is final: claims that arrive after its approval are counted
+        # for finance, never added to it.
+        closed = {pk for pk, invoice in existing.items() if invoice.state != InvoiceState.DRAFT}
+        in_closed = sum(1 for row in rows if row[2] in closed)
+        rows = [row for row in rows if row[2] not in closed]
+        organisations = sorted({row[2] for row in rows})
+        administrative = administrative_costs_on(start)
+        new = [
+            Invoice(
+                organisation_id=organisation_id,
+                period=start,
+                administrative_costs=administrative,
+                reason=str(VAT_EXEMPTION),
+            )
+            for organisation_id in organisations
+            if organisation_id not in existing
+        ]
+        Invoice.objects.bulk_create(new)
+        invoices = {**existing, **{invoice.organisation_id: invoice for invoice in new}}
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=invoices[organisation_id],
+                claim_id=claim_id,
+                location_id=location_id,
+                act_id=act_id,
+                care_on=care_on,
+                tariff=tariff,
+                amount=money(tariff * WITH_TREATMENT_RATE_FACTOR),
+            )
+            for claim_id, location_id, organisation_id, act_id, care_on, tariff in rows
+        )
+        _recompute_totals([invoice.pk for invoice in invoices.values()])
+    return {
+        "invoices": len(organisations),
+        "lines": len(rows),
+        "claims_without_tariff": without_tariff,
+        "claims_after_approval": in_closed,
+    }
+
+
+def _recompute_totals(invoice_ids: list[int]) -> None:
+    """Totals in two set-based UPDATEs, whatever the number of invoices."""
+    summed = (
+        InvoiceLine.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    invoices = Invoice.objects.filter(pk__in=invoice_ids)
+    invoices.update(lines_total=Coalesce(Subquery(summed), Value(Decimal("0.00"))))
+    invoices.update(total=F("lines_total") + F("administrative_costs"))
+
+
+def _next_number(year: int) -> tuple[int, str]:
+    """The next gapless number of ``year``: the year's row is locked until the approval
+    commits, so a second approver waits and takes the following number."""
+    InvoiceNumberSequence.objects.get_or_create(year=year)
+    sequence = InvoiceNumberSequence.objects.select_for_update().get(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return sequence.last_number, f"{year}-{sequence.last_number:05d}"
+
+
+def invoice_approve(*, invoice: Invoice, by: User) -> Invoice:
+    """Finance approves a draft: it gets its number, and the locations billed go on the triage
+    filter list (seed 004, 7.2: "without an agreement, no emergency GP care")."""
+    _require_finance(by)
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.state != InvoiceState.DRAFT:
+            raise DomainError(_("Only a draft invoice can be approved."))
+        if not invoice.lines.exists():
+            raise DomainError(_("This invoice has no lines."))
+        year = timezone.localdate().year
+        sequence, number = _next_number(year)
+        invoice.approve()
+        invoice.year, invoice.sequence, invoice.number = year, sequence, number
+        invoice.approved_at, invoice.approved_by = timezone.now(), by
+        invoice.save()
+        if invoice.kind == InvoiceKind.INVOICE:
+            triage_filter_list_billed(invoice)
+    return invoice
+
+
+def invoice_send(*, invoice: Invoice, by: User) -> Invoice:
+    _require_finance(by)
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.state != InvoiceState.APPROVED:
+            raise DomainError(_("Only an approved invoice can be sent."))
+        invoice.send()
+        invoice.sent_at = timezone.now()
+        invoice.save()
+    return invoice
+
+
+def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
+    _require_finance(by)
+    with transaction.atomic():
+        if not Invoice.objects.filter(pk=invoice.pk, state=InvoiceState.DRAFT).exists():
+            raise DomainError(_("Only a draft can be deleted; a sent invoice is credited."))
+        InvoiceLine.objects.filter(invoice_id=invoice.pk).delete()
+        Invoice.objects.filter(pk=invoice.pk).delete()
+
+
+def invoice_credit(*, invoice: Invoice, by: User, reason: str) -> Invoice:
+    """A sent invoice is never changed: a credit note with the opposite amounts corrects it."""
+    _require_finance(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the credit note."), field="reason")
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.kind != InvoiceKind.INVOICE or invoice.state != InvoiceState.SENT:
+            raise DomainError(_("Only a sent invoice can be credited."))
+        if invoice.credit_notes.exists():
+            raise DomainError(_("This invoice has been credited already."))
+        credit = Invoice.objects.create(
+            organisation_id=invoice.organisation_id,
+            period=invoice.period,
+            kind=InvoiceKind.CREDIT_NOTE,
+            corrects=invoice,
+            lines_total=-invoice.lines_total,
+            administrative_costs=-invoice.administrative_costs,
+            total=-invoice.total,
+            reason=reason,
+        )
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=credit,
+                claim_id=line.claim_id,
+                location_id=line.location_id,
+                act_id=line.act_id,
+                care_on=line.care_on,
+                tariff=line.tariff,
+                amount=-line.amount,
+                is_credit=True,
+            )
+            for line in invoice.lines.all()
+        )
+    return credit
+
+
+# --- Triage filter list ---------------------------------------------------------------------
+
+
+def triage_filter_list_billed(invoice: Invoice) -> int:
+    """Put the billed Wlz-with-treatment locations of ``invoice`` on the list (once)."""
+    locations = (
+        InvoiceLine.objects.filter(invoice=invoice, location__wlz_treatment_admission=True)
+        .values_list("location_id", flat=True)
+        .distinct()
+    )
+    today = timezone.localdate()
+    created = TriageFilterEntry.objects.bulk_create(
+        [
+            TriageFilterEntry(
+                location_id=location_id,
+                reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT,
+                listed_on=today,
+            )
+            for location_id in locations
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def triage_verdict(*, postcode: str, house_number: int, addition: str = "") -> str:
+    """What triage does for a call from this address (seed 004, 7.2 and section 7).
+
+    Only a Wlz-with-treatment location without a contract that is on the list is refused
+    (referred to the institution's own physician). A location without treatment admission is
+    never refused: its residents are registered (ION) patients of the cooperative's GPs.
+    """
+    try:
+        postcode = normalise_postcode(postcode)
+    except Exception:  # noqa: BLE001  (any bad postcode is simply not a known address)
+        return TriageVerdict.UNKNOWN
+    today = timezone.localdate()
+    location = (
+        CareLocation.objects.filter(
+            postcode=postcode,
+            house_number=house_number,
+            house_number_addition__iexact=(addition or "").strip(),
+        )
+        .annotate(
+            contracted=Exists(
+                Contract.objects.active_on(today).filter(
+                    Q(location=OuterRef("pk")) | Q(other_locations=OuterRef("pk"))
+                )
+            ),
+            listed=Exists(
+                TriageFilterEntry.objects.filter(location=OuterRef("pk"), delisted_on__isnull=True)
+            ),
+        )
+        .values("wlz_treatment_admission", "contracted", "listed")
+        .first()
+    )
+    if location is None:
+        return TriageVerdict.UNKNOWN
+    if location["contracted"]:
+        return TriageVerdict.CONTRACTED
+    if location["wlz_treatment_admission"] and location["listed"]:
+        return TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
+    return TriageVerdict.UNKNOWN
