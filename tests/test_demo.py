@@ -3,8 +3,15 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from hap_contracting.constants import RequestState, Role
-from hap_contracting.models import AdmissionRequest, Region, User
+from hap_contracting.constants import InvoiceState, RequestKind, RequestState, Role
+from hap_contracting.models import (
+    AddressInvestigation,
+    AdmissionRequest,
+    Claim,
+    Invoice,
+    Region,
+    User,
+)
 
 
 @pytest.mark.django_db
@@ -14,7 +21,13 @@ def test_the_demo_has_a_login_per_role_per_region_and_requests_in_every_state():
 
     states = Counter(AdmissionRequest.objects.values_list("state", flat=True))
     assert set(states) == set(RequestState.values)
-    assert sum(states.values()) == 15
+    # Fifteen locations' requests, plus the renewal the daily job opened for the Zwolle contract.
+    assert sum(states.values()) == 16
+    renewal = AdmissionRequest.objects.get(kind=RequestKind.RENEWAL)
+    assert renewal.renews_contract.location.region.slug == "zwolle"
+    assert Claim.objects.count() == 5
+    assert Invoice.objects.filter(state=InvoiceState.DRAFT).count() == 2
+    assert AddressInvestigation.objects.get().postcode == "7701 AA"
     assert set(Region.objects.values_list("name", flat=True)) == {
         "Hardenberg",
         "Zwolle",

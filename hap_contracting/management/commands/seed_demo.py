@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -17,6 +18,7 @@ from checklist.services import assessment_start, assessment_submit
 from hap_contracting.constants import AdviceOutcome, AdviceStep, ContractKind, RequestKind, Role
 from hap_contracting.models import (
     Act,
+    AdministrativeCost,
     AdmissionRequest,
     CareOrganisation,
     InsurerTariff,
@@ -26,6 +28,8 @@ from hap_contracting.models import (
 )
 from hap_contracting.selectors.regions import post_for_postcode
 from hap_contracting.services import admission as admission_services
+from hap_contracting.services.billing import invoices_generate
+from hap_contracting.services.claims_import import claim_import_create, claim_import_run
 from hap_contracting.services.contracts import ContractTerms
 from hap_contracting.services.locations import care_location_register
 from hap_contracting.services.reminders import reminders_send_pending
@@ -124,6 +128,7 @@ class Command(BaseCommand):
             # What beat would do at 06:00: open renewals, schedule reminders.
             daily_contract_job()
             reminders_send_pending()
+            self._billing(users)
         self._print_logins(users)
 
     def _regions(self) -> dict[str, Region]:
@@ -310,6 +315,39 @@ class Command(BaseCommand):
             step()
         endings[ending]()
 
+    def _billing(self, users) -> None:
+        """Last month's refused claims: two uncontracted Wlz-with-treatment locations billed,
+        one unknown address for the Hardenberg location manager to investigate."""
+        finance = users[(Role.FINANCE, "all")]
+        AdministrativeCost.objects.get_or_create(
+            valid_from=datetime.date(2024, 1, 1),
+            defaults={"amount": Decimal("25.00"), "note": "Voorbeeldbedrag (demo)."},
+        )
+        month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+        lines = [
+            ("HAP Hardenberg", "VISITE", "7731 CK", 12, ""),
+            ("HAP Hardenberg", "CONSULT", "7731 CK", 12, ""),
+            ("HAP Zwolle", "VISITE", "8011 PM", 101, ""),
+            ("HAP Zwolle", "TELEFOON", "8011 PM", 101, ""),
+            ("HAP Hardenberg", "VISITE", "7701 AA", 3, ""),
+        ]
+        rows = [
+            "datum_tijd;huisartsenpost;verrichting;patientreferentie;postcode;huisnummer;"
+            "toevoeging;redencode"
+        ]
+        for number, (post, act, postcode, house, addition) in enumerate(lines, start=1):
+            when = month + datetime.timedelta(days=number * 4)
+            rows.append(
+                f"{when.isoformat()} 23:{number:02d};{post};{act};DEMO-{number:04d};{postcode};"
+                f"{house};{addition};WLZ-BEH"
+            )
+        claim_import = claim_import_create(
+            by=finance,
+            uploaded_file=SimpleUploadedFile("demo-weigeringen.csv", "\n".join(rows).encode()),
+        )
+        claim_import_run(claim_import.pk)
+        invoices_generate(by=finance, period=month)
+
     def _insurer_tariffs(self) -> None:
         for code, amount in DEMO_TARIFFS.items():
             InsurerTariff.objects.get_or_create(
@@ -319,10 +357,10 @@ class Command(BaseCommand):
             )
 
     def _demo_terms(self, location) -> ContractTerms:
-        """A contract that started long enough ago to be up for renewal in Hardenberg, and a
-        fresh one elsewhere, so the register and the daily job have something to show."""
+        """A contract that started long enough ago to be up for renewal in Zwolle, and a fresh
+        one elsewhere, so the register and the daily job have something to show."""
         today = timezone.localdate()
-        start = today - relativedelta(months=22) if location.region.slug == "hardenberg" else today
+        start = today - relativedelta(months=22) if location.region.slug == "zwolle" else today
         treatment = location.wlz_treatment_admission
         return ContractTerms(
             kind=ContractKind.WLZ_WITH_TREATMENT
