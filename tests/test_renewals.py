@@ -535,3 +535,12 @@ def test_operations_run_the_job_by_hand(ending_contract, capsys):
     assert "reminders_sent: 1" in output
     with pytest.raises(CommandError, match="--date"):
         call_command("run_daily_jobs", "--date", "23-11-2026")
+
+
+def test_a_regularisation_that_ended_in_a_contract_has_no_grace_period_left(location):
+    regularisation(location, grace_ends_on=TODAY - days(400), state=S.CONTRACTED)
+    ContractFactory(location=location, end_date=TODAY - days(1))  # the contract has ended since
+
+    daily_contract_job(TODAY)
+
+    assert not TriageFilterEntry.objects.exists()

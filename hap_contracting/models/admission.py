@@ -167,6 +167,12 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
             ),
             # The lists' default order (newest received first).
             models.Index(fields=["-received_on", "-id"], name="request_received_idx"),
+            # The daily job's grace-period steps.
+            models.Index(
+                fields=["grace_ends_on"],
+                name="request_grace_end_idx",
+                condition=models.Q(kind=RequestKind.REGULARISATION),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
