@@ -287,12 +287,16 @@ def grace_periods_end(today: datetime.date) -> int:
     """A grace period that ended without a contract puts the location on the triage filter
     list: no ANW care without an agreement (seed 004, 7.1 and 7.2). Each request is handled
     once; the GRACE_ENDED reminder row is the mark that it was."""
-    active = Contract.objects.active_on(today)
+    contracted_today = Contract.objects.active_on(today).filter(
+        Q(location_id=OuterRef("location_id")) | Q(other_locations=OuterRef("location_id"))
+    )
     with transaction.atomic():
         ended = list(
+            # A regularisation that ended in a contract has no grace period left to end.
             AdmissionRequest.objects.filter(
                 kind=RequestKind.REGULARISATION, grace_ends_on__lt=today
             )
+            .exclude(state=RequestState.CONTRACTED)
             .exclude(
                 Exists(
                     Reminder.objects.filter(
@@ -300,7 +304,7 @@ def grace_periods_end(today: datetime.date) -> int:
                     )
                 )
             )
-            .exclude(Q(location__contracts__in=active) | Q(location__co_contracts__in=active))
+            .exclude(Exists(contracted_today))
             .values_list("pk", "location_id", "grace_ends_on")
             .distinct()
         )
