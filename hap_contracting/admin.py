@@ -592,3 +592,41 @@ class TriageFilterEntryAdmin(AdministratorsReadOnlyAdmin):
     list_select_related = ("location",)
     search_fields = ("location__name", "location__postcode", "location__street")
     show_full_result_count = False
+
+
+# --- Billing (added with the billing pages) -------------------------------------------------
+from .models import AccessLogEntry, AdministrativeCost  # noqa: E402
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """NEN 7513: administrators read who saw which claim data; nobody adds, changes or deletes
+    (on PostgreSQL a trigger refuses UPDATE and DELETE as well)."""
+
+    list_display = ("at", "user", "roles", "action", "what", "patient_references")
+    list_filter = ("action",)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "patient_references", "what")
+    date_hierarchy = "at"
+    show_full_result_count = False
+    readonly_fields = ("at", "user", "roles", "action", "what", "patient_references")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AdministrativeCost)
+class AdministrativeCostAdmin(admin.ModelAdmin):
+    """Finance sets the administrative costs added once per invoice, per period."""
+
+    list_display = ("amount", "valid_from", "valid_until", "note")
+    date_hierarchy = "valid_from"
+
+    def has_delete_permission(self, request, obj=None):
+        return False

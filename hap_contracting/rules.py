@@ -138,3 +138,12 @@ for _model in ("act", "insurertariff"):
         rules.add_perm(f"hap_contracting.{_action}_{_model}", works_in_admin_as_finance)
 for _model in ("reminder", "triagefilterentry"):
     rules.add_perm(f"hap_contracting.view_{_model}", works_in_admin & is_administrator)
+
+
+# --- Billing in the Django admin (added with the billing pages) ------------------------------
+# Administrators read the access log (NEN 7513) and nobody changes it; finance maintains the
+# administrative costs. Claims and imports have no admin: claim data is read in the app, where
+# every read is logged.
+rules.add_perm("hap_contracting.view_accesslogentry", works_in_admin & is_administrator)
+for _action in ("view", "add", "change"):
+    rules.add_perm(f"hap_contracting.{_action}_administrativecost", works_in_admin_as_finance)

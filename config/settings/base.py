@@ -83,6 +83,9 @@ DATABASES = {
     "default": env.dj_db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: opening one per request costs more than many a page (the triage API).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "hap_contracting.User"
@@ -202,6 +205,9 @@ COMPLETION_DEADLINE_MONTHS = env.int("COMPLETION_DEADLINE_MONTHS", default=6)
 COMPLETION_REMINDER_DAYS = env.list("COMPLETION_REMINDER_DAYS", subcast=int, default=[30, 7])
 GRACE_PERIOD_MONTHS = env.int("GRACE_PERIOD_MONTHS", default=3)
 GRACE_REMINDER_DAYS = env.list("GRACE_REMINDER_DAYS", subcast=int, default=[30, 7])
+# The dashboard lists requests waiting longer than this in one step.
+DASHBOARD_WAITING_DAYS = env.int("DASHBOARD_WAITING_DAYS", default=14)
+
 # Billing (seed 004, 7.2). The BSN, when a claims file has one, is kept only as an HMAC with this
 # key; set it apart from the secret key in production so rotating one leaves the other.
 BSN_HASH_KEY = env.str("BSN_HASH_KEY", default=SECRET_KEY)

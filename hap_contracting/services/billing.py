@@ -380,11 +380,9 @@ def triage_verdict(*, postcode: str, house_number: int, addition: str = "") -> s
             house_number_addition__iexact=(addition or "").strip(),
         )
         .annotate(
-            contracted=Exists(
-                Contract.objects.active_on(today).filter(
-                    Q(location=OuterRef("pk")) | Q(other_locations=OuterRef("pk"))
-                )
-            ),
+            # Two EXISTS rather than one with OR: each can use its own index.
+            contracted=Exists(Contract.objects.active_on(today).filter(location=OuterRef("pk")))
+            | Exists(Contract.objects.active_on(today).filter(other_locations=OuterRef("pk"))),
             listed=Exists(
                 TriageFilterEntry.objects.filter(location=OuterRef("pk"), delisted_on__isnull=True)
             ),

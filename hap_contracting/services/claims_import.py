@@ -189,7 +189,16 @@ class _LineChecker:
         errors: list[tuple[str, str]] = []
         row: dict = {}
         raw = values["care_at"].strip()
-        for fmt in DATETIME_FORMATS:
+        care_at = None
+        if len(raw) > 10:  # a date alone is not enough: the hour decides the date of care
+            try:
+                # The ISO form is the common one and much cheaper to parse than strptime.
+                care_at = datetime.datetime.fromisoformat(raw)
+            except ValueError:
+                care_at = None
+            if care_at is not None and care_at.tzinfo is None:
+                care_at = care_at.replace(tzinfo=self.zone)
+        for fmt in DATETIME_FORMATS if care_at is None else ():
             try:
                 care_at = datetime.datetime.strptime(raw, fmt).replace(tzinfo=self.zone)
                 break
@@ -349,7 +358,7 @@ def _stage(claim_import: ClaimImport) -> tuple[int, int]:
         raise DomainError(_("The file is empty."), field="file")
     positions = _header_positions(header)
     checker = _LineChecker(timezone.now())
-    batch: list[ClaimStagingLine] = []
+    batch: list[tuple] = []  # rows in STAGING_COLUMNS order
     errors: list[ClaimImportError] = []
     error_count = processed = 0
     for line_number, cells in enumerate(rows, start=2):
@@ -375,7 +384,11 @@ def _stage(claim_import: ClaimImport) -> tuple[int, int]:
         elif not error_count:
             # Once a line is bad nothing will be stored; the rest is only checked.
             batch.append(
-                ClaimStagingLine(claim_import=claim_import, line_number=line_number, **row)
+                (
+                    claim_import.pk,
+                    line_number,
+                    *(row[column] for column in STAGING_COLUMNS[2:]),
+                )
             )
         if len(batch) >= BATCH_SIZE:
             _write_staging(batch)
@@ -408,16 +421,18 @@ STAGING_COLUMNS = (
 )
 
 
-def _write_staging(batch: list[ClaimStagingLine]) -> None:
+def _write_staging(batch: list[tuple]) -> None:
     if connection.vendor != "postgresql":
-        ClaimStagingLine.objects.bulk_create(batch)
+        ClaimStagingLine.objects.bulk_create(
+            ClaimStagingLine(**dict(zip(STAGING_COLUMNS, row, strict=True))) for row in batch
+        )
         return
     table = ClaimStagingLine._meta.db_table
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3's own cursor: COPY streams the batch in one statement
         with raw.copy(f"COPY {table} ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
-            for line in batch:
-                copy.write_row([getattr(line, column) for column in STAGING_COLUMNS])
+            for row in batch:
+                copy.write_row(row)
 
 
 def _find_duplicates(claim_import: ClaimImport, *, stored: int) -> int:
@@ -502,9 +517,12 @@ def claims_match_locations(*, claim_import_id: int | None = None) -> int:
         )
         if claim_import_id is not None:
             unknown = unknown.filter(claim_import_id=claim_import_id)
-        addresses = unknown.values(
-            "post_id", "postcode", "house_number", "house_number_addition", "location_id"
-        ).distinct()
+        # order_by(): the model's ordering would otherwise make every claim its own "distinct" row.
+        addresses = (
+            unknown.order_by()
+            .values("post_id", "postcode", "house_number", "house_number_addition", "location_id")
+            .distinct()
+        )
         today = timezone.localdate()
         AddressInvestigation.objects.bulk_create(
             [
@@ -516,9 +534,10 @@ def claims_match_locations(*, claim_import_id: int | None = None) -> int:
                     location_id=row["location_id"],
                     opened_on=today,
                 )
-                for row in addresses
+                for row in addresses.iterator(chunk_size=2000)
             ],
             ignore_conflicts=True,
+            batch_size=2000,
         )
     return addresses.count()
 
