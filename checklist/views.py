@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hap_contracting import rules as procedure_rules
 from hap_contracting.errors import DomainError
+from hap_contracting.pdf import render_pdf
 from hap_contracting.selectors.admission import admission_request_for_user
 
 from .forms import AssessmentForm
@@ -95,9 +97,7 @@ def assessment_start_view(request, pk: int):
     return redirect("checklist:assessment", pk=pk)
 
 
-@login_required
-def assessment_print(request, pk: int, revision: int | None = None):
-    """A print view of one revision for the council's dossier (the browser prints to PDF)."""
+def _assessment_for_print(request, pk: int, revision: int | None):
     admission_request = admission_request_for_user(request.user, pk)
     assessments = Assessment.objects.filter(admission_request=admission_request)
     assessment = (
@@ -105,6 +105,13 @@ def assessment_print(request, pk: int, revision: int | None = None):
         if revision
         else assessments.order_by("-revision").first()
     )
+    return admission_request, assessment
+
+
+@login_required
+def assessment_print(request, pk: int, revision: int | None = None):
+    """A print view of one revision for the council's dossier."""
+    admission_request, assessment = _assessment_for_print(request, pk, revision)
     if assessment is None:
         messages.info(request, _("No checklist has been filled in yet."))
         return redirect("hap_contracting:request_detail", pk=pk)
@@ -113,3 +120,21 @@ def assessment_print(request, pk: int, revision: int | None = None):
         "checklist/assessment_print.html",
         {"admission_request": admission_request, "view": assessment_view(assessment)},
     )
+
+
+@login_required
+def assessment_pdf(request, pk: int, revision: int | None = None):
+    """The same page as a PDF for the council's dossier (WeasyPrint, own static files only)."""
+    admission_request, assessment = _assessment_for_print(request, pk, revision)
+    if assessment is None:
+        raise Http404
+    document = render_pdf(
+        "checklist/assessment_print.html",
+        {"admission_request": admission_request, "view": assessment_view(assessment), "pdf": True},
+        request=request,
+    )
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="checklist-{admission_request.reference}-r{assessment.revision}.pdf"'
+    )
+    return response

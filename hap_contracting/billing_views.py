@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import mimetypes
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -41,6 +35,7 @@ from .billing_forms import (
 )
 from .constants import AccessAction, InvoiceKind, InvoiceState
 from .errors import DomainError
+from .pdf import render_pdf
 from .selectors import billing as billing_selectors
 from .services import billing as billing_services
 from .services import claims_import
@@ -389,44 +384,8 @@ def invoice_export_xlsx(request):
     return response
 
 
-PDF_BASE_URL = "https://app.invalid/"
-
-
-def static_url_fetcher():
-    """A WeasyPrint URL fetcher that serves only the app's own static files, found through the
-    staticfiles finders; every other URL (another host, ``file:``, ``data:``, a path outside
-    STATIC_URL, a missing file) raises, so an invoice can never make the server fetch
-    anything else."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    static_prefix = urlsplit(static("x")).path[:-1]  # "/static/"
-    base = urlsplit(PDF_BASE_URL)
-
-    class StaticOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            parts = urlsplit(url)
-            if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-                raise ValueError(f"not a static file of this app: {url}")
-            if not parts.path.startswith(static_prefix):
-                raise ValueError(f"not a static file of this app: {url}")
-            relative = unquote(parts.path[len(static_prefix) :])
-            if not relative or ".." in Path(relative).parts:
-                raise ValueError(f"not a static file of this app: {url}")
-            found = finders.find(relative)
-            if not found:
-                raise ValueError(f"no such static file: {url}")
-            content_type = mimetypes.guess_type(found)[0] or "application/octet-stream"
-            return URLFetcherResponse(
-                url, Path(found).read_bytes(), headers={"Content-Type": content_type}
-            )
-
-    return StaticOnlyFetcher(fail_on_errors=False)
-
-
 def invoice_pdf_bytes(invoice, lines) -> bytes:
-    from weasyprint import HTML
-
-    html = render_to_string(
+    return render_pdf(
         "billing/invoice_pdf.html",
         {
             "invoice": invoice,
@@ -435,7 +394,6 @@ def invoice_pdf_bytes(invoice, lines) -> bytes:
             "today": timezone.localdate(),
         },
     )
-    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=static_url_fetcher()).write_pdf()
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from hap_contracting import billing_views, exports
+from hap_contracting import exports, pdf
 from hap_contracting.constants import (
     AccessAction,
     ClaimImportStatus,
@@ -645,13 +645,13 @@ def test_the_invoice_pdf_is_a_pdf_without_patient_data_and_is_logged(
     client, finance, claims, last_month, monkeypatch
 ):
     rendered = []
-    render = billing_views.render_to_string
+    render = pdf.render_to_string
 
     def spy(*args, **kwargs):
         rendered.append(render(*args, **kwargs))
         return rendered[-1]
 
-    monkeypatch.setattr(billing_views, "render_to_string", spy)
+    monkeypatch.setattr(pdf, "render_to_string", spy)
     client.force_login(finance)
     generate(client, last_month)
     invoice = Invoice.objects.get()
@@ -681,11 +681,11 @@ def test_the_invoice_pdf_is_a_pdf_without_patient_data_and_is_logged(
 )
 def test_the_pdf_url_fetcher_refuses_anything_but_a_static_file(url):
     with pytest.raises(ValueError):
-        billing_views.static_url_fetcher()(url)
+        pdf.static_url_fetcher()(url)
 
 
 def test_the_pdf_url_fetcher_serves_the_apps_static_files():
-    response = billing_views.static_url_fetcher()("https://app.invalid/static/css/invoice-pdf.css")
+    response = pdf.static_url_fetcher()("https://app.invalid/static/css/invoice-pdf.css")
 
     assert b"@page" in response.read()
     assert response.content_type == "text/css"

@@ -526,6 +526,23 @@ def test_the_print_view_shows_version_and_answers(client, request_in_pre_assessm
     assert "Checklist beoordeling zorgaanbieder" in page.content.decode()
 
 
+def test_the_council_downloads_the_checklist_as_a_pdf_and_other_regions_cannot(
+    client, request_in_pre_assessment, manager, make_user, zwolle, flevoland
+):
+    submitted_assessment(request_in_pre_assessment)
+    url = reverse("checklist:pdf", args=[request_in_pre_assessment.pk])
+
+    client.force_login(make_user(Role.REGIONAL_COUNCIL, region=zwolle))
+    document = client.get(url)
+    client.force_login(make_user(Role.REGIONAL_COUNCIL, region=flevoland))
+    elsewhere = client.get(url)
+
+    assert document.status_code == 200
+    assert document["Content-Type"] == "application/pdf"
+    assert document.content.startswith(b"%PDF-")
+    assert elsewhere.status_code == 404
+
+
 def test_the_checklist_page_runs_a_constant_number_of_queries(
     client, request_in_pre_assessment, manager, django_assert_max_num_queries
 ):
