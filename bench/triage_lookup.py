@@ -74,8 +74,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--conn-max-age",
         type=int,
-        default=0,
-        help="CONN_MAX_AGE of the workers (0, as in production: a connection per request)",
+        default=60,
+        help="CONN_MAX_AGE of the workers (default 60, as the settings' DJANGO_CONN_MAX_AGE; "
+        "0 opens a connection per request)",
     )
     parser.add_argument(
         "--database-url",
