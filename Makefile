@@ -44,6 +44,7 @@ deploy-check: $(STAMP)
 	docker-compose -f docker/compose.yml config -q
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	BSN_HASH_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Static analysis (bandit: high severity fails) and known vulnerabilities in the pinned

@@ -502,3 +502,96 @@ def test_an_import_is_written_to_the_access_log(finance, billed_location):
 
     entry = AccessLogEntry.objects.get()
     assert (entry.user, entry.action, entry.roles) == (finance, AccessAction.IMPORT, "finance")
+
+
+def test_the_date_of_care_is_the_amsterdam_date_whatever_offset_the_file_writes(
+    finance, billed_location
+):
+    # 23:30 UTC on 31 October is 00:30 on 1 November in Amsterdam.
+    import_file(finance, [line(when="2026-10-31T23:30:00+00:00")])
+
+    assert Claim.objects.get().care_on == datetime.date(2026, 11, 1)
+
+
+def test_a_windows_1252_file_from_excel_is_read(finance, billed_location):
+    content = f"{HEADER}\n{line(patient='ZK-ë')}\n".encode("cp1252")
+
+    claim_import = claim_import_create(
+        by=finance, uploaded_file=SimpleUploadedFile("x.csv", content)
+    )
+
+    assert claim_import_run(claim_import.pk).status == ClaimImportStatus.IMPORTED
+    assert Claim.objects.get().patient_reference == "ZK-ë"
+
+
+def test_an_unreadable_file_ends_rejected_with_a_message_and_is_not_kept(finance):
+    content = b"PK\x03\x04 not really a workbook"
+
+    claim_import = claim_import_create(
+        by=finance, uploaded_file=SimpleUploadedFile("x.xlsx", content)
+    )
+    result = claim_import_run(claim_import.pk)
+
+    assert result.status == ClaimImportStatus.REJECTED
+    assert result.finished_at is not None
+    assert ClaimImportError.objects.get().line_number == 1
+    assert not result.file
+
+
+def test_a_claims_file_over_the_size_limit_is_refused(finance, settings):
+    settings.CLAIM_IMPORT_MAX_BYTES = 10
+
+    with pytest.raises(DomainError) as error:
+        claim_import_create(by=finance, uploaded_file=SimpleUploadedFile("x.csv", HEADER.encode()))
+    assert error.value.field == "file"
+
+
+def test_an_unknown_address_is_investigated_by_the_post_whose_area_holds_it(
+    finance, zwolle, flevoland
+):
+    # Care given by HAP Almere (Flevoland) at a Zwolle address.
+    content = f"{HEADER}\n2026-10-05 23:15;HAP Almere;VISITE;ZK-1;;8012 CD;7;;WLZ\n".encode()
+    claim_import = claim_import_create(
+        by=finance, uploaded_file=SimpleUploadedFile("z.csv", content)
+    )
+    claim_import_run(claim_import.pk)
+
+    assert AddressInvestigation.objects.get().post.region == zwolle
+
+
+def test_a_grace_period_never_lists_a_location_without_treatment_admission(zwolle):
+    from hap_contracting.constants import RequestKind, RequestState
+    from hap_contracting.services.renewals import grace_periods_end
+    from tests.factories import AdmissionRequestFactory
+
+    location = CareLocationFactory(hap_post=zwolle.posts.get(), wlz_treatment_admission=False)
+    AdmissionRequestFactory(
+        location=location,
+        kind=RequestKind.REGULARISATION,
+        state=RequestState.PRE_ASSESSMENT,
+        grace_ends_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
+
+    grace_periods_end(timezone.localdate())
+
+    assert not TriageFilterEntry.objects.exists()
+
+
+def test_the_triage_list_leaves_out_contracted_and_non_treatment_locations(
+    finance, billed_location, zwolle
+):
+    from hap_contracting.selectors.billing import triage_open_entries
+
+    contracted = CareLocationFactory(hap_post=zwolle.posts.get(), wlz_treatment_admission=True)
+    ContractFactory(location=contracted)
+    without = CareLocationFactory(hap_post=zwolle.posts.get(), wlz_treatment_admission=False)
+    for location in (billed_location, contracted, without):
+        TriageFilterEntry.objects.create(
+            location=location,
+            reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT,
+            listed_on=timezone.localdate(),
+        )
+
+    listed = [entry.location for entry in triage_open_entries(finance)]
+
+    assert listed == [billed_location]

@@ -49,6 +49,10 @@ def ready_to_contract(staff, location):
 
 
 def complete(request, staff, terms):
+    """Complete contracting for a location whose admission matches the contract's kind."""
+    location = request.location
+    location.wlz_treatment_admission = terms.kind == ContractKind.WLZ_WITH_TREATMENT
+    location.save()
     return admission_services.admission_request_complete_contracting(
         admission_request=request,
         by=staff[Role.SECRETARIAT],
@@ -150,6 +154,25 @@ def test_the_floor_uses_the_tariff_valid_on_the_contract_start_date(ready_to_con
     assert set(error.value.errors) == {"rate_CONSULT", "rate_VISITE", "rate_TELEFOON"}
 
 
+def test_a_treatment_location_cannot_avoid_the_floor_by_choosing_the_other_kind(
+    ready_to_contract, staff
+):
+    insurer_tariffs(timezone.localdate())
+    cheap = services.ContractTerms(
+        kind=ContractKind.WLZ_WITHOUT_TREATMENT,
+        start_date=timezone.localdate(),
+        rates={"VISITE": Decimal("1.00")},
+    )
+
+    with pytest.raises(DomainError) as error:
+        services.contract_create_for_request(
+            admission_request=ready_to_contract, by=staff[Role.SECRETARIAT], terms=cheap
+        )
+
+    assert error.value.field == "kind"
+    assert not Contract.objects.exists()
+
+
 def test_with_treatment_every_act_with_a_tariff_needs_a_rate(ready_to_contract, staff):
     insurer_tariffs(timezone.localdate())
 
@@ -209,6 +232,8 @@ def test_the_end_date_must_lie_after_the_start_date(ready_to_contract, staff):
 
 
 def test_a_renewal_contract_continues_the_contract_it_renews(staff, location):
+    location.wlz_treatment_admission = False
+    location.save()
     previous = ContractFactory(location=location)
     renewal = AdmissionRequestFactory(
         in_contracting=True, location=location, kind=RequestKind.RENEWAL, renews_contract=previous

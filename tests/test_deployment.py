@@ -90,7 +90,13 @@ def test_the_image_is_multi_stage_and_runs_unprivileged():
 def test_the_example_environment_names_every_required_variable():
     example = (DOCKER / "env.example").read_text()
 
-    for variable in ("DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "POSTGRES_PASSWORD"):
+    for variable in (
+        "DJANGO_SECRET_KEY",
+        "BSN_HASH_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "POSTGRES_PASSWORD",
+    ):
         assert re.search(rf"^{variable}=", example, re.MULTILINE), variable
 
 
@@ -99,6 +105,7 @@ def manage_py_with_production_settings(*args, secret_key: str | None):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DATABASE_URL": "sqlite:///:memory:",
+        "BSN_HASH_KEY": "a-test-key-for-the-bsn-hash-not-the-secret-key",
     }
     env.pop("DJANGO_SECRET_KEY", None)
     if secret_key is not None:

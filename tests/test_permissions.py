@@ -142,6 +142,8 @@ def test_only_the_assigned_location_manager_advises(zwolle, location, make_user)
 
 
 def test_completing_contracting_is_the_secretariats_step(zwolle, location, make_user):
+    location.wlz_treatment_admission = False  # a contract without treatment needs no rates
+    location.save()
     request = AdmissionRequestFactory(in_contracting=True, location=location)
     request.outcome_recorded_at = timezone.now()
     request.save()

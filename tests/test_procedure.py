@@ -297,6 +297,8 @@ def test_contracting_cannot_complete_before_the_outcome_is_recorded(staff, locat
 
 
 def test_the_whole_procedure_ends_contracted_with_a_completion_date(staff, location):
+    location.wlz_treatment_admission = False  # a contract without treatment needs no rates
+    location.save()
     request = run_until_quality_review(staff, location)
     advise(request, staff[Role.QUALITY_TEAM], AdviceStep.QUALITY_TEAM, AdviceOutcome.POSITIVE)
     advise(

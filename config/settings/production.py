@@ -24,3 +24,6 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Required apart from the secret key: rotating one must not change the other's meaning.
+BSN_HASH_KEY = env.str("BSN_HASH_KEY")

@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from .. import rules as procedure_rules
 from ..models import (
@@ -32,6 +33,7 @@ from ..models import (
     CareLocation,
     Claim,
     ClaimImport,
+    Contract,
     Invoice,
     InvoiceLine,
     TriageFilterEntry,
@@ -250,9 +252,15 @@ def triage_entries_visible_to(user: User) -> QuerySet[TriageFilterEntry]:
 
 
 def triage_open_entries(user: User) -> QuerySet[TriageFilterEntry]:
+    """The addresses triage refers elsewhere: the same rule as ``triage_verdict`` — listed,
+    Wlz with treatment, and no contract active today."""
+    today = timezone.localdate()
+    active = Contract.objects.active_on(today)
     return (
         triage_entries_visible_to(user)
-        .filter(delisted_on__isnull=True)
+        .filter(delisted_on__isnull=True, location__wlz_treatment_admission=True)
+        .exclude(Exists(active.filter(location=OuterRef("location_id"))))
+        .exclude(Exists(active.filter(other_locations=OuterRef("location_id"))))
         .order_by(
             "location__postcode", "location__house_number", "location__house_number_addition", "pk"
         )

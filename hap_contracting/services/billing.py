@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -178,6 +178,16 @@ def invoices_generate(*, by: User, period: datetime.date) -> dict:
     start, end = _month(period)
     if end >= timezone.localdate():
         raise DomainError(_("Only a month that has ended can be billed."), field="period")
+    try:
+        return _invoices_generate(start, end)
+    except IntegrityError as error:
+        # Someone generated the same month at the same moment; nothing was billed twice.
+        raise DomainError(
+            _("Invoices for this month are being made by someone else right now; try again.")
+        ) from error
+
+
+def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
     with transaction.atomic():
         rows = list(
             chargeable_claims(start, end).values_list(
@@ -292,7 +302,10 @@ def invoice_send(*, invoice: Invoice, by: User) -> Invoice:
 def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
     _require_finance(by)
     with transaction.atomic():
-        if not Invoice.objects.filter(pk=invoice.pk, state=InvoiceState.DRAFT).exists():
+        # Locked, so an approval at the same moment either comes first (and this refuses) or
+        # waits for the delete.
+        draft = Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        if draft is None or draft.state != InvoiceState.DRAFT:
             raise DomainError(_("Only a draft can be deleted; a sent invoice is credited."))
         InvoiceLine.objects.filter(invoice_id=invoice.pk).delete()
         Invoice.objects.filter(pk=invoice.pk).delete()

@@ -44,6 +44,7 @@ from ..models import (
     ClaimImport,
     ClaimImportError,
     HapPost,
+    PostcodeRange,
     User,
 )
 from ..models.billing import ClaimStagingLine
@@ -124,7 +125,16 @@ def _rows(claim_import: ClaimImport) -> Iterator[list[str]]:
             finally:
                 workbook.close()
         else:
-            text = io.TextIOWrapper(claim_import.file, encoding="utf-8-sig", newline="")
+            # Excel in a Dutch locale saves CSV as Windows-1252; anything else is UTF-8.
+            head = claim_import.file.read(1 << 16)
+            claim_import.file.seek(0)
+            try:
+                head.decode("utf-8")
+                encoding = "utf-8-sig"
+            except UnicodeDecodeError as error:
+                # A cut multi-byte character at the end of the sample is still UTF-8.
+                encoding = "utf-8-sig" if error.start >= len(head) - 3 else "cp1252"
+            text = io.TextIOWrapper(claim_import.file, encoding=encoding, newline="")
             first = text.readline()
             delimiter = ";" if first.count(";") >= first.count(",") else ","
             yield from csv.reader(io.StringIO(first), delimiter=delimiter)
@@ -196,8 +206,13 @@ class _LineChecker:
                 care_at = datetime.datetime.fromisoformat(raw)
             except ValueError:
                 care_at = None
-            if care_at is not None and care_at.tzinfo is None:
-                care_at = care_at.replace(tzinfo=self.zone)
+            if care_at is not None:
+                # The date of care is the Amsterdam date, whatever offset the file wrote.
+                care_at = (
+                    care_at.replace(tzinfo=self.zone)
+                    if care_at.tzinfo is None
+                    else care_at.astimezone(self.zone)
+                )
         for fmt in DATETIME_FORMATS if care_at is None else ():
             try:
                 care_at = datetime.datetime.strptime(raw, fmt).replace(tzinfo=self.zone)
@@ -237,7 +252,7 @@ class _LineChecker:
         except ValidationError:
             errors.append(("postcode", _("not a Dutch postcode such as 8011 AB")))
         number = values["house_number"].strip()
-        if not number.isdigit() or int(number) == 0:
+        if not re.fullmatch(r"[0-9]{1,5}", number) or int(number) == 0:
             errors.append(("huisnummer", _("not a house number")))
         else:
             row["house_number"] = int(number)
@@ -266,6 +281,12 @@ def claim_import_create(*, by: User, uploaded_file: UploadedFile) -> ClaimImport
     name = uploaded_file.name or ""
     if not name.lower().endswith((".csv", ".xlsx")):
         raise DomainError(_("Upload a CSV or XLSX file."), field="file")
+    if uploaded_file.size > settings.CLAIM_IMPORT_MAX_BYTES:
+        raise DomainError(
+            _("The file is larger than %(megabytes)s MB.")
+            % {"megabytes": settings.CLAIM_IMPORT_MAX_BYTES // (1024 * 1024)},
+            field="file",
+        )
     digest = hashlib.sha256()
     for chunk in uploaded_file.chunks():
         digest.update(chunk)
@@ -297,7 +318,11 @@ def _progress(claim_import: ClaimImport, **fields) -> None:
 def claim_import_run(claim_import_id: int) -> ClaimImport:
     """Check the whole file, then store it whole or not at all. Safe to run again."""
     claim_import = ClaimImport.objects.get(pk=claim_import_id)
-    if claim_import.status in (ClaimImportStatus.IMPORTED, ClaimImportStatus.REJECTED):
+    if claim_import.status == ClaimImportStatus.IMPORTED:
+        # A worker that died after the move left the matching undone; it is idempotent.
+        claims_match_locations(claim_import_id=claim_import.pk)
+        return claim_import
+    if claim_import.status == ClaimImportStatus.REJECTED:
         return claim_import
     ClaimStagingLine.objects.filter(claim_import=claim_import).delete()
     ClaimImportError.objects.filter(claim_import=claim_import).delete()
@@ -328,19 +353,31 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
                     message=_("%(count)s claims imported.") % {"count": imported},
                 )
             claims_match_locations(claim_import_id=claim_import.pk)
-    except DomainError as error:
+    except Exception as error:  # noqa: BLE001  (every failure must end the import visibly)
+        if isinstance(error, DomainError):
+            message = str(error.message)
+        else:
+            # Never the exception's text: it may quote a line of the file (patient data).
+            logger.warning("claims import %s failed: %s", claim_import.pk, type(error).__name__)
+            message = _(
+                "The file could not be read (%(kind)s). Save it again as CSV (UTF-8) or XLSX "
+                "from the template and upload it again."
+            ) % {"kind": type(error).__name__}
         ClaimStagingLine.objects.filter(claim_import=claim_import).delete()
         ClaimImportError.objects.create(
-            claim_import=claim_import, line_number=1, column="", reason=str(error.message)[:300]
+            claim_import=claim_import, line_number=1, column="", reason=message[:300]
         )
         _progress(
             claim_import,
             status=ClaimImportStatus.REJECTED,
             error_count=1,
             finished_at=timezone.now(),
-            message=str(error.message),
+            message=message,
         )
     claim_import.refresh_from_db()
+    if claim_import.status == ClaimImportStatus.REJECTED and claim_import.file:
+        # Nothing of a rejected file is kept, the patient data in it included.
+        claim_import.file.delete(save=True)
     logger.info(
         "claims import %s: %s, %s lines, %s errors",
         claim_import.pk,
@@ -370,9 +407,8 @@ def _stage(claim_import: ClaimImport) -> tuple[int, int]:
         row, line_errors = checker.check(values)
         processed += 1
         if line_errors:
-            error_count += len(line_errors)
             for column, reason in line_errors:
-                if len(errors) + error_count - len(line_errors) < MAX_STORED_ERRORS:
+                if error_count < MAX_STORED_ERRORS:
                     errors.append(
                         ClaimImportError(
                             claim_import=claim_import,
@@ -381,6 +417,7 @@ def _stage(claim_import: ClaimImport) -> tuple[int, int]:
                             reason=reason,
                         )
                     )
+                error_count += 1
         elif not error_count:
             # Once a line is bad nothing will be stored; the rest is only checked.
             batch.append(
@@ -523,11 +560,22 @@ def claims_match_locations(*, claim_import_id: int | None = None) -> int:
             .values("post_id", "postcode", "house_number", "house_number_addition", "location_id")
             .distinct()
         )
+        # The investigation belongs to the post whose area holds the address, not to whichever
+        # post happened to give the care: that post's location manager can find the location.
+        ranges = list(PostcodeRange.objects.values_list("first", "last", "post_id"))
+
+        def post_of(row) -> int:
+            number = int(row["postcode"][:4])
+            for first, last, post_id in ranges:
+                if first <= number <= last:
+                    return post_id
+            return row["post_id"]
+
         today = timezone.localdate()
         AddressInvestigation.objects.bulk_create(
             [
                 AddressInvestigation(
-                    post_id=row["post_id"],
+                    post_id=post_of(row),
                     postcode=row["postcode"],
                     house_number=row["house_number"],
                     house_number_addition=row["house_number_addition"],

@@ -191,6 +191,12 @@ def contract_create_for_request(
         )
     if terms.kind not in ContractKind.values:
         raise DomainError(_("Choose the kind of contract."), field="kind")
+    if location.wlz_treatment_admission and terms.kind != ContractKind.WLZ_WITH_TREATMENT:
+        # Otherwise the 2 × tariff floor (seed 004, 7.2) could be avoided by picking a kind.
+        raise DomainError(
+            _("This location has a Wlz admission with treatment: the contract is of that kind."),
+            field="kind",
+        )
     end_date = terms.end_date or default_end_date(terms.start_date)
     if end_date <= terms.start_date:
         raise DomainError(_("The end date must lie after the start date."), field="end_date")

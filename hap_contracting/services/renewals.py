@@ -294,7 +294,11 @@ def grace_periods_end(today: datetime.date) -> int:
         ended = list(
             # A regularisation that ended in a contract has no grace period left to end.
             AdmissionRequest.objects.filter(
-                kind=RequestKind.REGULARISATION, grace_ends_on__lt=today
+                kind=RequestKind.REGULARISATION,
+                grace_ends_on__lt=today,
+                # The filter list is for Wlz-with-treatment locations only: residents of the
+                # others are registered (ION) patients and are never refused (seed 004, 7).
+                location__wlz_treatment_admission=True,
             )
             .exclude(state=RequestState.CONTRACTED)
             .exclude(
