@@ -132,5 +132,11 @@ class InvoiceCreditForm(ServiceForm):
     submit_label = _("Make credit note")
 
     reason = forms.CharField(
-        label=_("Reason for the credit note"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason for the credit note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Once the credit note is approved, making the invoices of this month again bills "
+            "the claims that are still chargeable on a new invoice (for example after a tariff "
+            "or address correction)."
+        ),
     )

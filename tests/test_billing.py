@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hap_contracting.constants import (
@@ -411,6 +411,40 @@ def test_a_sent_invoice_is_corrected_only_by_a_credit_note(finance, billed_locat
     assert credit.number.endswith("00002")
     with pytest.raises(DomainError):
         billing.invoice_credit(invoice=invoice, by=finance, reason="Nogmaals.")
+
+
+def test_credited_claims_are_billed_again_only_once_the_credit_note_is_approved(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line()])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    first = billing.invoice_send(invoice=approved_invoice(finance), by=finance)
+    credit = billing.invoice_credit(invoice=first, by=finance, reason="Verkeerd tarief.")
+
+    while_draft = billing.invoices_generate(by=finance, period=OCTOBER)
+    billing.invoice_approve(invoice=credit, by=finance)
+    after_approval = billing.invoices_generate(by=finance, period=OCTOBER)
+    once_more = billing.invoices_generate(by=finance, period=OCTOBER)
+
+    assert while_draft["lines"] == 0
+    assert (after_approval["invoices"], after_approval["lines"]) == (1, 1)
+    assert once_more["lines"] == 0
+    again = Invoice.objects.get(kind=InvoiceKind.INVOICE, billing_round=1)
+    assert again.state == InvoiceState.DRAFT
+    assert again.total == first.total
+    assert again.lines.get().claim_id == first.lines.get().claim_id
+
+
+def test_a_claim_is_charged_once_per_billing_round_in_the_database(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line()])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    charge = Invoice.objects.get().lines.get()
+
+    charge.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        charge.save()
 
 
 @pytest.mark.postgres

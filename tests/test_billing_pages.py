@@ -483,6 +483,24 @@ def test_generate_approve_send_and_credit_through_the_pages(
     assert TriageFilterEntry.objects.filter(location=location, delisted_on__isnull=True).exists()
 
 
+def test_a_month_billed_again_after_a_credit_note_says_so(client, finance, claims, last_month):
+    client.force_login(finance)
+    generate(client, last_month)
+    invoice = Invoice.objects.get()
+    act(client, invoice, "approve")
+    act(client, invoice, "send")
+    act(client, Invoice.objects.get(pk=invoice.pk), "credit", reason="Verkeerd tarief")
+    act(client, Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE), "approve")
+
+    generate(client, last_month)
+    again = Invoice.objects.get(kind=InvoiceKind.INVOICE, state=InvoiceState.DRAFT)
+    page = client.get(reverse("billing:invoice_detail", args=[again.pk]))
+
+    assert again.billing_round == 1
+    assert 'data-testid="billing-round"' in page.content.decode()
+    assert "opnieuw" in page.content.decode()
+
+
 def test_a_draft_can_be_deleted(client, finance, claims, last_month):
     client.force_login(finance)
     generate(client, last_month)

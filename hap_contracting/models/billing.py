@@ -286,6 +286,9 @@ class Invoice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # 0 for the first invoice of an organisation's month; 1, 2, ... for the invoice that bills
+    # the month again after the one before was credited.
+    billing_round = models.PositiveSmallIntegerField(_("billing round"), default=0)
 
     class Meta:
         ordering = ["-period", "organisation__name", "pk"]
@@ -293,11 +296,11 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="invoice_number_unique"),
-            # One draft invoice per organisation per month; credit notes are separate.
+            # One invoice per organisation per month and round; credit notes are separate.
             models.UniqueConstraint(
-                fields=["organisation", "period"],
+                fields=["organisation", "period", "billing_round"],
                 condition=Q(kind="invoice"),
-                name="invoice_one_per_organisation_month",
+                name="invoice_one_per_organisation_month_round",
             ),
         ]
         triggers = [
@@ -332,15 +335,20 @@ class InvoiceLine(models.Model):
     tariff = models.DecimalField(_("insurer tariff"), max_digits=9, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     is_credit = models.BooleanField(default=False)
+    # How many times the claim was billed and credited before this line.
+    billing_round = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["care_on", "pk"]
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         constraints = [
-            # A claim is charged once; a credit note line may refer to it again.
+            # A claim is charged once per round: again only after a credit note reversed the
+            # charge before; a credit note line refers to the claim it reverses.
             models.UniqueConstraint(
-                fields=["claim"], condition=Q(is_credit=False), name="invoice_line_claim_once"
+                fields=["claim", "billing_round"],
+                condition=Q(is_credit=False),
+                name="invoice_line_claim_once_per_round",
             )
         ]
 

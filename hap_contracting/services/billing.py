@@ -13,7 +13,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,6 +49,8 @@ VAT_EXEMPTION = gettext_lazy(
     "Exempt from VAT: medical care by a general practitioner (art. 11, lid 1, onderdeel g, "
     "Wet op de omzetbelasting 1968)."
 )
+# From approval on a credit note cannot be deleted: the charges it reverses may be billed again.
+CREDIT_NOTE_FINAL_STATES = (InvoiceState.APPROVED, InvoiceState.SENT)
 
 
 def _require_finance(user: User) -> None:
@@ -151,7 +153,13 @@ def chargeable_claims(period_start: datetime.date, period_end: datetime.date):
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=OuterRef("care_on")))
         .values("amount")[:1]
     )
-    already_billed = InvoiceLine.objects.filter(claim=OuterRef("pk"), is_credit=False)
+    charged = InvoiceLine.objects.filter(claim=OuterRef("pk"), is_credit=False)
+    # A charge stands until a credit note reversing its invoice is approved; a draft credit note
+    # can still be deleted, so its claims are not billable again yet.
+    reversed_by_credit_note = Invoice.objects.filter(
+        corrects=OuterRef("invoice_id"), state__in=CREDIT_NOTE_FINAL_STATES
+    )
+    charges_before = charged.values("claim").annotate(count=Count("pk")).values("count")
     return (
         Claim.objects.filter(
             care_on__gte=period_start,
@@ -160,8 +168,11 @@ def chargeable_claims(period_start: datetime.date, period_end: datetime.date):
             location__organisation__isnull=False,
         )
         .exclude(Exists(contracted))
-        .exclude(Exists(already_billed))
-        .annotate(tariff=Subquery(tariff))
+        .exclude(Exists(charged.exclude(Exists(reversed_by_credit_note))))
+        .annotate(
+            tariff=Subquery(tariff),
+            billing_round=Coalesce(Subquery(charges_before), Value(0)),
+        )
     )
 
 
@@ -191,18 +202,38 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
     with transaction.atomic():
         rows = list(
             chargeable_claims(start, end).values_list(
-                "pk", "location_id", "location__organisation_id", "act_id", "care_on", "tariff"
+                "pk",
+                "location_id",
+                "location__organisation_id",
+                "act_id",
+                "care_on",
+                "tariff",
+                "billing_round",
             )
         )
         without_tariff = sum(1 for row in rows if row[5] is None)
         rows = [row for row in rows if row[5] is not None]
         organisations = sorted({row[2] for row in rows})
+        months_invoices = Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE, period=start, organisation_id__in=organisations
+        )
+        # The invoice that still stands per organisation (a credited one is history)...
         existing = {
             invoice.organisation_id: invoice
-            for invoice in Invoice.objects.select_for_update().filter(
-                kind=InvoiceKind.INVOICE, period=start, organisation_id__in=organisations
+            for invoice in months_invoices.select_for_update().exclude(
+                Exists(
+                    Invoice.objects.filter(
+                        corrects=OuterRef("pk"), state__in=CREDIT_NOTE_FINAL_STATES
+                    )
+                )
             )
         }
+        # ...and, where none stands, how many were credited: the new one bills the next round.
+        credited_before = dict(
+            months_invoices.values("organisation_id")
+            .annotate(count=Count("pk"))
+            .values_list("organisation_id", "count")
+        )
         # An invoice with a number is final: claims that arrive after its approval are counted
         # for finance, never added to it.
         closed = {pk for pk, invoice in existing.items() if invoice.state != InvoiceState.DRAFT}
@@ -216,6 +247,7 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
                 period=start,
                 administrative_costs=administrative,
                 reason=str(VAT_EXEMPTION),
+                billing_round=credited_before.get(organisation_id, 0),
             )
             for organisation_id in organisations
             if organisation_id not in existing
@@ -231,8 +263,17 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
                 care_on=care_on,
                 tariff=tariff,
                 amount=money(tariff * WITH_TREATMENT_RATE_FACTOR),
+                billing_round=billing_round,
             )
-            for claim_id, location_id, organisation_id, act_id, care_on, tariff in rows
+            for (
+                claim_id,
+                location_id,
+                organisation_id,
+                act_id,
+                care_on,
+                tariff,
+                billing_round,
+            ) in rows
         )
         _recompute_totals([invoice.pk for invoice in invoices.values()])
     return {
