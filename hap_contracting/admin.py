@@ -22,10 +22,12 @@ from django.utils.translation import gettext_lazy as _
 from checklist.selectors import assessment_views
 
 from .actions import ACTIONS, available_actions
-from .constants import ContractStatus
+from .constants import AccessAction, ContractStatus
 from .errors import DomainError
 from .models import (
+    AccessLogEntry,
     Act,
+    AdministrativeCost,
     AdmissionRequest,
     Advice,
     Breach,
@@ -47,6 +49,7 @@ from .models import (
 )
 from .selectors.admission import admission_requests_visible_to, waiting_for_user_filter
 from .selectors.contracts import contracts_visible_to, expiry_months
+from .services.access_log import access_log_record
 from .services.contracts import insurer_tariff_save
 
 
@@ -595,7 +598,6 @@ class TriageFilterEntryAdmin(AdministratorsReadOnlyAdmin):
 
 
 # --- Billing (added with the billing pages) -------------------------------------------------
-from .models import AccessLogEntry, AdministrativeCost  # noqa: E402
 
 
 @admin.register(AccessLogEntry)
@@ -611,6 +613,26 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ("at", "user", "roles", "action", "what", "patient_references")
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            # The log names patients too: reading or searching it is logged like any other read.
+            access_log_record_list(request.user, changelist)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", {}).get("original")
+        if original is not None:
+            access_log_record(
+                user=request.user,
+                action=AccessAction.VIEW,
+                what=gettext("access log entry %(pk)s") % {"pk": original.pk},
+                patient_references=_references(original),
+            )
+        return response
+
     def has_add_permission(self, request):
         return False
 
@@ -619,6 +641,24 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _references(entry: AccessLogEntry) -> list[str]:
+    return [ref for ref in entry.patient_references.split(", ") if ref]
+
+
+def access_log_record_list(user, changelist) -> None:
+    search = changelist.query.strip()
+    access_log_record(
+        user=user,
+        action=AccessAction.SEARCH if search else AccessAction.VIEW,
+        what=(gettext("access log, search %(search)s") % {"search": search})
+        if search
+        else gettext("access log"),
+        patient_references=[
+            reference for entry in changelist.result_list for reference in _references(entry)
+        ],
+    )
 
 
 @admin.register(AdministrativeCost)

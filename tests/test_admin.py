@@ -125,3 +125,36 @@ def test_a_location_manager_has_no_access_to_the_admin(client, zwolle, make_user
     response = client.get(reverse("admin:hap_contracting_admissionrequest_changelist"))
 
     assert response.status_code == 403
+
+
+def test_reading_and_searching_the_access_log_is_logged_too(client, make_user):
+    from hap_contracting.constants import AccessAction
+    from hap_contracting.models import AccessLogEntry
+    from hap_contracting.services.access_log import access_log_record
+
+    administrator = make_user(Role.ADMINISTRATOR, is_staff=True)
+    finance = make_user(Role.FINANCE)
+    read = access_log_record(
+        user=finance,
+        action=AccessAction.VIEW,
+        what="invoice 2026-00001",
+        patient_references=["ZK-1"],
+    )
+    client.force_login(administrator)
+
+    listed = client.get(reverse("admin:hap_contracting_accesslogentry_changelist"), {"q": "ZK-1"})
+    opened = client.get(reverse("admin:hap_contracting_accesslogentry_change", args=[read.pk]))
+
+    assert listed.status_code == 200 and opened.status_code == 200
+    search, view = AccessLogEntry.objects.filter(user=administrator).order_by("pk")
+    assert (search.action, search.patient_references) == (AccessAction.SEARCH, "ZK-1")
+    assert "ZK-1" in search.what
+    assert (view.action, view.patient_references) == (AccessAction.VIEW, "ZK-1")
+
+
+def test_the_access_log_is_for_administrators_only(client, quality_team):
+    client.force_login(quality_team)
+
+    response = client.get(reverse("admin:hap_contracting_accesslogentry_changelist"))
+
+    assert response.status_code == 403
