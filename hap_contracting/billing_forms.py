@@ -112,7 +112,13 @@ class InvoiceFilterForm(forms.Form):
 class InvoiceGenerateForm(ServiceForm):
     submit_label = _("Make draft invoices")
 
-    period = MonthField(label=_("Month to bill"))
+    period = MonthField(
+        label=_("Month to bill"),
+        help_text=_(
+            "Making a month again rebuilds its drafts from today's contracts and tariffs; "
+            "approved and sent invoices stay as they are."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -232,6 +232,16 @@ def invoice_list(request):
                 _("%(invoices)s draft invoices with %(lines)s new lines.")
                 % {"invoices": result["invoices"], "lines": result["lines"]},
             )
+            if result["lines_removed"]:
+                messages.warning(
+                    request,
+                    _(
+                        "%(lines)s lines were taken off the drafts (%(drafts)s drafts removed): "
+                        "their claims are no longer chargeable, for example because a contract "
+                        "was recorded since."
+                    )
+                    % {"lines": result["lines_removed"], "drafts": result["drafts_removed"]},
+                )
             if result["claims_without_tariff"]:
                 messages.warning(
                     request,

@@ -370,6 +370,57 @@ def test_generating_twice_bills_each_claim_once(finance, billed_location, tariff
     assert Invoice.objects.get().lines.count() == 1
 
 
+def test_generating_again_takes_claims_off_a_draft_once_a_contract_covers_them(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line()])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    draft = Invoice.objects.get()
+    ContractFactory(
+        location=billed_location,
+        start_date=datetime.date(2026, 10, 1),
+        end_date=datetime.date(2028, 9, 30),
+    )
+
+    again = billing.invoices_generate(by=finance, period=OCTOBER)
+
+    assert (again["lines_removed"], again["drafts_removed"]) == (1, 1)
+    assert not Invoice.objects.exists()
+    with pytest.raises(DomainError):
+        billing.invoice_approve(invoice=draft, by=finance)
+
+
+def test_generating_again_charges_a_draft_at_the_corrected_tariff(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line(act="VISITE")])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    tariffs["VISITE"].amount = Decimal("80.00")
+    tariffs["VISITE"].save()
+
+    again = billing.invoices_generate(by=finance, period=OCTOBER)
+
+    invoice = Invoice.objects.get()
+    assert again["lines"] == 0
+    assert invoice.lines.get().amount == Decimal("160.00")
+    assert invoice.lines_total == Decimal("160.00")
+
+
+def test_claims_arriving_after_the_invoice_was_sent_are_counted_and_it_stays_as_sent(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line(patient="ZK-1")])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    sent = billing.invoice_send(invoice=approved_invoice(finance), by=finance)
+    import_file(finance, [line(when="2026-10-20 02:00", patient="ZK-2")], name="laat.csv")
+
+    late = billing.invoices_generate(by=finance, period=OCTOBER)
+
+    assert (late["invoices"], late["lines"], late["claims_after_approval"]) == (0, 0, 1)
+    assert Invoice.objects.get().total == sent.total
+    assert sent.lines.count() == 1
+
+
 def approved_invoice(finance):
     invoice = Invoice.objects.get(kind=InvoiceKind.INVOICE)
     return billing.invoice_approve(invoice=invoice, by=finance)

@@ -36,6 +36,7 @@ from tests.factories import (
     CareOrganisationFactory,
     ClaimFactory,
     ClaimImportFactory,
+    ContractFactory,
     insurer_tariffs,
 )
 
@@ -499,6 +500,23 @@ def test_a_month_billed_again_after_a_credit_note_says_so(client, finance, claim
     assert again.billing_round == 1
     assert 'data-testid="billing-round"' in page.content.decode()
     assert "opnieuw" in page.content.decode()
+
+
+def test_making_a_month_again_says_which_draft_lines_were_taken_off(
+    client, finance, claims, last_month, location
+):
+    client.force_login(finance)
+    generate(client, last_month)
+    ContractFactory(
+        location=location, start_date=last_month, end_date=last_month + relativedelta(years=2)
+    )
+
+    response = client.post(
+        reverse("billing:invoice_list"), {"period": f"{last_month:%Y-%m}"}, follow=True
+    )
+
+    assert "3 regels zijn van de concepten gehaald" in response.content.decode()
+    assert not Invoice.objects.exists()
 
 
 def test_a_draft_can_be_deleted(client, finance, claims, last_month):

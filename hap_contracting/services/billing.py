@@ -183,8 +183,9 @@ def _month(period: datetime.date) -> tuple[datetime.date, datetime.date]:
 
 
 def invoices_generate(*, by: User, period: datetime.date) -> dict:
-    """Draft invoices per organisation for the month of ``period``; run again, it adds only
-    claims not billed yet. Returns counts for the page."""
+    """Draft invoices per organisation for the month of ``period``. Run again, it rebuilds the
+    month's drafts from today's data and adds claims not billed yet; approved and sent invoices
+    stay as they are. Returns counts for the page."""
     _require_finance(by)
     start, end = _month(period)
     if end >= timezone.localdate():
@@ -200,6 +201,14 @@ def invoices_generate(*, by: User, period: datetime.date) -> dict:
 
 def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
     with transaction.atomic():
+        months_invoices = Invoice.objects.filter(kind=InvoiceKind.INVOICE, period=start)
+        # Drafts are rebuilt from today's data: a contract, tariff, address or treatment flag
+        # recorded since the last run changes what they charge.
+        drafts = list(months_invoices.select_for_update().filter(state=InvoiceState.DRAFT))
+        draft_lines = InvoiceLine.objects.filter(invoice__in=drafts)
+        on_drafts_before = set(draft_lines.values_list("claim_id", flat=True))
+        draft_lines.delete()
+
         rows = list(
             chargeable_claims(start, end).values_list(
                 "pk",
@@ -213,14 +222,10 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         )
         without_tariff = sum(1 for row in rows if row[5] is None)
         rows = [row for row in rows if row[5] is not None]
-        organisations = sorted({row[2] for row in rows})
-        months_invoices = Invoice.objects.filter(
-            kind=InvoiceKind.INVOICE, period=start, organisation_id__in=organisations
-        )
-        # The invoice that still stands per organisation (a credited one is history)...
-        existing = {
+        # The invoice that still stands per organisation; a credited one is history.
+        standing = {
             invoice.organisation_id: invoice
-            for invoice in months_invoices.select_for_update().exclude(
+            for invoice in months_invoices.exclude(
                 Exists(
                     Invoice.objects.filter(
                         corrects=OuterRef("pk"), state__in=CREDIT_NOTE_FINAL_STATES
@@ -228,18 +233,19 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
                 )
             )
         }
-        # ...and, where none stands, how many were credited: the new one bills the next round.
-        credited_before = dict(
-            months_invoices.values("organisation_id")
-            .annotate(count=Count("pk"))
-            .values_list("organisation_id", "count")
-        )
         # An invoice with a number is final: claims that arrive after its approval are counted
         # for finance, never added to it.
-        closed = {pk for pk, invoice in existing.items() if invoice.state != InvoiceState.DRAFT}
+        closed = {pk for pk, invoice in standing.items() if invoice.state != InvoiceState.DRAFT}
         in_closed = sum(1 for row in rows if row[2] in closed)
         rows = [row for row in rows if row[2] not in closed]
         organisations = sorted({row[2] for row in rows})
+        # Where no invoice stands, the new one bills the month's next round.
+        credited_before = dict(
+            months_invoices.filter(organisation_id__in=organisations)
+            .values("organisation_id")
+            .annotate(count=Count("pk"))
+            .values_list("organisation_id", "count")
+        )
         administrative = administrative_costs_on(start)
         new = [
             Invoice(
@@ -250,10 +256,10 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
                 billing_round=credited_before.get(organisation_id, 0),
             )
             for organisation_id in organisations
-            if organisation_id not in existing
+            if organisation_id not in standing
         ]
         Invoice.objects.bulk_create(new)
-        invoices = {**existing, **{invoice.organisation_id: invoice for invoice in new}}
+        invoices = {invoice.organisation_id: invoice for invoice in [*drafts, *new]}
         InvoiceLine.objects.bulk_create(
             InvoiceLine(
                 invoice=invoices[organisation_id],
@@ -275,10 +281,17 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
                 billing_round,
             ) in rows
         )
-        _recompute_totals([invoice.pk for invoice in invoices.values()])
+        emptied = [draft.pk for draft in drafts if draft.organisation_id not in organisations]
+        Invoice.objects.filter(pk__in=emptied).delete()
+        kept = [draft.pk for draft in drafts if draft.organisation_id in organisations]
+        Invoice.objects.filter(pk__in=kept).update(administrative_costs=administrative)
+        _recompute_totals([*kept, *(invoice.pk for invoice in new)])
+    on_drafts_now = {row[0] for row in rows}
     return {
         "invoices": len(organisations),
-        "lines": len(rows),
+        "lines": len(on_drafts_now - on_drafts_before),
+        "lines_removed": len(on_drafts_before - on_drafts_now),
+        "drafts_removed": len(emptied),
         "claims_without_tariff": without_tariff,
         "claims_after_approval": in_closed,
     }
@@ -312,7 +325,10 @@ def invoice_approve(*, invoice: Invoice, by: User) -> Invoice:
     filter list (seed 004, 7.2: "without an agreement, no emergency GP care")."""
     _require_finance(by)
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        if invoice is None:
+            # Generating the month again removed the draft: none of its claims was chargeable.
+            raise DomainError(_("This draft no longer exists; its claims are not chargeable."))
         if invoice.state != InvoiceState.DRAFT:
             raise DomainError(_("Only a draft invoice can be approved."))
         if not invoice.lines.exists():
