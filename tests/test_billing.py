@@ -553,6 +553,37 @@ def test_invoice_numbers_stay_gapless_when_two_people_approve_at_once(finance, z
     assert sorted(Invoice.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_making_the_same_month_at_once_bill_each_claim_once(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line(patient="ZK-1"), line(act="CONSULT", patient="ZK-2")])
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def generate():
+        try:
+            barrier.wait()
+            outcomes.append(billing.invoices_generate(by=finance, period=OCTOBER)["lines"])
+        except DomainError as error:
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=generate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    invoice = Invoice.objects.get()
+    assert invoice.lines.count() == 2
+    assert invoice.lines_total == Decimal("262.00")  # 2 × 78,60 + 2 × 52,40
+    assert 2 in outcomes
+    assert all(outcome in (0, 2) or isinstance(outcome, DomainError) for outcome in outcomes)
+
+
 # --- Triage verdict -------------------------------------------------------------------------
 
 

@@ -222,10 +222,11 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         )
         without_tariff = sum(1 for row in rows if row[5] is None)
         rows = [row for row in rows if row[5] is not None]
-        # The invoice that still stands per organisation; a credited one is history.
+        # The invoice that still stands per organisation (a credited one is history), locked:
+        # one made by a concurrent run, or approved meanwhile, is seen as it is now.
         standing = {
             invoice.organisation_id: invoice
-            for invoice in months_invoices.exclude(
+            for invoice in months_invoices.select_for_update().exclude(
                 Exists(
                     Invoice.objects.filter(
                         corrects=OuterRef("pk"), state__in=CREDIT_NOTE_FINAL_STATES
@@ -238,7 +239,7 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         closed = {pk for pk, invoice in standing.items() if invoice.state != InvoiceState.DRAFT}
         in_closed = sum(1 for row in rows if row[2] in closed)
         rows = [row for row in rows if row[2] not in closed]
-        organisations = sorted({row[2] for row in rows})
+        organisations = {row[2] for row in rows}
         # Where no invoice stands, the new one bills the month's next round.
         credited_before = dict(
             months_invoices.filter(organisation_id__in=organisations)
@@ -255,11 +256,14 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
                 reason=str(VAT_EXEMPTION),
                 billing_round=credited_before.get(organisation_id, 0),
             )
-            for organisation_id in organisations
+            for organisation_id in sorted(organisations)
             if organisation_id not in standing
         ]
         Invoice.objects.bulk_create(new)
-        invoices = {invoice.organisation_id: invoice for invoice in [*drafts, *new]}
+        invoices = {
+            **{org: invoice for org, invoice in standing.items() if org in organisations},
+            **{invoice.organisation_id: invoice for invoice in new},
+        }
         InvoiceLine.objects.bulk_create(
             InvoiceLine(
                 invoice=invoices[organisation_id],
@@ -283,9 +287,9 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         )
         emptied = [draft.pk for draft in drafts if draft.organisation_id not in organisations]
         Invoice.objects.filter(pk__in=emptied).delete()
-        kept = [draft.pk for draft in drafts if draft.organisation_id in organisations]
-        Invoice.objects.filter(pk__in=kept).update(administrative_costs=administrative)
-        _recompute_totals([*kept, *(invoice.pk for invoice in new)])
+        billed = [invoice.pk for invoice in invoices.values()]
+        Invoice.objects.filter(pk__in=billed).update(administrative_costs=administrative)
+        _recompute_totals(billed)
     on_drafts_now = {row[0] for row in rows}
     return {
         "invoices": len(organisations),
