@@ -119,6 +119,7 @@ def page(request, chromium_executable, live_server):
     test is kept in test-artifacts/."""
     from pathlib import Path
 
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
@@ -150,6 +151,11 @@ def page(request, chromium_executable, live_server):
             )
         context.close()
         browser.close()
+        # The ORM calls a test makes between browser steps leave a connection open that
+        # pytest-django's teardown does not close; on PostgreSQL it kept the test database from
+        # being dropped at the end of the run. Browser tests are transactional, so closing it
+        # here loses nothing.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
