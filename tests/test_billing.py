@@ -153,6 +153,22 @@ def test_importing_the_same_file_twice_bills_nothing_twice(finance, billed_locat
     again = import_file(finance, [line(), line(patient="ZK-7")], name="oktober-2.csv")
     assert again.status == ClaimImportStatus.REJECTED
     assert Claim.objects.count() == 1
+    duplicate = ClaimImportError.objects.get(claim_import=again)
+    assert (duplicate.line_number, duplicate.column) == (2, "patientreferentie")
+
+
+def test_every_duplicate_is_counted_but_only_the_first_ones_are_kept(
+    finance, billed_location, monkeypatch
+):
+    from hap_contracting.services import claims_import
+
+    monkeypatch.setattr(claims_import, "MAX_STORED_ERRORS", 2)
+
+    result = import_file(finance, [line(), line(), line(), line(), line(patient="ZK-2")])
+
+    assert result.status == ClaimImportStatus.REJECTED
+    assert result.error_count == 3
+    assert list(ClaimImportError.objects.values_list("line_number", flat=True)) == [3, 4]
 
 
 def test_a_missing_column_is_named(finance):
@@ -236,6 +252,39 @@ def test_a_bsn_is_kept_only_as_a_keyed_hash_and_a_wrong_one_is_refused(finance, 
         for row in model.objects.values():
             assert "111222333" not in repr(row)
     assert "111222333" not in "".join(stored)
+
+
+def test_the_uploaded_file_is_not_kept_once_imported(finance, billed_location, caplog):
+    from django.core.files.storage import default_storage
+
+    content = "\n".join([HEADER, line(bsn="111222333")]).encode()
+    claim_import = claim_import_create(
+        by=finance, uploaded_file=SimpleUploadedFile("met-bsn.csv", content, "text/csv")
+    )
+    stored_as = claim_import.file.name
+    assert default_storage.exists(stored_as)
+
+    with caplog.at_level("DEBUG"):
+        result = claim_import_run(claim_import.pk)
+
+    assert result.status == ClaimImportStatus.IMPORTED
+    assert not result.file
+    assert not default_storage.exists(stored_as)
+    assert "111222333" not in caplog.text
+    with pytest.raises(DomainError):  # its hash still refuses the same file
+        claim_import_create(
+            by=finance, uploaded_file=SimpleUploadedFile("weer.csv", content, "text/csv")
+        )
+
+
+def test_a_patient_reference_that_is_a_bsn_is_refused(finance, billed_location):
+    result = import_file(finance, [line(patient="111 222 333")])
+
+    assert result.status == ClaimImportStatus.REJECTED
+    error = ClaimImportError.objects.get()
+    assert error.column == "patientreferentie"
+    assert "111" not in error.reason
+    assert not Claim.objects.exists()
 
 
 # --- Investigation --------------------------------------------------------------------------

@@ -9,7 +9,9 @@ table, in one transaction. Importing the same file, or the same claims, twice bi
 
 No patient data ends up in an error message or a log line: errors name the line and the column,
 never the value. A BSN, when the file carries one, is checked with the 11-test and kept only as
-a keyed hash (HMAC-SHA256 with ``BSN_HASH_KEY``).
+a keyed hash (HMAC-SHA256 with ``BSN_HASH_KEY``); a patient reference that is a valid BSN is
+refused. The uploaded file itself is deleted as soon as the import has finished, whatever its
+outcome; its SHA-256 stays to refuse the same file twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import datetime
 import hashlib
 import hmac
 import io
+import itertools
 import logging
 import re
 import unicodedata
@@ -55,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 MAX_STORED_ERRORS = 10_000
+# A duplicate is the same patient reference with the same post, act and moment.
+DUPLICATE_COLUMN = "patientreferentie"
 PROGRESS_EVERY = 10_000
 
 
@@ -238,6 +243,16 @@ class _LineChecker:
             errors.append(("patientreferentie", _("empty")))
         elif len(reference) > 40:
             errors.append(("patientreferentie", _("longer than 40 characters")))
+        elif re.fullmatch(r"[0-9]{9}", re.sub(r"[\s.]", "", reference)) and bsn_is_valid(
+            re.sub(r"[\s.]", "", reference)
+        ):
+            # No BSN is stored in clear: a reference that is one goes back to the sender.
+            errors.append(
+                (
+                    "patientreferentie",
+                    _("looks like a BSN; give the post's patient reference (a BSN goes in BSN)"),
+                )
+            )
         row["patient_reference"] = reference
         bsn = re.sub(r"[\s.]", "", values.get("bsn", ""))
         if bsn:
@@ -375,8 +390,10 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
             message=message,
         )
     claim_import.refresh_from_db()
-    if claim_import.status == ClaimImportStatus.REJECTED and claim_import.file:
-        # Nothing of a rejected file is kept, the patient data in it included.
+    if claim_import.file:
+        # The file is not kept once it has been read, imported or rejected: it holds patient
+        # references and perhaps BSNs in clear. What was imported is in the claims (the BSN
+        # only as a keyed hash); the hash of the file still refuses a second upload.
         claim_import.file.delete(save=True)
     logger.info(
         "claims import %s: %s, %s lines, %s errors",
@@ -499,17 +516,25 @@ def _find_duplicates(claim_import: ClaimImport, *, stored: int) -> int:
                       AND c.care_at = r.care_at AND c.patient_reference = r.patient_reference
                 )
             )
-            SELECT line_number, reason FROM duplicates ORDER BY line_number
+            SELECT line_number, reason, COUNT(*) OVER () FROM duplicates
+            ORDER BY line_number LIMIT %s
             """,
-            [claim_import.pk, within, before],
+            # Only the lines that are kept are fetched, with the total: a file uploaded again
+            # may repeat every one of its million lines.
+            [claim_import.pk, within, before, max(stored, 1)],
         )
         found = cursor.fetchall()
     if found and stored > 0:
         ClaimImportError.objects.bulk_create(
-            ClaimImportError(claim_import=claim_import, line_number=line, column="", reason=reason)
-            for line, reason in found[:stored]
+            ClaimImportError(
+                claim_import=claim_import,
+                line_number=line,
+                column=DUPLICATE_COLUMN,
+                reason=reason,
+            )
+            for line, reason, _total in found[:stored]
         )
-    return len(found)
+    return found[0][2] if found else 0
 
 
 def _move_staged_claims(claim_import: ClaimImport) -> int:
@@ -572,21 +597,20 @@ def claims_match_locations(*, claim_import_id: int | None = None) -> int:
             return row["post_id"]
 
         today = timezone.localdate()
-        AddressInvestigation.objects.bulk_create(
-            [
-                AddressInvestigation(
-                    post_id=post_of(row),
-                    postcode=row["postcode"],
-                    house_number=row["house_number"],
-                    house_number_addition=row["house_number_addition"],
-                    location_id=row["location_id"],
-                    opened_on=today,
-                )
-                for row in addresses.iterator(chunk_size=2000)
-            ],
-            ignore_conflicts=True,
-            batch_size=2000,
+        investigations = (
+            AddressInvestigation(
+                post_id=post_of(row),
+                postcode=row["postcode"],
+                house_number=row["house_number"],
+                house_number_addition=row["house_number_addition"],
+                location_id=row["location_id"],
+                opened_on=today,
+            )
+            for row in addresses.iterator(chunk_size=2000)
         )
+        # In batches, so that memory stays flat however many addresses are unknown.
+        while batch := list(itertools.islice(investigations, 2000)):
+            AddressInvestigation.objects.bulk_create(batch, ignore_conflicts=True)
     return addresses.count()
 
 
