@@ -50,6 +50,7 @@ from .models import (
 from .selectors.admission import admission_requests_visible_to, waiting_for_user_filter
 from .selectors.contracts import contracts_visible_to, expiry_months
 from .services.access_log import access_log_record
+from .services.billing import administrative_cost_save
 from .services.contracts import insurer_tariff_save
 
 
@@ -661,12 +662,45 @@ def access_log_record_list(user, changelist) -> None:
     )
 
 
+class AdministrativeCostForm(forms.ModelForm):
+    """Saves through ``administrative_cost_save`` while the form validates, so its overlap check
+    shows on the field it names (as the insurer tariff form does)."""
+
+    class Meta:
+        model = AdministrativeCost
+        fields = ("amount", "valid_from", "valid_until", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            cost = administrative_cost_save(
+                amount=cleaned["amount"],
+                valid_from=cleaned["valid_from"],
+                valid_until=cleaned.get("valid_until"),
+                cost=self.instance if self.instance.pk else None,
+                note=cleaned.get("note", ""),
+            )
+        except DomainError as error:
+            field = error.field if error.field in self.fields else None
+            self.add_error(field, error.message)
+        else:
+            self.instance = cost
+        return cleaned
+
+
 @admin.register(AdministrativeCost)
 class AdministrativeCostAdmin(admin.ModelAdmin):
     """Finance sets the administrative costs added once per invoice, per period."""
 
+    form = AdministrativeCostForm
+
     list_display = ("amount", "valid_from", "valid_until", "note")
     date_hierarchy = "valid_from"
+
+    def save_model(self, request, obj, form, change):
+        """Nothing left to do: the service saved the period in ``form.clean``."""
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -121,6 +121,33 @@ def test_finance_adds_a_tariff_and_an_overlapping_period_is_refused(client, fina
     assert InsurerTariff.objects.count() == 1
 
 
+def test_administrative_cost_periods_may_not_overlap(client, finance):
+    from hap_contracting.models import AdministrativeCost
+
+    client.force_login(finance)
+    add = reverse("admin:hap_contracting_administrativecost_add")
+
+    def period(amount, valid_from, valid_until=""):
+        data = {"amount": amount, "valid_from": valid_from, "valid_until": valid_until}
+        return client.post(add, {**data, "note": "Voorbeeldbedrag"})
+
+    created = period("25.00", "2026-01-01", "2026-12-31")
+    overlapping = period("30.00", "2026-12-01")
+    following = period("30.00", "2027-01-01")
+
+    assert created.status_code == 302 and following.status_code == 302
+    assert overlapping.status_code == 200
+    assert overlapping.context["adminform"].form.errors["valid_from"] == [
+        "Deze periode overlapt de administratiekosten geldig vanaf 01-01-2026."
+    ]
+    assert list(
+        AdministrativeCost.objects.order_by("valid_from").values_list("amount", flat=True)
+    ) == [
+        Decimal("25.00"),
+        Decimal("30.00"),
+    ]
+
+
 def test_finance_changes_a_tariffs_period_through_the_service(client, finance):
     consult = Act.objects.get(code="CONSULT")
     first = InsurerTariff.objects.create(

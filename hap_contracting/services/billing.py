@@ -68,6 +68,47 @@ def administrative_costs_on(day: datetime.date) -> Decimal:
     return cost.amount if cost else Decimal("0.00")
 
 
+def administrative_cost_save(
+    *,
+    amount: Decimal,
+    valid_from: datetime.date,
+    valid_until: datetime.date | None,
+    cost: AdministrativeCost | None = None,
+    note: str = "",
+) -> AdministrativeCost:
+    """Create or change a period of administrative costs; periods may not overlap, so every
+    invoice month has one amount."""
+    if amount is None or amount < 0:
+        raise DomainError(_("The administrative costs cannot be negative."), field="amount")
+    if valid_until is not None and valid_until < valid_from:
+        raise DomainError(_("The end of the period lies before its start."), field="valid_until")
+    with transaction.atomic():
+        # Locking the periods there are makes a second person saving at the same moment wait,
+        # and then see this period in the check below.
+        list(AdministrativeCost.objects.select_for_update().values_list("pk", flat=True))
+        overlapping = AdministrativeCost.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from)
+        )
+        if valid_until is not None:
+            overlapping = overlapping.filter(valid_from__lte=valid_until)
+        if cost is not None and cost.pk:
+            overlapping = overlapping.exclude(pk=cost.pk)
+        clash = overlapping.order_by("valid_from").first()
+        if clash is not None:
+            raise DomainError(
+                _("This period overlaps the administrative costs valid from %(start)s.")
+                % {"start": clash.valid_from.strftime("%d-%m-%Y")},
+                field="valid_from",
+            )
+        cost = cost or AdministrativeCost()
+        cost.amount = money(amount)
+        cost.valid_from = valid_from
+        cost.valid_until = valid_until
+        cost.note = (note or "").strip()[:200]
+        cost.save()
+    return cost
+
+
 # --- Investigation --------------------------------------------------------------------------
 
 
