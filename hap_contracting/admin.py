@@ -569,8 +569,12 @@ class AdministratorsReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(AdministratorsReadOnlyAdmin):
-    list_display = ("kind", "due_on", "subject", "sent_at", "recipients")
-    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    list_display = ("kind", "due_on", "subject", "sent_at", "recipients", "last_error")
+    list_filter = (
+        "kind",
+        ("sent_at", admin.EmptyFieldListFilter),
+        ("last_error", admin.EmptyFieldListFilter),
+    )
     list_select_related = (
         "contract__location",
         "admission_request__location",

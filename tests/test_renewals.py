@@ -185,6 +185,47 @@ def test_a_reminder_goes_to_whoever_must_act_next(ending_contract, staff, make_u
     assert "60" in mail.outbox[0].body
 
 
+def test_an_address_the_mail_server_refuses_does_not_block_or_double_other_reminders(
+    ending_contract, staff, make_user, zwolle, settings
+):
+    from tests import mail as refusing
+
+    settings.EMAIL_BACKEND = "tests.mail.RefusingEmailBackend"
+    settings.REMINDER_MAX_ATTEMPTS = 2
+    wrong_address = make_user(Role.SECRETARIAT, region=zwolle, email="vertrokken@example.org")
+    refusing.REFUSED_ADDRESSES.add(wrong_address.email)
+    try:
+        daily_contract_job(ending_contract.end_date - days(92))
+        first_run = reminders_send_pending()
+        second_run = reminders_send_pending()
+        third_run = reminders_send_pending()
+    finally:
+        refusing.REFUSED_ADDRESSES.clear()
+
+    opened = Reminder.objects.get(kind=K.RENEWAL_OPENED)
+    delivered = [m.to[0] for m in mail.outbox]
+    assert (first_run, second_run, third_run) == (0, 0, 0)
+    assert staff[Role.SECRETARIAT].email in delivered
+    assert len(delivered) == len(set(delivered))  # retries went to the refused address only
+    assert opened.sent_at is None and opened.attempts == 2
+    assert wrong_address.email not in opened.recipients
+    assert staff[Role.SECRETARIAT].email in opened.recipients
+    assert "SMTPRecipientsRefused" in opened.last_error
+
+
+def test_a_reminder_with_nobody_to_send_it_to_says_so(ending_contract, staff):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.update(email="")
+    daily_contract_job(ending_contract.end_date - days(92))
+
+    reminders_send_pending()
+
+    opened = Reminder.objects.get(kind=K.RENEWAL_OPENED)
+    assert opened.sent_at is not None and opened.recipients == ""
+    assert opened.last_error
+
+
 def test_a_contract_that_lapses_with_its_renewal_open_is_flagged_once(ending_contract, staff):
     end = ending_contract.end_date
     daily_contract_job(end - days(92))

@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 CONTRACT_DEFAULT_TERM_MONTHS = env.int("CONTRACT_DEFAULT_TERM_MONTHS", default=24)
 RENEWAL_LEAD_MONTHS = env.int("RENEWAL_LEAD_MONTHS", default=3)
 RENEWAL_REMINDER_DAYS = env.list("RENEWAL_REMINDER_DAYS", subcast=int, default=[90, 60, 30, 7])
+# A reminder that an address refuses is retried for that address on the next runs, this often.
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 COMPLETION_DEADLINE_MONTHS = env.int("COMPLETION_DEADLINE_MONTHS", default=6)
 COMPLETION_REMINDER_DAYS = env.list("COMPLETION_REMINDER_DAYS", subcast=int, default=[30, 7])
 GRACE_PERIOD_MONTHS = env.int("GRACE_PERIOD_MONTHS", default=3)

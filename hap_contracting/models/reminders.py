@@ -36,6 +36,8 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     recipients = models.TextField(_("sent to"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    last_error = models.CharField(_("problem"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-due_on", "-pk"]

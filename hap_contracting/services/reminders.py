@@ -1,13 +1,19 @@
 """Sending the reminders the daily job scheduled (``services.renewals``).
 
 Each batch of unsent reminders is locked (``SKIP LOCKED``: a second sender takes other rows),
-sent over one SMTP connection and marked sent in the same transaction, so a reminder goes out
-once even when two senders run. Should the worker die between the SMTP server accepting the
-mail and the commit, the rows stay unsent and the rerun mails them again: at most that one
-batch could be doubled, never skipped.
+sent over one SMTP connection and marked in the same transaction, so a reminder goes out once
+even when two senders run. Every address gets its own message; the addresses that accepted it
+are recorded on the reminder, so a reminder that one address refused is retried for the other
+addresses only, up to ``REMINDER_MAX_ATTEMPTS`` runs, and never blocks the reminders after it.
+A mail server that cannot be reached at all fails the run without counting an attempt. Should
+the worker die between the SMTP server accepting a mail and the commit, the rerun mails that
+batch again: at most one batch could be doubled, never skipped.
 """
 
 from __future__ import annotations
+
+import logging
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -15,6 +21,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from ..constants import ReminderKind, RequestState, Role
 from ..models import Reminder
@@ -22,6 +29,7 @@ from ..selectors.admission import StaffDirectory
 from .notifications import recipients_for_state
 from .renewals import completion_deadline, council_approval_date
 
+logger = logging.getLogger(__name__)
 K = ReminderKind
 BATCH_SIZE = 200
 
@@ -107,7 +115,7 @@ def _context(reminder: Reminder) -> dict:
 def _pending():
     return (
         Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(sent_at__isnull=True)
+        .filter(sent_at__isnull=True, attempts__lt=settings.REMINDER_MAX_ATTEMPTS)
         .select_related(
             "contract__organisation",
             "contract__location",
@@ -124,32 +132,71 @@ def _pending():
     )
 
 
+def _split(recipients: str) -> set[str]:
+    return {address for address in recipients.split(", ") if address}
+
+
 def reminders_send_pending(batch_size: int = BATCH_SIZE) -> int:
-    """Send every unsent reminder; returns how many were sent (including those with nobody to
-    send to, which are marked sent with an empty recipient list)."""
+    """Send every unsent reminder; returns how many were completed (including those with nobody
+    to send to, which are marked sent with that problem noted)."""
     directory = StaffDirectory()
-    sent = 0
-    while True:
-        with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
-            batch = list(_pending()[:batch_size])
-            if not batch:
-                return sent
-            messages = []
-            now = timezone.now()
-            for reminder in batch:
-                if reminder.admission_request_id:
-                    reminder.admission_request.approved_on = reminder.approved_on
-                addresses = sorted(set(_recipients(reminder, directory)))
-                context = _context(reminder)
-                subject = render_to_string("email/reminder_subject.txt", context).strip()
-                body = render_to_string("email/reminder_body.txt", context)
-                messages += [
-                    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-                    for address in addresses
-                ]
-                reminder.sent_at = now
-                reminder.recipients = ", ".join(addresses)
-            if messages:
-                get_connection().send_messages(messages)
-            Reminder.objects.bulk_update(batch, ["sent_at", "recipients"])
-            sent += len(batch)
+    completed = 0
+    last_pk = 0  # a reminder refused in this run waits for the next run
+    with get_connection() as connection:  # a server that can't be reached fails the run
+        while True:
+            with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+                batch = list(_pending().filter(pk__gt=last_pk)[:batch_size])
+                if not batch:
+                    return completed
+                last_pk = batch[-1].pk
+                now = timezone.now()
+                for reminder in batch:
+                    if reminder.admission_request_id:
+                        reminder.admission_request.approved_on = reminder.approved_on
+                    completed += _send(reminder, directory, connection, now)
+                Reminder.objects.bulk_update(
+                    batch, ["sent_at", "recipients", "attempts", "last_error"]
+                )
+
+
+def _send(reminder: Reminder, directory: StaffDirectory, connection, now) -> int:
+    addresses = set(_recipients(reminder, directory))
+    delivered = _split(reminder.recipients)
+    context = _context(reminder)
+    subject = render_to_string("email/reminder_subject.txt", context).strip()
+    body = render_to_string("email/reminder_body.txt", context)
+    refused = []
+    for address in sorted(addresses - delivered):
+        message = EmailMessage(
+            subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection
+        )
+        try:
+            message.send()
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+            # This address or message was refused; a lost connection is not caught here: it
+            # fails the run (and this batch's marks), to be retried whole.
+            refused.append(type(error).__name__)
+        else:
+            delivered.add(address)
+    reminder.recipients = ", ".join(sorted(delivered))
+    if refused:
+        reminder.attempts += 1
+        reminder.last_error = gettext("%(count)s addresses refused it (%(error)s)") % {
+            "count": len(refused),
+            "error": refused[0],
+        }
+        logger.warning(
+            "reminder %s: %s addresses refused (%s), attempt %s",
+            reminder.pk,
+            len(refused),
+            refused[0],
+            reminder.attempts,
+        )
+        return 0
+    reminder.sent_at = now
+    if not addresses:
+        reminder.last_error = gettext("nobody to send it to")
+        logger.warning("reminder %s (%s): nobody to send it to", reminder.pk, reminder.kind)
+    else:
+        reminder.last_error = ""
+    return 1
