@@ -55,7 +55,7 @@ def my_work(request):
             "page": page,
             "can_register": can_register,
             # The secretariat renews contracts: its region's lapsed ones, in one query.
-            "lapsed_contracts": contract_selectors.lapsed_contracts_with_open_renewal(
+            "lapsed_contracts": contract_selectors.lapsed_unrenewed_contracts(
                 request.user, today=today
             )
             if can_register

@@ -130,11 +130,11 @@ def test_the_register_flags_a_contract_expired_with_an_open_renewal(client, staf
 
     rows = {c.pk: c for c in response.context["page"].object_list}
     assert rows[lapsed.pk].status == ContractStatus.EXPIRED
-    assert rows[lapsed.pk].lapsed_with_open_renewal is True
-    assert rows[running.pk].lapsed_with_open_renewal is False
+    assert rows[lapsed.pk].lapsed_unrenewed is True
+    assert rows[running.pk].lapsed_unrenewed is False
     content = response.content.decode()
     assert content.count('data-testid="lapsed-flag"') == 1
-    assert "Verlopen met openstaande verlenging" in content
+    assert "Verlopen zonder verlenging" in content
     assert renewal.reference in content
 
 

@@ -29,6 +29,7 @@ from hap_contracting.models import (
     Advice,
     Breach,
     BreachAction,
+    Contract,
     Reminder,
     TriageFilterEntry,
 )
@@ -183,6 +184,44 @@ def test_a_reminder_goes_to_whoever_must_act_next(ending_contract, staff, make_u
         [staff[Role.QUALITY_TEAM].email, other_member.email]
     )
     assert "60" in mail.outbox[0].body
+
+
+def test_a_contract_that_could_not_be_renewed_is_flagged_and_the_secretariat_told(
+    ending_contract, staff, location
+):
+    from hap_contracting.selectors.contracts import lapsed_unrenewed
+
+    end = ending_contract.end_date
+    other = AdmissionRequestFactory(location=location, at_quality_team=True)
+    daily_contract_job(end - days(92))
+    assert not AdmissionRequest.objects.filter(renews_contract=ending_contract).exists()
+    reminders_send_pending()
+    mail.outbox.clear()
+
+    run(end + days(1))
+    run(end + days(2))
+
+    lapsed = Reminder.objects.get(kind=K.RENEWAL_LAPSED)
+    assert (lapsed.contract, lapsed.due_on) == (ending_contract, end + days(1))
+    told = [m.to[0] for m in mail.outbox if "zonder verlenging" in m.body]
+    assert staff[Role.SECRETARIAT].email in told
+    assert len(told) == len(set(told))  # once, on the first day only
+    flagged = Contract.objects.filter(lapsed_unrenewed(), end_date__lt=end + days(2))
+    assert list(flagged) == [ending_contract]
+    assert other.state == S.QUALITY_REVIEW
+
+
+def test_a_contract_followed_by_a_new_one_is_not_flagged_as_lapsed(ending_contract, location):
+    from hap_contracting.selectors.contracts import lapsed_unrenewed
+
+    end = ending_contract.end_date
+    AdmissionRequestFactory(location=location, at_quality_team=True)
+    ContractFactory(location=location, start_date=end + days(1), end_date=end + days(800))
+
+    run(end + days(1))
+
+    assert not Reminder.objects.filter(kind=K.RENEWAL_LAPSED).exists()
+    assert not Contract.objects.filter(lapsed_unrenewed(), end_date__lt=end + days(1)).exists()
 
 
 def test_an_address_the_mail_server_refuses_does_not_block_or_double_other_reminders(

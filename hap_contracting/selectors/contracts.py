@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 
@@ -45,18 +56,27 @@ def contracts_visible_to(user: User) -> QuerySet[Contract]:
     return queryset.filter(region_id=user.region_id)
 
 
-def lapsed_with_open_renewal() -> Q:
-    """Seed 004, 7.1: the contract ended (not terminated) while its renewal is unfinished, so
-    the location has no running contract. Call on a queryset with ``today`` filtered in."""
-    return Q(terminated_on__isnull=True, renewal_request__state__in=UNFINISHED_STATES)
+def lapsed_unrenewed() -> Q:
+    """Seed 004, 7.1: the contract ended (not terminated) without a completed renewal: its
+    renewal is unfinished, or none could be opened (the location had another request open) and
+    no later contract covers the location. Combine with ``end_date__lt=today``."""
+    later_contract = Contract.objects.filter(
+        location=OuterRef("location"), start_date__gt=OuterRef("start_date")
+    )
+    never_renewed = Q(renewal_request__isnull=True, next_contract__isnull=True) & ~Exists(
+        later_contract
+    )
+    return Q(terminated_on__isnull=True) & (
+        Q(renewal_request__state__in=UNFINISHED_STATES) | never_renewed
+    )
 
 
 def _with_register_columns(queryset: QuerySet[Contract], today: datetime.date):
     return (
         queryset.with_status(today)
         .annotate(
-            lapsed_with_open_renewal=Case(
-                When(lapsed_with_open_renewal() & Q(end_date__lt=today), then=Value(True)),
+            lapsed_unrenewed=Case(
+                When(lapsed_unrenewed() & Q(end_date__lt=today), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             )
@@ -85,7 +105,7 @@ def contract_register(
     user: User, *, today: datetime.date, filters: RegisterFilters | None = None
 ) -> QuerySet[Contract]:
     """The register's rows, soonest end first, with the derived ``status`` and the
-    ``lapsed_with_open_renewal`` flag."""
+    ``lapsed_unrenewed`` flag."""
     filters = filters or RegisterFilters()
     queryset = _with_register_columns(_scoped(user, filters.region_id), today)
     if filters.status:
@@ -100,7 +120,7 @@ def contract_register(
             | Q(location__name__icontains=filters.search)
         )
     if filters.lapsed_only:
-        queryset = queryset.filter(lapsed_with_open_renewal=True)
+        queryset = queryset.filter(lapsed_unrenewed=True)
     return queryset.order_by("end_date", "pk")
 
 
@@ -203,11 +223,11 @@ def act_tariff_rows(day: datetime.date, kind: str) -> dict[str, tuple[InsurerTar
     }
 
 
-def lapsed_contracts_with_open_renewal(user: User, *, today: datetime.date) -> list[Contract]:
-    """The region's contracts that ended while their renewal is unfinished (one query)."""
+def lapsed_unrenewed_contracts(user: User, *, today: datetime.date) -> list[Contract]:
+    """The region's contracts that ended without a completed renewal (one query)."""
     return list(
         contracts_visible_to(user)
-        .filter(lapsed_with_open_renewal(), end_date__lt=today)
+        .filter(lapsed_unrenewed(), end_date__lt=today)
         .select_related("organisation", "location", "renewal_request")
         .order_by("end_date", "pk")
     )

@@ -55,7 +55,7 @@ from ..constants import InvoiceKind, InvoiceState, RequestState
 from ..models import AdmissionRequest, Contract, InvoiceLine, Region, TransitionLog, User
 from ..services.renewals import completion_deadline, council_approval_date
 from .admission import admission_requests_visible_to
-from .contracts import contracts_ending_per_month, contracts_visible_to, lapsed_with_open_renewal
+from .contracts import contracts_ending_per_month, contracts_visible_to, lapsed_unrenewed
 
 S = RequestState
 
@@ -248,12 +248,12 @@ class Overdue:
 
 
 def renewals_overdue(user: User, region: Region | None, *, today: datetime.date) -> Overdue:
-    """Contracts that lapsed with their renewal unfinished, and requests in contracting past
+    """Contracts that lapsed without a completed renewal, and requests in contracting past
     the completion deadline (seed 004, 7.1). Two queries; the deadline is a calendar-month
     offset, computed in Python over the (few) requests in contracting."""
     lapsed = list(
         _contracts(user, region)
-        .filter(lapsed_with_open_renewal(), end_date__lt=today)
+        .filter(lapsed_unrenewed(), end_date__lt=today)
         .select_related("organisation", "location", "renewal_request")
         .order_by("end_date", "pk")
     )

@@ -169,7 +169,7 @@ def renewals_open_due(today: datetime.date) -> int:
 
 def renewal_reminders_schedule(today: datetime.date) -> int:
     """At 90, 60, 30 and 7 days before the end date while the renewal is unfinished, and once
-    when the contract lapses with its renewal still unfinished."""
+    when the contract lapses without a completed renewal."""
     offsets = settings.RENEWAL_REMINDER_DAYS
     window_end = today + datetime.timedelta(days=max(offsets))
     with transaction.atomic():
@@ -194,6 +194,21 @@ def renewal_reminders_schedule(today: datetime.date) -> int:
                 reminders.append(
                     Reminder(kind=ReminderKind.RENEWAL_DUE, contract_id=contract_id, due_on=due_on)
                 )
+        # A contract whose renewal could not be opened (its location had another request open
+        # all along) lapses too: the secretariat hears of it once.
+        from ..selectors.contracts import lapsed_unrenewed
+
+        never_renewed = Contract.objects.filter(
+            lapsed_unrenewed(), renewal_request__isnull=True, end_date__lt=today
+        ).values_list("pk", "end_date")
+        reminders += [
+            Reminder(
+                kind=ReminderKind.RENEWAL_LAPSED,
+                contract_id=contract_id,
+                due_on=end_date + datetime.timedelta(days=1),
+            )
+            for contract_id, end_date in never_renewed
+        ]
         return _insert_reminders(reminders)
 
 
