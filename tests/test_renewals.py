@@ -118,6 +118,35 @@ def test_running_the_job_twice_opens_one_renewal_and_sends_each_reminder_once(en
     assert Reminder.objects.filter(sent_at__isnull=True).count() == 0
 
 
+def test_a_renewal_a_concurrent_run_committed_first_does_not_stop_the_job(ending_contract):
+    from django.db import IntegrityError
+
+    real_bulk_create = AdmissionRequest.objects.bulk_create
+    calls = []
+
+    def refused_once(objects, *args, **kwargs):
+        calls.append(len(objects))
+        if len(calls) == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real_bulk_create(objects, *args, **kwargs)
+
+    with mock.patch.object(AdmissionRequest.objects, "bulk_create", side_effect=refused_once):
+        report = daily_contract_job(TODAY)
+
+    assert calls == [1, 1]
+    assert report.renewals_opened == 1
+    assert AdmissionRequest.objects.filter(renews_contract=ending_contract).count() == 1
+
+
+def test_a_rerun_reports_no_reminders_scheduled(ending_contract):
+    first = run(ending_contract.end_date - days(60))
+
+    again = run(ending_contract.end_date - days(60))
+
+    assert first.reminders_scheduled == 1
+    assert again.reminders_scheduled == 0
+
+
 def test_terminated_contracts_and_contracts_already_renewed_get_no_renewal(location, zwolle):
     ContractFactory(location=location, end_date=TODAY + days(30), terminated_on=TODAY - days(1))
     other = CareLocationFactory(hap_post=zwolle.posts.get())

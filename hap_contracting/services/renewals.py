@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,11 +91,38 @@ def _latest_due(target: datetime.date, offsets: list[int], today: datetime.date)
     return max(arrived) if arrived else None
 
 
+REMINDER_SUBJECTS = ("contract_id", "admission_request_id", "breach_action_id")
+
+
+def _key(reminder: Reminder) -> tuple:
+    return (
+        *(getattr(reminder, field) for field in REMINDER_SUBJECTS),
+        reminder.kind,
+        reminder.due_on,
+    )
+
+
 def _insert_reminders(reminders: list[Reminder]) -> int:
+    """Insert the reminders not there yet; returns how many were new, so that a rerun reports
+    nothing scheduled. One query to find the existing ones, one insert; the unique indexes
+    (``ON CONFLICT DO NOTHING``) still settle a race with a concurrent run."""
     if not reminders:
         return 0
-    Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
-    return len(reminders)
+    subjects = Q()
+    for field in REMINDER_SUBJECTS:
+        ids = {getattr(reminder, field) for reminder in reminders} - {None}
+        if ids:
+            subjects |= Q(**{f"{field}__in": ids})
+    existing = set(
+        Reminder.objects.filter(
+            subjects,
+            kind__in={reminder.kind for reminder in reminders},
+            due_on__in={reminder.due_on for reminder in reminders},
+        ).values_list(*REMINDER_SUBJECTS, "kind", "due_on")
+    )
+    new = [reminder for reminder in reminders if _key(reminder) not in existing]
+    Reminder.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 # --- Renewals -------------------------------------------------------------------------------
@@ -104,6 +131,17 @@ def _insert_reminders(reminders: list[Reminder]) -> int:
 def renewals_open_due(today: datetime.date) -> int:
     """A renewal request (kind renewal, in ``received``) for every running contract that ends
     within three months and has none yet; its location must not have another open request."""
+    try:
+        return _renewals_open_due(today)
+    except IntegrityError:
+        # A concurrent run committed some of the same renewals between this run's read and its
+        # insert (the one-renewal-per-contract key refused them, nothing was doubled); a second
+        # pass opens whatever that run left.
+        logger.info("renewals: a concurrent run opened some renewals first; trying once more")
+        return _renewals_open_due(today)
+
+
+def _renewals_open_due(today: datetime.date) -> int:
     now = timezone.now()
     location_busy = AdmissionRequest.objects.filter(
         location_id=OuterRef("location_id"), state__in=UNFINISHED_STATES
