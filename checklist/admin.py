@@ -94,5 +94,16 @@ class ChecklistSectionAdmin(admin.ModelAdmin):
             request, obj
         )
 
+    def has_delete_permission(self, request, obj=None):
+        return not _in_use(obj.template if obj else None) and super().has_delete_permission(
+            request, obj
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "template":
+            # A section is added only to a version no assessment uses yet.
+            kwargs["queryset"] = ChecklistTemplate.objects.filter(assessments__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_module_permission(self, request):
         return False

@@ -513,7 +513,115 @@ def test_the_council_sees_the_checklist_in_the_admin_with_unmet_items_highlighte
 
     content = page.content.decode()
     assert "Versie 1.0" in content
-    assert 'data-item="interpreter-phone"' in content
+    assert 'data-item="interpreter-phone" class=""' in content  # informative: not highlighted
+    assert 'data-item="record-access" class=""' in content
+
+
+def test_the_admin_highlights_unmet_knock_outs_and_answers_changed_since_last_time(
+    client, location, manager, zwolle, make_user
+):
+    earlier = AdmissionRequestFactory(
+        state=RequestState.CONTRACTED, location=location, assigned_location_manager=manager
+    )
+    submitted_assessment(earlier, interpreter_phone="yes")
+    request = AdmissionRequestFactory(
+        at_council=True, location=location, assigned_location_manager=manager
+    )
+    submitted_assessment(request, interpreter_phone="no", triage_pulse="no")
+    client.force_login(make_user(Role.REGIONAL_COUNCIL, region=zwolle, is_staff=True))
+
+    page = client.get(reverse("admin:hap_contracting_admissionrequest_change", args=[request.pk]))
+
+    content = page.content.decode()
+    assert 'data-item="triage-pulse" class="checklist-unmet"' in content
+    assert 'data-item="interpreter-phone" class="checklist-changed"' in content
+    assert 'data-item="record-access" class=""' in content
+    assert earlier.reference in content
+
+
+def _admin_form_data(response) -> dict:
+    """What the admin change page would post back unchanged: the form and its inlines."""
+    data = {}
+
+    def put(bound_field):
+        value = bound_field.value()
+        if value is True:
+            data[bound_field.html_name] = "on"
+        elif value not in (None, False):
+            data[bound_field.html_name] = value
+
+    for field in response.context["adminform"].form:
+        put(field)
+    for inline in response.context["inline_admin_formsets"]:
+        for field in inline.formset.management_form:
+            put(field)
+        for form in inline.formset.forms:
+            for field in form:
+                put(field)
+    return data
+
+
+def test_an_administrator_makes_an_item_knock_out_in_a_new_version_only(
+    client, request_in_pre_assessment, make_user
+):
+    submitted_assessment(request_in_pre_assessment)
+    client.force_login(make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+    old = current_template()
+    client.post(
+        reverse("admin:checklist_checklisttemplate_changelist"),
+        {"action": "make_new_version", "_selected_action": [old.pk]},
+    )
+    new = ChecklistTemplate.objects.get(version="1.1")
+    section = new.sections.get(items__code="interpreter-phone")
+    change = reverse("admin:checklist_checklistsection_change", args=[section.pk])
+
+    data = _admin_form_data(client.get(change))
+    formset = next(
+        inline.formset
+        for inline in client.get(change).context["inline_admin_formsets"]
+        if inline.formset.model is ChecklistItem
+    )
+    position = next(
+        i for i, form in enumerate(formset.forms) if form.instance.code == "interpreter-phone"
+    )
+    data[f"{formset.prefix}-{position}-is_knock_out"] = "on"
+    saved = client.post(change, data)
+
+    assert saved.status_code == 302
+    assert ChecklistItem.objects.get(section__template=new, code="interpreter-phone").is_knock_out
+    assert not ChecklistItem.objects.get(
+        section__template=old, code="interpreter-phone"
+    ).is_knock_out
+
+
+def test_sections_of_a_version_in_use_cannot_be_added_or_deleted_in_the_admin(
+    client, request_in_pre_assessment, make_user
+):
+    submitted_assessment(request_in_pre_assessment)
+    client.force_login(make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+    template = current_template()
+    section = template.sections.first()
+    items_before = ChecklistItem.objects.filter(section__template=template).count()
+
+    added = client.post(
+        reverse("admin:checklist_checklistsection_add"),
+        {
+            "template": template.pk,
+            "order": 99,
+            "title": "Nieuw",
+            "guidance": "",
+            "items-TOTAL_FORMS": 0,
+            "items-INITIAL_FORMS": 0,
+        },
+    )
+    deleted = client.post(
+        reverse("admin:checklist_checklistsection_delete", args=[section.pk]), {"post": "yes"}
+    )
+
+    assert added.status_code == 200 and "template" in added.context["adminform"].form.errors
+    assert deleted.status_code == 403
+    assert not template.sections.filter(title="Nieuw").exists()
+    assert ChecklistItem.objects.filter(section__template=template).count() == items_before
 
 
 def test_the_print_view_shows_version_and_answers(client, request_in_pre_assessment, manager):
