@@ -316,6 +316,11 @@ class UserAdmin(DjangoUserAdmin):
         (_("Region"), {"fields": ("region",)}),
     )
 
+    def has_delete_permission(self, request, obj=None):
+        # Users are deactivated, never deleted: the history names who took each step (deleting
+        # would blank it, and on PostgreSQL the history's trigger refuses that anyway).
+        return False
+
 
 # --- Contracts ----------------------------------------------------------------------------------
 

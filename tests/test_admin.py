@@ -158,3 +158,18 @@ def test_the_access_log_is_for_administrators_only(client, quality_team):
     response = client.get(reverse("admin:hap_contracting_accesslogentry_changelist"))
 
     assert response.status_code == 403
+
+
+def test_users_are_deactivated_never_deleted_so_the_history_keeps_their_name(client, make_user):
+    from hap_contracting.models import User
+
+    administrator = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    leaver = make_user(Role.SECRETARIAT)
+    client.force_login(administrator)
+
+    response = client.post(
+        reverse("admin:hap_contracting_user_delete", args=[leaver.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert User.objects.filter(pk=leaver.pk).exists()
