@@ -8,6 +8,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hap_contracting.constants import AdviceOutcome, AdviceStep
+from hap_contracting.models import Advice
+
 from .constants import AssessmentStatus
 from .evaluation import Verdict, applies_to, evaluate
 from .models import Answer, Assessment, ChecklistItem, ChecklistSection, ChecklistTemplate
@@ -160,6 +163,15 @@ def positive_advice_blockers(admission_request) -> list[str]:
         return [_("The checklist has not been filled in.")]
     if not assessment.is_submitted:
         return [_("The checklist has not been submitted.")]
+    sent_back_since = Advice.objects.filter(
+        admission_request=admission_request,
+        step=AdviceStep.QUALITY_TEAM,
+        outcome=AdviceOutcome.MORE_INFORMATION,
+        recorded_at__gt=assessment.submitted_at,
+    ).exists()
+    if sent_back_since:
+        # The quality team asked for more information: the answer is a new revision.
+        return [_("The quality team sent the request back: revise the checklist and submit it.")]
     view = assessment_view(assessment, compare=False)
     return [
         _("Not met: %(question)s") % {"question": row.item.question}

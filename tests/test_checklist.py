@@ -403,6 +403,41 @@ def test_sending_back_starts_a_new_revision_and_keeps_the_earlier_one(
     assert positive_advice_blockers(request_in_pre_assessment) != []
 
 
+def test_after_a_send_back_a_positive_advice_needs_a_new_submitted_revision(
+    request_in_pre_assessment, manager, staff
+):
+    submitted_assessment(request_in_pre_assessment)
+    admission_request_advise(
+        admission_request=request_in_pre_assessment,
+        by=manager,
+        step=AdviceStep.LOCATION_MANAGER,
+        outcome=AdviceOutcome.POSITIVE,
+        motivation="Voldoet.",
+    )
+    admission_request_advise(
+        admission_request=request_in_pre_assessment,
+        by=staff[Role.QUALITY_TEAM],
+        step=AdviceStep.QUALITY_TEAM,
+        outcome=AdviceOutcome.MORE_INFORMATION,
+        motivation="Naam SO ontbreekt.",
+    )
+
+    blocked_on_the_old_revision = positive_advice_blockers(request_in_pre_assessment)
+    second = started(request_in_pre_assessment, manager)
+    assessment_submit(
+        assessment=second,
+        by=manager,
+        answers={
+            a.item_id: {"value": a.value, "explanation": a.explanation}
+            for a in second.answers.all()
+        },
+    )
+
+    assert blocked_on_the_old_revision
+    assert "teruggestuurd" in blocked_on_the_old_revision[0]
+    assert positive_advice_blockers(request_in_pre_assessment) == []
+
+
 def test_only_the_assigned_location_manager_fills_in_the_checklist(
     request_in_pre_assessment, make_user, zwolle, staff
 ):
