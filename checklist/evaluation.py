@@ -12,6 +12,7 @@ from .constants import Applicability, ItemKind
 
 EVENING_STARTS = datetime.time(17, 0)
 NIGHT_ENDS = datetime.time(8, 0)
+LAST_MINUTE = datetime.time(23, 59)
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,11 @@ def hours_gaps(value: dict) -> list[str]:
     """The parts of evenings, nights and weekends (ANW) that ``value`` does not cover.
 
     ``from``–``to`` is the daily window on weekdays; it wraps past midnight when ``to`` lies
-    before ``from``, and equal times mean around the clock.
+    before ``from``, and equal times (or 00:00–23:59) mean around the clock.
     """
     start, end = parse_time(value.get("from", "")), parse_time(value.get("to", ""))
+    if end == LAST_MINUTE:
+        end = datetime.time(0, 0)  # "until 23:59" means until midnight: 00:00–23:59 is all day
     gaps = []
     around_the_clock = start == end
     wraps = end < start

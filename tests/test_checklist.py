@@ -193,6 +193,7 @@ def test_dutch_telephone_numbers_are_accepted_and_normalised(
         ({"from": "19:00", "to": "08:00", "weekends": True}, "avond"),
         ({"from": "17:00", "to": "06:00", "weekends": True}, "nacht"),
         ({"from": "17:00", "to": "08:00", "weekends": False}, "weekend"),
+        ({"from": "17:00", "to": "23:59", "weekends": True}, "nacht"),
     ],
 )
 def test_hours_that_do_not_cover_evenings_nights_and_weekends_are_named(
@@ -216,6 +217,7 @@ def test_hours_that_do_not_cover_evenings_nights_and_weekends_are_named(
         {"from": "17:00", "to": "08:00", "weekends": True},
         {"from": "16:00", "to": "09:00", "weekends": True},
         {"from": "00:00", "to": "00:00", "weekends": True},
+        {"from": "00:00", "to": "23:59", "weekends": True},
     ],
 )
 def test_hours_covering_anw_meet_the_item(request_in_pre_assessment, manager, hours):
