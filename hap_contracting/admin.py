@@ -132,6 +132,7 @@ class AdmissionRequestAdmin(admin.ModelAdmin):
         "requester_email",
         "requester_phone",
         "received_on",
+        "grace_ends_on",
         "notes",
         "assigned_location_manager",
         "outcome_notes",

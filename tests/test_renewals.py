@@ -425,6 +425,30 @@ def test_a_grace_period_ending_without_a_contract_puts_the_location_on_the_filte
     ]
 
 
+def test_a_location_without_treatment_admission_is_marked_but_never_listed_at_grace_end(
+    location, staff
+):
+    location.wlz_treatment_admission = False
+    location.save()
+    request = regularisation(location, grace_ends_on=TODAY)
+    daily_contract_job(TODAY - days(7))
+    reminders_send_pending()
+    ending_mail = mail.outbox[-1].body
+    mail.outbox.clear()
+
+    report = run(TODAY + days(1))
+
+    assert report.locations_listed == 0
+    assert not TriageFilterEntry.objects.exists()
+    assert request.reminders.filter(kind=K.GRACE_ENDED).exists()
+    with time_machine.travel(datetime.datetime(2026, 11, 24, 12, tzinfo=AMSTERDAM)):
+        assert AdmissionRequest.objects.get(pk=request.pk).grace_period_over is True
+    ended_mail = mail.outbox[0].body
+    for body in (ending_mail, ended_mail):
+        assert "ingeschreven" in body
+        assert "geen ANW-zorg zonder afspraak" not in body
+
+
 def test_a_location_with_a_contract_is_not_listed_when_the_grace_period_ends(location):
     regularisation(location, grace_ends_on=TODAY, state=S.CONTRACTED)
     ContractFactory(location=location, start_date=TODAY - days(10))

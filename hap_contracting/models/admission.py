@@ -10,6 +10,7 @@ import uuid
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
@@ -145,7 +146,8 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
         blank=True,
         help_text=_(
             "Regularisation only: care continues until this date; without a contract by then "
-            "the location gets no ANW care without an agreement."
+            "the location is marked uncontracted (a Wlz-with-treatment location gets no ANW "
+            "care without an agreement)."
         ),
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
@@ -196,6 +198,15 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def grace_period_over(self) -> bool:
+        """The grace period ended and the request did not end in a contract."""
+        return (
+            self.grace_ends_on is not None
+            and self.grace_ends_on < timezone.localdate()
+            and self.state != RequestState.CONTRACTED
+        )
 
     # --- Step 1 → 2: the secretariat forwards the request to a location manager -------------
 

@@ -337,9 +337,12 @@ def grace_reminders_schedule(today: datetime.date) -> int:
 
 
 def grace_periods_end(today: datetime.date) -> int:
-    """A grace period that ended without a contract puts the location on the triage filter
-    list: no ANW care without an agreement (seed 004, 7.1 and 7.2). Each request is handled
-    once; the GRACE_ENDED reminder row is the mark that it was."""
+    """A grace period that ended without a contract marks the location uncontracted (the
+    GRACE_ENDED reminder row is the mark, and tells the secretariat and location manager). A
+    Wlz-with-treatment location also goes on the triage filter list: no ANW care without an
+    agreement (seed 004, 7.1 and 7.2); the residents of other locations are registered (ION)
+    patients and are never refused. Each request is handled once. Returns the locations
+    listed."""
     contracted_today = Contract.objects.active_on(today).filter(
         Q(location_id=OuterRef("location_id")) | Q(other_locations=OuterRef("location_id"))
     )
@@ -347,11 +350,7 @@ def grace_periods_end(today: datetime.date) -> int:
         ended = list(
             # A regularisation that ended in a contract has no grace period left to end.
             AdmissionRequest.objects.filter(
-                kind=RequestKind.REGULARISATION,
-                grace_ends_on__lt=today,
-                # The filter list is for Wlz-with-treatment locations only: residents of the
-                # others are registered (ION) patients and are never refused (seed 004, 7).
-                location__wlz_treatment_admission=True,
+                kind=RequestKind.REGULARISATION, grace_ends_on__lt=today
             )
             .exclude(state=RequestState.CONTRACTED)
             .exclude(
@@ -362,11 +361,16 @@ def grace_periods_end(today: datetime.date) -> int:
                 )
             )
             .exclude(Exists(contracted_today))
-            .values_list("pk", "location_id", "grace_ends_on")
+            .values_list("pk", "location_id", "grace_ends_on", "location__wlz_treatment_admission")
             .distinct()
         )
         if not ended:
             return 0
+        listed = [
+            (location_id, grace_ends_on)
+            for _pk, location_id, grace_ends_on, treatment in ended
+            if treatment
+        ]
         TriageFilterEntry.objects.bulk_create(
             [
                 TriageFilterEntry(
@@ -374,7 +378,7 @@ def grace_periods_end(today: datetime.date) -> int:
                     reason=TriageFilterReason.GRACE_PERIOD_ENDED,
                     listed_on=grace_ends_on + datetime.timedelta(days=1),
                 )
-                for _pk, location_id, grace_ends_on in ended
+                for location_id, grace_ends_on in listed
             ],
             ignore_conflicts=True,
         )
@@ -385,10 +389,10 @@ def grace_periods_end(today: datetime.date) -> int:
                     admission_request_id=request_id,
                     due_on=grace_ends_on + datetime.timedelta(days=1),
                 )
-                for request_id, _location, grace_ends_on in ended
+                for request_id, _location, grace_ends_on, _treatment in ended
             ]
         )
-    return len({location_id for _pk, location_id, _date in ended})
+    return len({location_id for location_id, _date in listed})
 
 
 # --- Breach actions ---------------------------------------------------------------------------
