@@ -21,7 +21,7 @@ from hap_contracting.constants import (
     RequestState,
     Role,
 )
-from hap_contracting.models import Act, Advice, Breach, BreachAction
+from hap_contracting.models import Act, Advice, Breach, BreachAction, Contract
 from hap_contracting.services.contracts import (
     breach_action_record,
     breach_record,
@@ -678,3 +678,35 @@ def test_the_complete_contracting_form_shows_tariff_and_minimum_per_act(
     content = response.content.decode()
     assert 'name="rate_CONSULT"' in content
     assert "€ 52.40" in content and "€ 104.80" in content
+
+
+def test_the_form_refuses_a_rate_below_twice_the_tariff_on_its_field(
+    client, staff, location, today
+):
+    insurer_tariffs(today - relativedelta(months=1))
+    request = AdmissionRequestFactory(
+        in_contracting=True,
+        location=location,
+        assigned_location_manager=staff[Role.LOCATION_MANAGER],
+        outcome_recorded_at=timezone.now(),
+    )
+    client.force_login(staff[Role.SECRETARIAT])
+    url = reverse("hap_contracting:request_action", args=[request.pk, "complete-contracting"])
+
+    response = client.post(
+        url,
+        {
+            "completed_on": today.isoformat(),
+            "kind": ContractKind.WLZ_WITH_TREATMENT,
+            "start_date": today.isoformat(),
+            "rate_CONSULT": "100.00",  # 2 × 52.40 = 104.80
+            "rate_VISITE": "200.00",
+            "rate_TELEFOON": "60.00",
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "104,80" in errors["rate_CONSULT"][0] or "104.80" in errors["rate_CONSULT"][0]
+    assert "rate_VISITE" not in errors
+    assert not Contract.objects.exists()
