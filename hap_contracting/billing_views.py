@@ -471,6 +471,10 @@ def triage_list_csv(request):
                 entry.listed_on.isoformat(),
             ]
         )
+    # No claim data in it, but every export is logged (who took the list, and when).
+    access_log_record(
+        user=request.user, action=AccessAction.EXPORT, what=_("triage filter list (CSV)")
+    )
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="triage-filterlijst-{timezone.localdate():%Y%m%d}.csv"'

@@ -646,6 +646,25 @@ def test_the_xlsx_export_escapes_formulas_and_keeps_numbers(client, formula_invo
     assert AccessLogEntry.objects.filter(action=AccessAction.EXPORT, what__contains="XLSX").exists()
 
 
+def test_finance_of_one_region_sees_and_exports_only_that_regions_invoices(
+    client, formula_invoice, make_user, flevoland, zwolle
+):
+    elsewhere = make_user(Role.FINANCE, region=flevoland)
+    here = make_user(Role.FINANCE, region=zwolle)
+
+    client.force_login(elsewhere)
+    listed_elsewhere = client.get(reverse("billing:invoice_list"))
+    exported_elsewhere = streamed(client.get(reverse("billing:invoice_export_csv")))
+    opened_elsewhere = client.get(reverse("billing:invoice_detail", args=[formula_invoice.pk]))
+    client.force_login(here)
+    listed_here = client.get(reverse("billing:invoice_list"))
+
+    assert list(listed_elsewhere.context["page"].object_list) == []
+    assert len(exported_elsewhere.strip().splitlines()) == 1  # the header only
+    assert opened_elsewhere.status_code == 404
+    assert list(listed_here.context["page"].object_list) == [formula_invoice]
+
+
 def test_the_export_follows_the_list_filters(client, finance, formula_invoice):
     text = streamed(client.get(reverse("billing:invoice_export_csv"), {"state": "sent"}))
 
@@ -764,6 +783,13 @@ def test_the_triage_list_csv_is_scoped_to_the_region_of_a_location_manager(clien
     assert manager_csv["Content-Disposition"].startswith("attachment;")
     assert csv_names(manager_csv) == {location.name}
     assert csv_names(finance_csv) == {location.name, far.name}
+    exports_logged = AccessLogEntry.objects.filter(
+        action=AccessAction.EXPORT, what__contains="triage"
+    )
+    assert set(exports_logged.values_list("user", flat=True)) == {
+        staff[Role.LOCATION_MANAGER].pk,
+        staff[Role.FINANCE].pk,
+    }
 
 
 def test_the_triage_page_shows_the_history(client, staff, listed):

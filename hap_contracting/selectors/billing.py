@@ -144,10 +144,19 @@ def investigation_candidate_locations(
 
 
 def invoices_visible_to(user: User) -> QuerySet[Invoice]:
-    """Finance sees all invoices; nobody else sees any (seed 004, 7.2: F&C bills)."""
+    """Finance bills (seed 004, 7.2: F&C); nobody else sees invoices. Finance without a region
+    sees all of them; finance of one region the invoices with care in that region."""
     if not procedure_rules.is_finance.test(user):
         return Invoice.objects.none()
-    return Invoice.objects.all()
+    if user.sees_all_regions:
+        return Invoice.objects.all()
+    return Invoice.objects.filter(
+        Exists(
+            InvoiceLine.objects.filter(
+                invoice=OuterRef("pk"), location__region_id=user.region_id
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)
