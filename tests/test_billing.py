@@ -399,6 +399,29 @@ def test_care_on_a_date_with_an_active_contract_is_not_charged(finance, billed_l
     ]
 
 
+def test_care_at_a_location_covered_as_another_location_of_a_contract_is_not_charged(
+    finance, billed_location, tariffs
+):
+    contract = ContractFactory(
+        location=CareLocationFactory(hap_post=billed_location.hap_post, postcode="8011 CD"),
+        start_date=datetime.date(2026, 1, 1),
+        end_date=datetime.date(2027, 12, 31),
+    )
+    contract.other_locations.add(billed_location)
+    import_file(finance, [line()])
+
+    assert billing.invoices_generate(by=finance, period=OCTOBER)["lines"] == 0
+
+
+def test_amounts_are_rounded_half_up_to_cents():
+    from hap_contracting.services.contracts import money
+
+    assert money(Decimal("0.125")) == Decimal("0.13")  # not the banker's 0.12
+    assert money(Decimal("78.605")) == Decimal("78.61")
+    assert money(Decimal("-0.125")) == Decimal("-0.13")
+    assert money(Decimal("0.124")) == Decimal("0.12")
+
+
 def test_care_at_a_location_without_treatment_admission_is_not_charged(
     finance, billed_location, tariffs
 ):
