@@ -84,12 +84,24 @@ def claim_import_template(request):
     return response
 
 
+def _percent(claim_import, finished: bool) -> int | str:
+    """The share of lines checked; "" while the lines are not counted. 99 at most until the
+    import has finished: duplicates are looked up and the claims moved after the last line."""
+    if finished:
+        return 100
+    if not claim_import.total_lines:
+        return ""
+    return min(99, claim_import.processed_lines * 100 // claim_import.total_lines)
+
+
 def _import_status(claim_import) -> dict:
     finished = claim_import.finished_at is not None
     return {
         "status": claim_import.status,
         "status_display": claim_import.get_status_display(),
         "processed_lines": claim_import.processed_lines,
+        "total_lines": claim_import.total_lines if claim_import.total_lines is not None else "",
+        "percent": _percent(claim_import, finished),
         "error_count": claim_import.error_count,
         "imported_count": claim_import.imported_count,
         "finished": finished,

@@ -92,6 +92,7 @@ def test_a_clean_file_is_imported_whole_and_matched_to_its_location(
 
     assert result.status == ClaimImportStatus.IMPORTED
     assert result.imported_count == 2
+    assert result.total_lines == 2
     assert set(Claim.objects.values_list("location", flat=True)) == {billed_location.pk}
 
 

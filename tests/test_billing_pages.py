@@ -170,6 +170,24 @@ def care_moment() -> str:
     return (timezone.localtime() - datetime.timedelta(days=3)).strftime("%Y-%m-%d 23:15")
 
 
+def test_the_progress_of_a_running_import_is_the_share_of_lines_checked(client, finance):
+    running = ClaimImportFactory(
+        status=ClaimImportStatus.RUNNING, finished_at=None, total_lines=400, processed_lines=100
+    )
+    counting = ClaimImportFactory(status=ClaimImportStatus.RUNNING, finished_at=None)
+    client.force_login(finance)
+
+    def status(claim_import):
+        url = reverse("billing:claim_import_status", args=[claim_import.pk])
+        return client.get(url).json()
+
+    page = client.get(reverse("billing:claim_import_detail", args=[running.pk]))
+
+    assert status(running)["percent"] == 25
+    assert status(counting)["percent"] == ""
+    assert 'aria-valuenow="25"' in page.content.decode()
+
+
 def test_finance_uploads_a_file_and_follows_the_import(
     client, finance, location, django_capture_on_commit_callbacks
 ):
@@ -192,6 +210,8 @@ def test_finance_uploads_a_file_and_follows_the_import(
         "status": ClaimImportStatus.IMPORTED,
         "status_display": str(ClaimImportStatus.IMPORTED.label),
         "processed_lines": 2,
+        "total_lines": 2,
+        "percent": 100,
         "error_count": 0,
         "imported_count": 2,
         "finished": True,

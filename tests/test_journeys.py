@@ -219,10 +219,25 @@ def show_as_still_running(route) -> None:
     response = route.fetch()
     body = response.text()
     assert 'data-finished="1"' in body and " bg-success" in body
-    body = body.replace('data-finished="1"', 'data-finished="0"').replace(
-        " bg-success", " progress-bar-striped progress-bar-animated"
+    body = (
+        body.replace('data-finished="1"', 'data-finished="0"')
+        .replace(" bg-success", " progress-bar-striped progress-bar-animated")
+        .replace('data-percent="100"', 'data-percent=""')
     )
     route.fulfill(response=response, body=body)
+
+
+def status_half_way(route) -> None:
+    """The status of an import that has checked one line of two."""
+    response = route.fetch()
+    status = response.json() | {
+        "status": "running",
+        "finished": False,
+        "processed_lines": 1,
+        "total_lines": 2,
+        "percent": 50,
+    }
+    route.fulfill(response=response, json=status)
 
 
 def test_finance_imports_claims_approves_the_invoice_and_downloads_the_invoice_lines(
@@ -257,11 +272,15 @@ def test_finance_imports_claims_approves_the_invoice_and_downloads_the_invoice_l
     # Celery is eager here, so the import has finished before this page shows. To watch the
     # progress bar poll, the page is shown once more as if the import were still running: the
     # script then asks the real status endpoint, colours the bar and reloads.
+    # Its first poll is answered as if one line of two had been checked: the bar shows 50 %;
+    # the next poll gets the real, finished status.
     page.route(re.compile(r"/facturatie/import/\d+/$"), show_as_still_running, times=1)
-    with page.expect_request(re.compile(r"/status\.json$")):
-        page.reload()
+    page.route(re.compile(r"/status\.json$"), status_half_way, times=1)
+    page.reload()
     progress = page.locator("#import-progress")
+    progress.locator("[data-progress-bar]").filter(has_text="50%").wait_for()
     progress.locator("[data-progress-bar].bg-success").wait_for()
+    assert progress.locator("[data-progress-bar]").inner_text() == "100%"
     assert progress.get_attribute("data-finished") == "1"
     assert progress.locator('[data-field="status_display"]').inner_text() == dutch(
         ClaimImportStatus.IMPORTED.label

@@ -64,6 +64,8 @@ class ClaimImport(models.Model):
         choices=ClaimImportStatus.choices,
         default=ClaimImportStatus.PENDING,
     )
+    # Counted before the lines are checked, for the progress bar (empty: not known yet).
+    total_lines = models.PositiveIntegerField(_("lines in the file"), null=True, blank=True)
     processed_lines = models.PositiveIntegerField(_("lines processed"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     imported_count = models.PositiveIntegerField(_("claims imported"), default=0)

@@ -152,9 +152,7 @@ def invoices_visible_to(user: User) -> QuerySet[Invoice]:
         return Invoice.objects.all()
     return Invoice.objects.filter(
         Exists(
-            InvoiceLine.objects.filter(
-                invoice=OuterRef("pk"), location__region_id=user.region_id
-            )
+            InvoiceLine.objects.filter(invoice=OuterRef("pk"), location__region_id=user.region_id)
         )
     )
 

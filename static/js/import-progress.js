@@ -7,12 +7,27 @@
   var url = box.dataset.statusUrl;
   var bar = box.querySelector("[data-progress-bar]");
 
+  var track = box.querySelector("[data-progress]");
+
+  // The share of lines checked, once the file's lines are counted; until then the striped bar
+  // fills the width. The width is set through the DOM: the CSP allows no inline style.
+  function showPercent(percent) {
+    if (percent === "" || percent === undefined) { return; }
+    bar.classList.remove("w-100");
+    bar.style.width = percent + "%";
+    bar.textContent = percent + "%";
+    track.setAttribute("aria-valuenow", String(percent));
+  }
+
   function show(status) {
     Object.keys(status).forEach(function (key) {
       var field = box.querySelector('[data-field="' + key + '"]');
       if (field) { field.textContent = status[key] === "" ? "—" : String(status[key]); }
     });
+    showPercent(status.percent);
   }
+
+  showPercent(bar.dataset.percent);
 
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
