@@ -344,7 +344,7 @@ def invoice_detail(request, pk: int):
         user=request.user,
         action=AccessAction.VIEW,
         what=_("invoice %(invoice)s") % {"invoice": invoice},
-        patient_references=billing_selectors.invoice_patient_references(lines),
+        patient_references=billing_selectors.invoice_patient_references(lines)[0],
     )
     return render(
         request,
@@ -362,12 +362,23 @@ def invoice_detail(request, pk: int):
 # --- Exports --------------------------------------------------------------------------------
 
 
+# An export of a year's lines may name a hundred thousand patients: the log names the first
+# ones and the count, and the filter in "what" determines the rest (approved invoices are final).
+EXPORT_LOG_MAX_REFERENCES = 1000
+
+
 def _log_export(request, what: str, lines) -> None:
+    references, total = billing_selectors.invoice_patient_references(
+        lines, limit=EXPORT_LOG_MAX_REFERENCES
+    )
+    if total > len(references):
+        what = _("%(what)s; %(total)s patients, the first %(shown)s named") % {
+            "what": what,
+            "total": total,
+            "shown": len(references),
+        }
     access_log_record(
-        user=request.user,
-        action=AccessAction.EXPORT,
-        what=what,
-        patient_references=billing_selectors.invoice_patient_references(lines),
+        user=request.user, action=AccessAction.EXPORT, what=what, patient_references=references
     )
 
 

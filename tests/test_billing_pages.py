@@ -649,6 +649,21 @@ def test_the_csv_export_has_one_escaped_row_per_line_and_no_patient_data(
     assert "CSV" in entry.what
 
 
+def test_a_large_export_logs_the_first_patients_and_how_many_there_are(
+    client, finance, formula_invoice, claims, monkeypatch
+):
+    from hap_contracting import billing_views
+
+    monkeypatch.setattr(billing_views, "EXPORT_LOG_MAX_REFERENCES", 2)
+
+    streamed(client.get(reverse("billing:invoice_export_csv")))
+
+    entry = AccessLogEntry.objects.get(action=AccessAction.EXPORT)
+    first_two = sorted(claim.patient_reference for claim in claims)[:2]
+    assert entry.patient_references == ", ".join(first_two)
+    assert "3 patiënten" in entry.what
+
+
 def test_the_xlsx_export_escapes_formulas_and_keeps_numbers(client, formula_invoice, claims):
     from openpyxl import load_workbook
 

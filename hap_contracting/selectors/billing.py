@@ -224,14 +224,24 @@ def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
     )
 
 
-def invoice_patient_references(lines: QuerySet[InvoiceLine]) -> list[str]:
-    """For the access log only: the patients whose claims these lines are."""
-    return list(
+def invoice_patient_references(
+    lines: QuerySet[InvoiceLine], limit: int | None = None
+) -> tuple[list[str], int]:
+    """For the access log only: the patients whose claims these lines are, at most ``limit``
+    of them, and how many there are in all."""
+    references = (
         Claim.objects.filter(pk__in=lines.values("claim_id"))
-        .order_by()
+        .order_by("patient_reference")
         .values_list("patient_reference", flat=True)
         .distinct()
     )
+    if limit is None:
+        found = list(references)
+        return found, len(found)
+    found = list(references[: limit + 1])
+    if len(found) <= limit:
+        return found, len(found)
+    return found[:limit], references.count()
 
 
 def export_lines(user: User, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[InvoiceLine]:
