@@ -18,6 +18,8 @@ urlpatterns = [
         name="claim_import_status",
     ),
     path("facturatie/facturen/", views.invoice_list, name="invoice_list"),
+    path("facturatie/facturen/lijst.csv", views.invoice_list_csv, name="invoice_list_csv"),
+    path("facturatie/facturen/lijst.xlsx", views.invoice_list_xlsx, name="invoice_list_xlsx"),
     path("facturatie/facturen/export.csv", views.invoice_export_csv, name="invoice_export_csv"),
     path("facturatie/facturen/export.xlsx", views.invoice_export_xlsx, name="invoice_export_xlsx"),
     path("facturatie/facturen/<int:pk>/", views.invoice_detail, name="invoice_detail"),

@@ -388,6 +388,44 @@ def _export_lines(request):
     return filters, billing_selectors.export_lines(request.user, filters)
 
 
+def _listed_invoices(request, fmt: str):
+    _require_finance(request.user)
+    filters = InvoiceFilterForm(request.GET or None).filters()
+    # The list names organisations and amounts, no patient; the export is logged all the same.
+    access_log_record(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        what=f"invoice list {fmt} ({filters.describe()})",
+    )
+    return billing_selectors.invoice_list(request.user, filters)
+
+
+@login_required
+@require_GET
+def invoice_list_csv(request):
+    response = HttpResponse(
+        exports.invoices_csv(_listed_invoices(request, "CSV")),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="facturen-{timezone.localdate():%Y%m%d}.csv"'
+    )
+    return response
+
+
+@login_required
+@require_GET
+def invoice_list_xlsx(request):
+    response = HttpResponse(
+        exports.invoices_xlsx(_listed_invoices(request, "XLSX")),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="facturen-{timezone.localdate():%Y%m%d}.xlsx"'
+    )
+    return response
+
+
 @login_required
 @require_GET
 def invoice_export_csv(request):

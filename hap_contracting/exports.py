@@ -1,6 +1,8 @@
-"""Finance's exports of invoice lines: one row per line, never a patient reference.
+"""Finance's exports: the invoice list (one row per invoice, CSV and XLSX through
+django-import-export, at the end of this module) and the invoice lines (one row per line, never
+a patient reference).
 
-Two paths with the same columns and the same escaping:
+The invoice lines take two paths with the same columns and the same escaping:
 
 - **CSV** is streamed: the csv module over ``QuerySet.values_list(...).iterator()`` (a
   server-side cursor on PostgreSQL), in constant memory whatever the number of lines.
@@ -31,11 +33,12 @@ from decimal import Decimal
 from itertools import islice
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
 from .constants import InvoiceKind, InvoiceState
-from .models import InvoiceLine
+from .models import Invoice, InvoiceLine
 
 FORMULA_FIRST_CHARACTERS = frozenset("=+-@\t\r")
 CSV_DELIMITER = ";"
@@ -209,3 +212,99 @@ def invoice_lines_xlsx(queryset: QuerySet[InvoiceLine]) -> bytes:
 
     dataset = InvoiceLineResource().export(queryset)
     return XLSX().export_data(dataset)
+
+
+# --- The invoice list: one row per invoice, CSV and XLSX through django-import-export --------
+# A month has one invoice per organisation, so the list is small and import-export's in-memory
+# dataset is fine here (the line export above is the one that must stream).
+
+
+def _decimal_comma(value: Decimal | None) -> str:
+    return "" if value is None else str(value).replace(".", ",")
+
+
+class InvoiceResource(resources.ModelResource):
+    """The invoices as finance lists them: number, organisation, month and the amounts that
+    add up to the total. ``for_csv`` writes amounts with a decimal comma (Dutch spreadsheets
+    read a CSV as text); XLSX keeps them numbers."""
+
+    number = EscapedField(attribute="number", column_name=_("invoice number"))
+    kind = fields.Field(column_name=_("kind"))
+    state = fields.Field(column_name=_("state"))
+    organisation = EscapedField(attribute="organisation__name", column_name=_("organisation"))
+    kvk_number = EscapedField(attribute="organisation__kvk_number", column_name=_("KvK number"))
+    period = fields.Field(column_name=_("month"))
+    corrects = EscapedField(attribute="corrects__number", column_name=_("corrects invoice"))
+    lines_total = fields.Field(column_name=_("acts"))
+    administrative_costs = fields.Field(column_name=_("administrative costs"))
+    total = fields.Field(column_name=_("total"))
+    approved_on = fields.Field(column_name=_("approved on"))
+    sent_on = fields.Field(column_name=_("sent on"))
+
+    class Meta:
+        model = Invoice
+        fields = (
+            "number",
+            "kind",
+            "state",
+            "organisation",
+            "kvk_number",
+            "period",
+            "corrects",
+            "lines_total",
+            "administrative_costs",
+            "total",
+            "approved_on",
+            "sent_on",
+        )
+        export_order = fields
+
+    def __init__(self, *, for_csv: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.for_csv = for_csv
+
+    def _amount(self, value: Decimal):
+        return _decimal_comma(value) if self.for_csv else value
+
+    def _date(self, moment: datetime.datetime | None):
+        if moment is None:
+            return ""
+        day = timezone.localdate(moment)
+        return day.isoformat() if self.for_csv else day
+
+    def dehydrate_kind(self, invoice: Invoice) -> str:
+        return str(KIND_LABELS.get(invoice.kind, invoice.kind))
+
+    def dehydrate_state(self, invoice: Invoice) -> str:
+        return str(STATE_LABELS.get(invoice.state, invoice.state))
+
+    def dehydrate_period(self, invoice: Invoice) -> str:
+        return f"{invoice.period:%Y-%m}"
+
+    def dehydrate_lines_total(self, invoice: Invoice):
+        return self._amount(invoice.lines_total)
+
+    def dehydrate_administrative_costs(self, invoice: Invoice):
+        return self._amount(invoice.administrative_costs)
+
+    def dehydrate_total(self, invoice: Invoice):
+        return self._amount(invoice.total)
+
+    def dehydrate_approved_on(self, invoice: Invoice):
+        return self._date(invoice.approved_at)
+
+    def dehydrate_sent_on(self, invoice: Invoice):
+        return self._date(invoice.sent_at)
+
+
+def invoices_csv(queryset: QuerySet[Invoice]) -> str:
+    from import_export.formats.base_formats import CSV
+
+    dataset = InvoiceResource(for_csv=True).export(queryset)
+    return "\ufeff" + CSV().export_data(dataset, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+
+
+def invoices_xlsx(queryset: QuerySet[Invoice]) -> bytes:
+    from import_export.formats.base_formats import XLSX
+
+    return XLSX().export_data(InvoiceResource().export(queryset))
