@@ -8,6 +8,7 @@ from hap_contracting.errors import DomainError
 from hap_contracting.services import admission as services
 from tests.factories import (
     AdmissionRequestFactory,
+    CareLocationFactory,
     UserFactory,
     submitted_assessment,
     without_treatment_terms,
@@ -83,6 +84,49 @@ STEPS = {
             admission_request=r, by=u, reason="Op verzoek."
         ),
     ),
+    "location_manager_negative_advice": (
+        S.PRE_ASSESSMENT,
+        Role.LOCATION_MANAGER,
+        lambda r, u: services.admission_request_advise(
+            admission_request=r,
+            by=u,
+            step=AdviceStep.LOCATION_MANAGER,
+            outcome=AdviceOutcome.NEGATIVE,
+            motivation="Voldoet niet.",
+        ),
+    ),
+    "quality_positive_advice": (
+        S.QUALITY_REVIEW,
+        Role.QUALITY_TEAM,
+        lambda r, u: services.admission_request_advise(
+            admission_request=r,
+            by=u,
+            step=AdviceStep.QUALITY_TEAM,
+            outcome=AdviceOutcome.POSITIVE,
+            motivation="Voldoet.",
+        ),
+    ),
+    "council_rejection": (
+        S.COUNCIL_REVIEW,
+        Role.REGIONAL_COUNCIL,
+        lambda r, u: services.admission_request_advise(
+            admission_request=r,
+            by=u,
+            step=AdviceStep.REGIONAL_COUNCIL,
+            outcome=AdviceOutcome.NEGATIVE,
+            motivation="Niet akkoord.",
+        ),
+    ),
+    "complete_contracting": (
+        S.CONTRACTING,
+        Role.SECRETARIAT,
+        lambda r, u: services.admission_request_complete_contracting(
+            admission_request=r,
+            by=u,
+            completed_on=timezone.localdate(),
+            terms=without_treatment_terms(),
+        ),
+    ),
 }
 
 
@@ -102,10 +146,14 @@ def test_permission_matrix(step, role, same_region, zwolle, flevoland, location)
         if role == Role.LOCATION_MANAGER and same_region
         else UserFactory(roles=[Role.LOCATION_MANAGER], region=zwolle)
     )
+    if step == "complete_contracting":
+        location.wlz_treatment_admission = False  # a contract without treatment needs no rates
+        location.save()
     request = AdmissionRequestFactory(
         state=state,
         location=location,
         assigned_location_manager=None if state == S.RECEIVED else manager,
+        outcome_recorded_at=timezone.now() if step == "complete_contracting" else None,
     )
     request.location_manager_for_test = UserFactory(roles=[Role.LOCATION_MANAGER], region=zwolle)
     if state == S.PRE_ASSESSMENT:
@@ -121,7 +169,24 @@ def test_permission_matrix(step, role, same_region, zwolle, flevoland, location)
             perform(request, user)
         request.refresh_from_db()
         assert request.state == state
-        assert request.outcome_recorded_at is None
+        if step != "complete_contracting":
+            assert request.outcome_recorded_at is None
+
+
+def test_the_requester_withdraws_through_the_status_link_only_before_the_decision(location):
+    undecided = AdmissionRequestFactory(at_council=True, location=location)
+    decided = AdmissionRequestFactory(
+        state=S.CONTRACTING, location=CareLocationFactory(hap_post=location.hap_post)
+    )
+
+    services.admission_request_withdraw(admission_request=undecided, by=None, reason="Gestopt.")
+    with pytest.raises(DomainError):
+        services.admission_request_withdraw(admission_request=decided, by=None, reason="Gestopt.")
+
+    undecided.refresh_from_db()
+    decided.refresh_from_db()
+    assert undecided.state == S.WITHDRAWN
+    assert decided.state == S.CONTRACTING
 
 
 def test_only_the_assigned_location_manager_advises(zwolle, location, make_user):
