@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from checklist.selectors import assessment_views
 
 from .actions import ACTIONS, available_actions
-from .constants import AccessAction, ContractStatus
+from .constants import AccessAction, ContractStatus, Role
 from .errors import DomainError
 from .models import (
     AccessLogEntry,
@@ -93,14 +93,31 @@ class TransitionLogInline(ReadOnlyInlineMixin, GenericTabularInline):
 
 
 class WaitingForMeFilter(admin.SimpleListFilter):
+    """The quality team and the council open the list on the requests waiting for them; "all"
+    shows the rest of their region's requests."""
+
     title = _("waiting")
     parameter_name = "waiting"
 
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        takes_a_step = bool(request.user.role_names & {Role.QUALITY_TEAM, Role.REGIONAL_COUNCIL})
+        self.default = "me" if takes_a_step else "all"
+
     def lookups(self, request, model_admin):
-        return [("me", _("Waiting for me"))]
+        return [("me", _("Waiting for me")), ("all", _("All requests"))]
+
+    def choices(self, changelist):
+        current = self.value() or self.default
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
-        if self.value() == "me":
+        if (self.value() or self.default) == "me":
             return queryset.filter(waiting_for_user_filter(request.user))
         return queryset
 

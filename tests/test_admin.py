@@ -29,18 +29,23 @@ def test_the_changelist_shows_only_the_users_region(client, quality_team, locati
     assert list(response.context["cl"].result_list) == [own]
 
 
-def test_the_waiting_for_me_filter(client, quality_team, location):
+def test_the_list_opens_on_the_requests_waiting_for_me_and_can_show_all(
+    client, quality_team, location
+):
     waiting = AdmissionRequestFactory(at_quality_team=True, location=location)
-    AdmissionRequestFactory(
+    at_council = AdmissionRequestFactory(
         at_council=True, location=CareLocationFactory(hap_post=location.hap_post)
     )
     client.force_login(quality_team)
+    changelist = reverse("admin:hap_contracting_admissionrequest_changelist")
 
-    response = client.get(
-        reverse("admin:hap_contracting_admissionrequest_changelist") + "?waiting=me"
-    )
+    by_default = client.get(changelist)
+    explicitly = client.get(changelist + "?waiting=me")
+    everything = client.get(changelist + "?waiting=all")
 
-    assert list(response.context["cl"].result_list) == [waiting]
+    assert list(by_default.context["cl"].result_list) == [waiting]
+    assert list(explicitly.context["cl"].result_list) == [waiting]
+    assert set(everything.context["cl"].result_list) == {waiting, at_council}
 
 
 def test_the_changelist_runs_a_constant_number_of_queries(
