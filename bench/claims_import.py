@@ -425,9 +425,16 @@ def run(args, media_root: Path) -> int:
     for round_ in range(args.repeat):
         delete_claims()
         connection.close()  # the child gets the database to itself
+        # The import deletes its file when it finishes (patient data is not kept): each round
+        # imports a copy, and the original stays for COPY and the bad-line file.
+        upload = path.with_name(f"upload-{round_}-{path.name}")
+        shutil.copyfile(path, upload)
         result = import_in_child(
-            args, media_root, new_claim_import(media_root, path), args.profile and round_ == 0
+            args, media_root, new_claim_import(media_root, upload), args.profile and round_ == 0
         )
+        if upload.exists():
+            print(f"FAIL: the imported file {upload.name} was kept")
+            ok = False
         stored = Claim.objects.count()
         if result["status"] != ClaimImportStatus.IMPORTED or stored != args.lines:
             print(f"FAIL: import ended {result['status']} with {stored:,} claims: {result}")
