@@ -657,7 +657,6 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
                 user=request.user,
                 action=AccessAction.VIEW,
                 what=gettext("access log entry %(pk)s") % {"pk": original.pk},
-                patient_references=_references(original),
             )
         return response
 
@@ -671,21 +670,25 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
         return False
 
 
-def _references(entry: AccessLogEntry) -> list[str]:
-    return [ref for ref in entry.patient_references.split(", ") if ref]
-
-
 def access_log_record_list(user, changelist) -> None:
+    """The entries shown are named by number, not by the patients in them: entries never change,
+    so the numbers determine what was seen, and a log read does not copy (and so multiply) the
+    patient references of earlier log reads."""
     search = changelist.query.strip()
-    access_log_record(
-        user=user,
-        action=AccessAction.SEARCH if search else AccessAction.VIEW,
-        what=(gettext("access log, search %(search)s") % {"search": search})
+    shown = [entry.pk for entry in changelist.result_list]
+    entries = (
+        gettext("entries %(first)s–%(last)s") % {"first": min(shown), "last": max(shown)}
+        if shown
+        else gettext("no entries")
+    )
+    what = (
+        gettext("access log, search %(search)s: %(entries)s")
+        % {"search": search, "entries": entries}
         if search
-        else gettext("access log"),
-        patient_references=[
-            reference for entry in changelist.result_list for reference in _references(entry)
-        ],
+        else gettext("access log: %(entries)s") % {"entries": entries}
+    )
+    access_log_record(
+        user=user, action=AccessAction.SEARCH if search else AccessAction.VIEW, what=what
     )
 
 
