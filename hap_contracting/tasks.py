@@ -27,11 +27,16 @@ def run_daily_contract_job(today: str | None = None) -> dict:
     return report.as_dict()
 
 
-@shared_task(name="hap_contracting.send_pending_reminders")
+# Both services are safe to run again, so a failure (a mail server or database that went away)
+# is retried a few times, minutes apart, rather than waiting for the next day.
+RETRY = {"autoretry_for": (Exception,), "retry_backoff": 60, "max_retries": 5}
+
+
+@shared_task(name="hap_contracting.send_pending_reminders", **RETRY)
 def send_pending_reminders() -> int:
     return reminders_send_pending()
 
 
-@shared_task(name="hap_contracting.import_claims", soft_time_limit=3600, time_limit=3700)
+@shared_task(name="hap_contracting.import_claims", soft_time_limit=3600, time_limit=3700, **RETRY)
 def import_claims(claim_import_id: int) -> str:
     return claim_import_run(claim_import_id).status

@@ -278,6 +278,34 @@ def test_the_uploaded_file_is_not_kept_once_imported(finance, billed_location, c
         )
 
 
+def test_a_matching_failure_after_the_import_keeps_it_imported_and_a_rerun_matches(
+    finance, billed_location, monkeypatch
+):
+    from hap_contracting.services import claims_import
+
+    content = "\n".join([HEADER, line()]).encode()
+    claim_import = claim_import_create(
+        by=finance, uploaded_file=SimpleUploadedFile("a.csv", content, "text/csv")
+    )
+    real_matching = claims_import.claims_match_locations
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(claims_import, "claims_match_locations", broken)
+    with pytest.raises(RuntimeError):
+        claim_import_run(claim_import.pk)
+    assert ClaimImport.objects.get(pk=claim_import.pk).status == ClaimImportStatus.IMPORTED
+    assert Claim.objects.get().location is None
+
+    monkeypatch.setattr(claims_import, "claims_match_locations", real_matching)
+    again = claim_import_run(claim_import.pk)
+
+    assert again.status == ClaimImportStatus.IMPORTED
+    assert Claim.objects.get().location == billed_location
+    assert not again.file
+
+
 def test_a_patient_reference_that_is_a_bsn_is_refused(finance, billed_location):
     result = import_file(finance, [line(patient="111 222 333")])
 

@@ -362,8 +362,10 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
     if claim_import.status == ClaimImportStatus.IMPORTED:
         # A worker that died after the move left the matching undone; it is idempotent.
         claims_match_locations(claim_import_id=claim_import.pk)
+        _delete_file(claim_import)
         return claim_import
     if claim_import.status == ClaimImportStatus.REJECTED:
+        _delete_file(claim_import)
         return claim_import
     ClaimStagingLine.objects.filter(claim_import=claim_import).delete()
     ClaimImportError.objects.filter(claim_import=claim_import).delete()
@@ -394,7 +396,6 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
                     finished_at=timezone.now(),
                     message=_("%(count)s claims imported.") % {"count": imported},
                 )
-            claims_match_locations(claim_import_id=claim_import.pk)
     except Exception as error:  # noqa: BLE001  (every failure must end the import visibly)
         if isinstance(error, DomainError):
             message = str(error.message)
@@ -417,11 +418,11 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
             message=message,
         )
     claim_import.refresh_from_db()
-    if claim_import.file:
-        # The file is not kept once it has been read, imported or rejected: it holds patient
-        # references and perhaps BSNs in clear. What was imported is in the claims (the BSN
-        # only as a keyed hash); the hash of the file still refuses a second upload.
-        claim_import.file.delete(save=True)
+    if claim_import.status == ClaimImportStatus.IMPORTED:
+        # Outside the try above: the claims are stored whatever happens here. Should matching
+        # fail, the import stays imported and running it again matches (it is idempotent).
+        claims_match_locations(claim_import_id=claim_import.pk)
+    _delete_file(claim_import)
     logger.info(
         "claims import %s: %s, %s lines, %s errors",
         claim_import.pk,
@@ -430,6 +431,14 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
         claim_import.error_count,
     )
     return claim_import
+
+
+def _delete_file(claim_import: ClaimImport) -> None:
+    """The file is not kept once it has been read, imported or rejected: it holds patient
+    references and perhaps BSNs in clear. What was imported is in the claims (the BSN only as a
+    keyed hash); the hash of the file still refuses a second upload."""
+    if claim_import.file:
+        claim_import.file.delete(save=True)
 
 
 def _stage(claim_import: ClaimImport) -> tuple[int, int]:
