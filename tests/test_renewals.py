@@ -3,6 +3,7 @@
 grace periods and overdue breach actions. Time is passed in or frozen, never waited for."""
 
 import datetime
+import smtplib
 import threading
 import zoneinfo
 from unittest import mock
@@ -268,7 +269,7 @@ def test_an_address_the_mail_server_refuses_does_not_block_or_double_other_remin
         second_run = reminders_send_pending()
         third_run = reminders_send_pending()
     finally:
-        refusing.REFUSED_ADDRESSES.clear()
+        refusing.reset()
 
     opened = Reminder.objects.get(kind=K.RENEWAL_OPENED)
     delivered = [m.to[0] for m in mail.outbox]
@@ -279,6 +280,56 @@ def test_an_address_the_mail_server_refuses_does_not_block_or_double_other_remin
     assert wrong_address.email not in opened.recipients
     assert staff[Role.SECRETARIAT].email in opened.recipients
     assert "SMTPRecipientsRefused" in opened.last_error
+
+
+def test_a_connection_lost_mid_batch_keeps_what_was_delivered_and_the_rerun_sends_the_rest(
+    zwolle, make_user, settings
+):
+    from tests import mail as misbehaving
+
+    settings.EMAIL_BACKEND = "tests.mail.RefusingEmailBackend"
+    make_user(Role.SECRETARIAT, region=zwolle)
+    for number in range(3):
+        location = CareLocationFactory(hap_post=zwolle.posts.get(), postcode=f"801{number} AB")
+        ContractFactory(location=location, end_date=TODAY + days(80))
+    daily_contract_job(TODAY)
+    expected = Reminder.objects.filter(sent_at__isnull=True).count()
+    misbehaving.DISCONNECT_AFTER.append(2)
+    try:
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            reminders_send_pending()
+        delivered_first = len(mail.outbox)
+        misbehaving.reset()
+        reminders_send_pending()
+    finally:
+        misbehaving.reset()
+
+    addressed = [(m.to[0], m.subject) for m in mail.outbox]
+    assert delivered_first == 2
+    assert len(addressed) == len(set(addressed))  # nobody got the same reminder twice
+    assert Reminder.objects.filter(sent_at__isnull=False).count() == expected
+
+
+def test_a_temporary_refusal_is_retried_without_counting_an_attempt(
+    ending_contract, staff, settings
+):
+    from tests import mail as misbehaving
+
+    settings.EMAIL_BACKEND = "tests.mail.RefusingEmailBackend"
+    misbehaving.TEMPORARILY_REFUSED.add(staff[Role.SECRETARIAT].email)
+    try:
+        daily_contract_job(ending_contract.end_date - days(92))
+        reminders_send_pending()
+        reminders_send_pending()
+        held_back = Reminder.objects.get(kind=K.RENEWAL_OPENED)
+        misbehaving.reset()
+        reminders_send_pending()
+    finally:
+        misbehaving.reset()
+
+    assert held_back.attempts == 0 and held_back.sent_at is None
+    assert "SMTPRecipientsRefused" in held_back.last_error
+    assert Reminder.objects.get(kind=K.RENEWAL_OPENED).sent_at is not None
 
 
 def test_a_reminder_with_nobody_to_send_it_to_says_so(ending_contract, staff):

@@ -4,10 +4,12 @@ Each batch of unsent reminders is locked (``SKIP LOCKED``: a second sender takes
 sent over one SMTP connection and marked in the same transaction, so a reminder goes out once
 even when two senders run. Every address gets its own message; the addresses that accepted it
 are recorded on the reminder, so a reminder that one address refused is retried for the other
-addresses only, up to ``REMINDER_MAX_ATTEMPTS`` runs, and never blocks the reminders after it.
-A mail server that cannot be reached at all fails the run without counting an attempt. Should
-the worker die between the SMTP server accepting a mail and the commit, the rerun mails that
-batch again: at most one batch could be doubled, never skipped.
+addresses only, up to ``REMINDER_MAX_ATTEMPTS`` runs (a temporary 4xx refusal does not count),
+and never blocks the reminders after it. A mail server that cannot be reached fails the run
+without counting an attempt; one that drops the connection mid-batch fails it after what was
+delivered so far is marked. Should the worker die between the SMTP server accepting a mail and
+the commit, the rerun mails that batch again: at most one batch could be doubled, never
+skipped.
 """
 
 from __future__ import annotations
@@ -150,13 +152,33 @@ def reminders_send_pending(batch_size: int = BATCH_SIZE) -> int:
                     return completed
                 last_pk = batch[-1].pk
                 now = timezone.now()
+                done, failure = [], None
                 for reminder in batch:
                     if reminder.admission_request_id:
                         reminder.admission_request.approved_on = reminder.approved_on
-                    completed += _send(reminder, directory, connection, now)
+                    try:
+                        completed += _send(reminder, directory, connection, now)
+                    except Exception as error:  # noqa: BLE001  (re-raised after the marks)
+                        # The server went away mid-batch: what was delivered so far is marked
+                        # (and committed) before the run fails, so a rerun does not mail it again.
+                        done.append(reminder)
+                        failure = error
+                        break
+                    done.append(reminder)
                 Reminder.objects.bulk_update(
-                    batch, ["sent_at", "recipients", "attempts", "last_error"]
+                    done, ["sent_at", "recipients", "attempts", "last_error"]
                 )
+            if failure is not None:
+                raise failure
+
+
+def _temporary(error: smtplib.SMTPException) -> bool:
+    """A 4xx reply: the server asks to try again later (greylisting, a full mailbox)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+    else:
+        codes = [getattr(error, "smtp_code", 500)]
+    return bool(codes) and all(400 <= code < 500 for code in codes)
 
 
 def _send(reminder: Reminder, directory: StaffDirectory, connection, now) -> int:
@@ -165,32 +187,37 @@ def _send(reminder: Reminder, directory: StaffDirectory, connection, now) -> int
     context = _context(reminder)
     subject = render_to_string("email/reminder_subject.txt", context).strip()
     body = render_to_string("email/reminder_body.txt", context)
-    refused = []
-    for address in sorted(addresses - delivered):
-        message = EmailMessage(
-            subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection
-        )
-        try:
-            message.send()
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
-            # This address or message was refused; a lost connection is not caught here: it
-            # fails the run (and this batch's marks), to be retried whole.
-            refused.append(type(error).__name__)
-        else:
-            delivered.add(address)
-    reminder.recipients = ", ".join(sorted(delivered))
-    if refused:
-        reminder.attempts += 1
+    refused, deferred = [], []
+    try:
+        for address in sorted(addresses - delivered):
+            message = EmailMessage(
+                subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection
+            )
+            try:
+                message.send()
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+                # This address or message was refused; a lost connection is not caught here.
+                (deferred if _temporary(error) else refused).append(type(error).__name__)
+            else:
+                delivered.add(address)
+    finally:
+        reminder.recipients = ", ".join(sorted(delivered))
+    if refused or deferred:
+        if refused:  # a temporary (4xx) refusal is retried without counting an attempt
+            reminder.attempts += 1
+        problems = refused or deferred
         reminder.last_error = gettext("%(count)s addresses refused it (%(error)s)") % {
-            "count": len(refused),
-            "error": refused[0],
+            "count": len(problems),
+            "error": problems[0],
         }
-        logger.warning(
-            "reminder %s: %s addresses refused (%s), attempt %s",
+        given_up = reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS
+        (logger.error if given_up else logger.warning)(
+            "reminder %s: %s addresses refused (%s), attempt %s%s",
             reminder.pk,
-            len(refused),
-            refused[0],
+            len(problems),
+            problems[0],
             reminder.attempts,
+            ", given up" if given_up else "",
         )
         return 0
     reminder.sent_at = now
