@@ -43,7 +43,7 @@ from .services.access_log import access_log_record
 
 
 def _require_finance(user) -> None:
-    if not procedure_rules.is_finance.test(user):
+    if not procedure_rules.can_bill.test(user):
         raise PermissionDenied
 
 
@@ -499,7 +499,7 @@ def triage_list(request):
     return render(
         request,
         "billing/triage_list.html",
-        {"page": page, "is_finance": procedure_rules.is_finance.test(request.user)},
+        {"page": page, "is_finance": procedure_rules.can_bill.test(request.user)},
     )
 
 

@@ -68,6 +68,16 @@ can_withdraw_request = is_secretariat & in_region_of
 # Contracts: the secretariat contracts; breaches are recorded by the secretariat or the location
 # manager of the region (who hears of them first).
 is_finance = has_role(Role.FINANCE)
+
+
+@rules.predicate
+def sees_all_regions(user) -> bool:
+    return user.is_authenticated and user.sees_all_regions
+
+
+# F&C bills for the whole cooperative: an invoice goes to an organisation whatever region its
+# locations are in, so billing (imports, invoices, exports) is for finance without a region.
+can_bill = is_finance & sees_all_regions
 can_view_contract = has_any_role & in_region_of
 can_manage_contract = is_secretariat & in_region_of
 can_record_breach = (is_secretariat | is_location_manager) & in_region_of

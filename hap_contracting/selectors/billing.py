@@ -144,17 +144,11 @@ def investigation_candidate_locations(
 
 
 def invoices_visible_to(user: User) -> QuerySet[Invoice]:
-    """Finance bills (seed 004, 7.2: F&C); nobody else sees invoices. Finance without a region
-    sees all of them; finance of one region the invoices with care in that region."""
-    if not procedure_rules.is_finance.test(user):
+    """Finance bills for the whole cooperative (seed 004, 7.2: F&C); nobody else sees invoices,
+    finance bound to one region neither (``rules.can_bill``)."""
+    if not procedure_rules.can_bill.test(user):
         return Invoice.objects.none()
-    if user.sees_all_regions:
-        return Invoice.objects.all()
-    return Invoice.objects.filter(
-        Exists(
-            InvoiceLine.objects.filter(invoice=OuterRef("pk"), location__region_id=user.region_id)
-        )
-    )
+    return Invoice.objects.all()
 
 
 @dataclass(frozen=True)

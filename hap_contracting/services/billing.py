@@ -54,7 +54,7 @@ CREDIT_NOTE_FINAL_STATES = (InvoiceState.APPROVED, InvoiceState.SENT)
 
 
 def _require_finance(user: User) -> None:
-    if not procedure_rules.is_finance.test(user):
+    if not procedure_rules.can_bill.test(user):
         raise DomainError(_("Only finance does this."))
 
 

@@ -317,7 +317,7 @@ def claim_import_create(*, by: User, uploaded_file: UploadedFile) -> ClaimImport
     """Finance uploads a file; the import itself runs as a task (``claim_import_run``)."""
     from .. import rules as procedure_rules
 
-    if not procedure_rules.is_finance.test(by):
+    if not procedure_rules.can_bill.test(by):
         raise DomainError(_("Only finance imports claims."))
     name = uploaded_file.name or ""
     if not name.lower().endswith((".csv", ".xlsx")):
