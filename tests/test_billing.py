@@ -587,6 +587,24 @@ def test_credited_claims_are_billed_again_only_once_the_credit_note_is_approved(
     assert again.lines.get().claim_id == first.lines.get().claim_id
 
 
+def test_a_month_credited_twice_is_billed_in_the_third_round(finance, billed_location, tariffs):
+    import_file(finance, [line()])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+
+    for _round in range(2):
+        standing = Invoice.objects.get(kind=InvoiceKind.INVOICE, state=InvoiceState.DRAFT)
+        sent = billing.invoice_send(
+            invoice=billing.invoice_approve(invoice=standing, by=finance), by=finance
+        )
+        credit = billing.invoice_credit(invoice=sent, by=finance, reason="Correctie.")
+        billing.invoice_approve(invoice=credit, by=finance)
+        billing.invoices_generate(by=finance, period=OCTOBER)
+
+    third = Invoice.objects.get(kind=InvoiceKind.INVOICE, state=InvoiceState.DRAFT)
+    assert third.billing_round == 2
+    assert third.lines.get().billing_round == 2
+
+
 def test_a_claim_is_charged_once_per_billing_round_in_the_database(
     finance, billed_location, tariffs
 ):

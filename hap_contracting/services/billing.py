@@ -242,10 +242,16 @@ def invoices_generate(*, by: User, period: datetime.date) -> dict:
 
 def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
     with transaction.atomic():
-        months_invoices = Invoice.objects.filter(kind=InvoiceKind.INVOICE, period=start)
+        # Ordered by key, not by the model's organisation name: a join would lock the care
+        # organisations too (FOR UPDATE covers every table of the query unless told OF).
+        months_invoices = Invoice.objects.filter(kind=InvoiceKind.INVOICE, period=start).order_by(
+            "pk"
+        )
         # Drafts are rebuilt from today's data: a contract, tariff, address or treatment flag
         # recorded since the last run changes what they charge.
-        drafts = list(months_invoices.select_for_update().filter(state=InvoiceState.DRAFT))
+        drafts = list(
+            months_invoices.select_for_update(of=("self",)).filter(state=InvoiceState.DRAFT)
+        )
         draft_lines = InvoiceLine.objects.filter(invoice__in=drafts)
         on_drafts_before = set(draft_lines.values_list("claim_id", flat=True))
         draft_lines.delete()
@@ -267,7 +273,7 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         # one made by a concurrent run, or approved meanwhile, is seen as it is now.
         standing = {
             invoice.organisation_id: invoice
-            for invoice in months_invoices.select_for_update().exclude(
+            for invoice in months_invoices.select_for_update(of=("self",)).exclude(
                 Exists(
                     Invoice.objects.filter(
                         corrects=OuterRef("pk"), state__in=CREDIT_NOTE_FINAL_STATES
@@ -284,6 +290,7 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         # Where no invoice stands, the new one bills the month's next round.
         credited_before = dict(
             months_invoices.filter(organisation_id__in=organisations)
+            .order_by()  # an ordering would join the GROUP BY and count each invoice alone
             .values("organisation_id")
             .annotate(count=Count("pk"))
             .values_list("organisation_id", "count")
@@ -370,7 +377,12 @@ def invoice_approve(*, invoice: Invoice, by: User) -> Invoice:
     filter list (seed 004, 7.2: "without an agreement, no emergency GP care")."""
     _require_finance(by)
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .order_by("pk")
+            .filter(pk=invoice.pk)
+            .first()
+        )
         if invoice is None:
             # Generating the month again removed the draft: none of its claims was chargeable.
             raise DomainError(_("This draft no longer exists; its claims are not chargeable."))
@@ -406,7 +418,12 @@ def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
     with transaction.atomic():
         # Locked, so an approval at the same moment either comes first (and this refuses) or
         # waits for the delete.
-        draft = Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        draft = (
+            Invoice.objects.select_for_update(of=("self",))
+            .order_by("pk")
+            .filter(pk=invoice.pk)
+            .first()
+        )
         if draft is None or draft.state != InvoiceState.DRAFT:
             raise DomainError(_("Only a draft can be deleted; a sent invoice is credited."))
         InvoiceLine.objects.filter(invoice_id=invoice.pk).delete()
