@@ -254,6 +254,37 @@ def test_a_contract_followed_by_a_new_one_is_not_flagged_as_lapsed(ending_contra
     assert not Contract.objects.filter(lapsed_unrenewed(), end_date__lt=end + days(1)).exists()
 
 
+def test_a_location_covered_by_a_later_contract_of_another_location_is_not_lapsed(
+    ending_contract, location, zwolle
+):
+    from hap_contracting.selectors.contracts import lapsed_unrenewed
+
+    end = ending_contract.end_date
+    AdmissionRequestFactory(location=location, at_quality_team=True)
+    group_contract = ContractFactory(
+        location=CareLocationFactory(hap_post=zwolle.posts.get(), postcode="8012 CD"),
+        start_date=end - days(30),
+        end_date=end + days(700),
+    )
+    group_contract.other_locations.add(location)
+
+    run(end + days(1))
+
+    assert not Contract.objects.filter(lapsed_unrenewed(), pk=ending_contract.pk).exists()
+    assert not Reminder.objects.filter(kind=K.RENEWAL_LAPSED).exists()
+
+
+def test_contracts_that_lapsed_long_ago_are_flagged_but_not_mailed_about(ending_contract, location):
+    from hap_contracting.selectors.contracts import lapsed_unrenewed
+
+    AdmissionRequestFactory(location=location, at_quality_team=True)
+
+    run(ending_contract.end_date + days(90))
+
+    assert Contract.objects.filter(lapsed_unrenewed(), pk=ending_contract.pk).exists()
+    assert not Reminder.objects.filter(kind=K.RENEWAL_LAPSED).exists()
+
+
 def test_an_address_the_mail_server_refuses_does_not_block_or_double_other_reminders(
     ending_contract, staff, make_user, zwolle, settings
 ):

@@ -61,7 +61,8 @@ def lapsed_unrenewed() -> Q:
     renewal is unfinished, or none could be opened (the location had another request open) and
     no later contract covers the location. Combine with ``end_date__lt=today``."""
     later_contract = Contract.objects.filter(
-        location=OuterRef("location"), start_date__gt=OuterRef("start_date")
+        Q(location=OuterRef("location")) | Q(other_locations=OuterRef("location")),
+        start_date__gt=OuterRef("start_date"),
     )
     never_renewed = Q(renewal_request__isnull=True, next_contract__isnull=True) & ~Exists(
         later_contract

@@ -205,6 +205,12 @@ def _renewals_open_due(today: datetime.date) -> int:
     return len(due)
 
 
+# A contract that lapsed without any renewal is reported within this many days of its end: the
+# job catches up after a missed month, and a first deployment does not mail about every contract
+# that ended before the system existed (the register flags them all the same).
+LAPSED_LOOKBACK_DAYS = 31
+
+
 def renewal_reminders_schedule(today: datetime.date) -> int:
     """At 90, 60, 30 and 7 days before the end date while the renewal is unfinished, and once
     when the contract lapses without a completed renewal."""
@@ -237,7 +243,10 @@ def renewal_reminders_schedule(today: datetime.date) -> int:
         from ..selectors.contracts import lapsed_unrenewed
 
         never_renewed = Contract.objects.filter(
-            lapsed_unrenewed(), renewal_request__isnull=True, end_date__lt=today
+            lapsed_unrenewed(),
+            renewal_request__isnull=True,
+            end_date__lt=today,
+            end_date__gte=today - datetime.timedelta(days=LAPSED_LOOKBACK_DAYS),
         ).values_list("pk", "end_date")
         reminders += [
             Reminder(
