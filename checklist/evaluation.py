@@ -47,7 +47,7 @@ def hours_gaps(value: dict) -> list[str]:
     before ``from``, and equal times (or 00:00–23:59) mean around the clock.
     """
     start, end = parse_time(value.get("from", "")), parse_time(value.get("to", ""))
-    if end == LAST_MINUTE:
+    if end == LAST_MINUTE and start != end:
         end = datetime.time(0, 0)  # "until 23:59" means until midnight: 00:00–23:59 is all day
     gaps = []
     around_the_clock = start == end

@@ -218,6 +218,7 @@ def test_hours_that_do_not_cover_evenings_nights_and_weekends_are_named(
         {"from": "16:00", "to": "09:00", "weekends": True},
         {"from": "00:00", "to": "00:00", "weekends": True},
         {"from": "00:00", "to": "23:59", "weekends": True},
+        {"from": "23:59", "to": "23:59", "weekends": True},
     ],
 )
 def test_hours_covering_anw_meet_the_item(request_in_pre_assessment, manager, hours):
