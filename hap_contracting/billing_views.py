@@ -311,7 +311,14 @@ INVOICE_SERVICES = {
 @require_http_methods(["GET", "POST"])
 def invoice_detail(request, pk: int):
     _require_finance(request.user)
-    invoice = billing_selectors.invoice_for_user(request.user, pk)
+    try:
+        invoice = billing_selectors.invoice_for_user(request.user, pk)
+    except Http404:
+        if request.method != "POST":
+            raise
+        # Making the month again removed this draft after the page was shown.
+        messages.error(request, _("This draft no longer exists; its claims are not chargeable."))
+        return redirect("billing:invoice_list")
     bound: dict = {}
     if request.method == "POST":
         name = request.POST.get("form", "")
@@ -338,7 +345,11 @@ def invoice_detail(request, pk: int):
         messages.error(
             request, " ".join(form.non_field_errors()) or _("Not saved: see the form below.")
         )
-        invoice = billing_selectors.invoice_for_user(request.user, pk)
+        try:
+            invoice = billing_selectors.invoice_for_user(request.user, pk)
+        except Http404:
+            # The service removed it or found it removed meanwhile: the message says so.
+            return redirect("billing:invoice_list")
     lines = billing_selectors.invoice_lines(invoice)
     access_log_record(
         user=request.user,

@@ -541,6 +541,25 @@ def test_making_a_month_again_says_which_draft_lines_were_taken_off(
     assert not Invoice.objects.exists()
 
 
+def test_approving_a_draft_that_was_removed_meanwhile_says_why(
+    client, finance, claims, last_month, location
+):
+    client.force_login(finance)
+    generate(client, last_month)
+    draft = Invoice.objects.get()
+    ContractFactory(
+        location=location, start_date=last_month, end_date=last_month + relativedelta(years=2)
+    )
+    generate(client, last_month)  # the contract empties the draft, which is removed
+
+    response = act(client, draft, "approve")
+    page = client.get(response.url)
+
+    assert response.status_code == 302
+    assert response.url == reverse("billing:invoice_list")
+    assert "Dit concept bestaat niet meer" in page.content.decode()
+
+
 def test_a_draft_can_be_deleted(client, finance, claims, last_month):
     client.force_login(finance)
     generate(client, last_month)
