@@ -636,7 +636,12 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "user", "roles", "action", "what", "patient_references")
     list_filter = ("action",)
     list_select_related = ("user",)
-    search_fields = ("user__username", "patient_references", "what")
+    search_fields = (
+        "user__username",
+        "patient_references",
+        "what",
+        "references__patient_reference",
+    )
     date_hierarchy = "at"
     show_full_result_count = False
     readonly_fields = ("at", "user", "roles", "action", "what", "patient_references")

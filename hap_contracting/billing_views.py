@@ -39,7 +39,7 @@ from .pdf import render_pdf
 from .selectors import billing as billing_selectors
 from .services import billing as billing_services
 from .services import claims_import
-from .services.access_log import access_log_record
+from .services.access_log import access_log_record, access_log_record_many
 
 
 def _require_finance(user) -> None:
@@ -355,7 +355,7 @@ def invoice_detail(request, pk: int):
         user=request.user,
         action=AccessAction.VIEW,
         what=_("invoice %(invoice)s") % {"invoice": invoice},
-        patient_references=billing_selectors.invoice_patient_references(lines)[0],
+        patient_references=billing_selectors.invoice_patient_references(lines),
     )
     return render(
         request,
@@ -373,23 +373,20 @@ def invoice_detail(request, pk: int):
 # --- Exports --------------------------------------------------------------------------------
 
 
-# An export of a year's lines may name a hundred thousand patients: the log names the first
-# ones and the count, and the filter in "what" determines the rest (approved invoices are final).
-EXPORT_LOG_MAX_REFERENCES = 1000
+# The access log entry of an export names its first patients in its text and every patient in
+# rows of their own (``access_log_record_many``), however many lines the export has.
+EXPORT_LOG_SHOWN_REFERENCES = 1000
 
 
 def _log_export(request, what: str, lines) -> None:
-    references, total = billing_selectors.invoice_patient_references(
-        lines, limit=EXPORT_LOG_MAX_REFERENCES
-    )
-    if total > len(references):
-        what = _("%(what)s; %(total)s patients, the first %(shown)s named") % {
-            "what": what,
-            "total": total,
-            "shown": len(references),
-        }
-    access_log_record(
-        user=request.user, action=AccessAction.EXPORT, what=what, patient_references=references
+    references = billing_selectors.patient_references_of(lines)
+    total = references.count()
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        what=_("%(total)s patients: %(what)s") % {"what": what, "total": total},
+        references=references,
+        shown=EXPORT_LOG_SHOWN_REFERENCES,
     )
 
 

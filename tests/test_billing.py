@@ -629,6 +629,33 @@ def test_a_sent_invoice_cannot_be_changed_in_the_database(finance, billed_locati
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE hap_contracting_accesslogentry SET what = 'niets'",
+        "DELETE FROM hap_contracting_accesslogentry",
+        "UPDATE hap_contracting_accesslogreference SET patient_reference = 'ZK-0'",
+        "DELETE FROM hap_contracting_accesslogreference",
+    ],
+)
+def test_nobody_changes_or_deletes_the_access_log_in_the_database(finance, statement):
+    from hap_contracting.models import AccessLogReference
+    from hap_contracting.services.access_log import access_log_record_many
+
+    access_log_record_many(
+        user=finance,
+        action=AccessAction.EXPORT,
+        what="test",
+        references=Claim.objects.none().values_list("patient_reference", flat=True),
+    )
+    entry = AccessLogEntry.objects.get()
+    AccessLogReference.objects.create(entry=entry, patient_reference="ZK-1")
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_invoice_numbers_stay_gapless_when_two_people_approve_at_once(finance, zwolle, tariffs):
     for number in range(6):

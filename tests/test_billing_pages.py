@@ -670,19 +670,33 @@ def test_the_csv_export_has_one_escaped_row_per_line_and_no_patient_data(
     assert "CSV" in entry.what
 
 
-def test_a_large_export_logs_the_first_patients_and_how_many_there_are(
-    client, finance, formula_invoice, claims, monkeypatch
+def test_an_export_logs_every_patient_however_many_there_are(
+    client, finance, formula_invoice, claims, monkeypatch, make_user
 ):
     from hap_contracting import billing_views
+    from hap_contracting.models import AccessLogReference
 
-    monkeypatch.setattr(billing_views, "EXPORT_LOG_MAX_REFERENCES", 2)
+    monkeypatch.setattr(billing_views, "EXPORT_LOG_SHOWN_REFERENCES", 2)
 
     streamed(client.get(reverse("billing:invoice_export_csv")))
 
     entry = AccessLogEntry.objects.get(action=AccessAction.EXPORT)
-    first_two = sorted(claim.patient_reference for claim in claims)[:2]
-    assert entry.patient_references == ", ".join(first_two)
-    assert "3 patiënten" in entry.what
+    everyone = sorted(claim.patient_reference for claim in claims)
+    assert entry.patient_references == ", ".join(everyone[:2])
+    assert entry.what.startswith("3 patiënten")
+    assert (
+        sorted(
+            AccessLogReference.objects.filter(entry=entry).values_list(
+                "patient_reference", flat=True
+            )
+        )
+        == everyone
+    )
+    client.force_login(make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+    found = client.get(
+        reverse("admin:hap_contracting_accesslogentry_changelist"), {"q": everyone[2]}
+    )
+    assert entry in found.context["cl"].result_list
 
 
 def test_the_xlsx_export_escapes_formulas_and_keeps_numbers(client, formula_invoice, claims):

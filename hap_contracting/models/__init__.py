@@ -1,6 +1,7 @@
 from .admission import AdmissionRequest, Advice, TransitionLog
 from .billing import (
     AccessLogEntry,
+    AccessLogReference,
     AddressInvestigation,
     AdministrativeCost,
     Claim,
@@ -28,6 +29,7 @@ from .users import User
 
 __all__ = [
     "AccessLogEntry",
+    "AccessLogReference",
     "AddressInvestigation",
     "AdministrativeCost",
     "Claim",

@@ -381,3 +381,24 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.what}"
+
+
+class AccessLogReference(models.Model):
+    """Every patient an access log entry names, one row each, for entries that name more than
+    their text field shows (a large export): written set-based, searchable, never changed."""
+
+    entry = models.ForeignKey(AccessLogEntry, on_delete=models.PROTECT, related_name="references")
+    patient_reference = models.CharField(_("patient reference"), max_length=40, db_index=True)
+
+    class Meta:
+        verbose_name = _("patient in the access log")
+        verbose_name_plural = _("patients in the access log")
+        triggers = [
+            pgtrigger.Protect(
+                name="access_log_reference_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.patient_reference}"

@@ -218,24 +218,17 @@ def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
     )
 
 
-def invoice_patient_references(
-    lines: QuerySet[InvoiceLine], limit: int | None = None
-) -> tuple[list[str], int]:
-    """For the access log only: the patients whose claims these lines are, at most ``limit``
-    of them, and how many there are in all."""
-    references = (
+def patient_references_of(lines: QuerySet[InvoiceLine]) -> QuerySet:
+    """For the access log only: the distinct patients whose claims these lines are."""
+    return (
         Claim.objects.filter(pk__in=lines.values("claim_id"))
-        .order_by("patient_reference")
         .values_list("patient_reference", flat=True)
         .distinct()
     )
-    if limit is None:
-        found = list(references)
-        return found, len(found)
-    found = list(references[: limit + 1])
-    if len(found) <= limit:
-        return found, len(found)
-    return found[:limit], references.count()
+
+
+def invoice_patient_references(lines: QuerySet[InvoiceLine]) -> list[str]:
+    return list(patient_references_of(lines).order_by("patient_reference"))
 
 
 def export_lines(user: User, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[InvoiceLine]:

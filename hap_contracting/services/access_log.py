@@ -1,7 +1,11 @@
 """NEN 7513: every read, search, import and export of claim data by a user is logged with who,
 their roles, what, which patient references, and when."""
 
-from ..models import AccessLogEntry, User
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from ..models import AccessLogEntry, AccessLogReference, User
 
 
 def access_log_record(
@@ -14,3 +18,31 @@ def access_log_record(
         what=what[:200],
         patient_references=", ".join(sorted(set(patient_references))),
     )
+
+
+def access_log_record_many(
+    *, user: User, action: str, what: str, references: QuerySet, shown: int = 1000
+) -> AccessLogEntry:
+    """An entry for a read that may name very many patients (an export): the text field names
+    the first ``shown``; every one of them gets an ``AccessLogReference`` row, inserted by one
+    ``INSERT … SELECT`` so no list of references is held in memory. ``references`` is a
+    queryset of distinct patient references (``values_list("patient_reference")``)."""
+    with transaction.atomic():
+        entry = access_log_record(
+            user=user,
+            action=action,
+            what=what,
+            patient_references=list(references.order_by("patient_reference")[:shown]),
+        )
+        try:
+            sql, params = references.order_by().query.sql_with_params()
+        except EmptyResultSet:  # a queryset Django knows to be empty (``none()``)
+            return entry
+        table = AccessLogReference._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (entry_id, patient_reference) "  # noqa: S608 (no user input)
+                f"SELECT %s, named.patient_reference FROM ({sql}) named",
+                [entry.pk, *params],
+            )
+    return entry
