@@ -306,8 +306,10 @@ def test_a_matching_failure_after_the_import_keeps_it_imported_and_a_rerun_match
     assert not again.file
 
 
-def test_a_patient_reference_that_is_a_bsn_is_refused(finance, billed_location):
-    result = import_file(finance, [line(patient="111 222 333")])
+@pytest.mark.parametrize("reference", ["111 222 333", "12345672"])  # 012345672 passes
+def test_a_patient_reference_that_is_a_bsn_is_refused(finance, billed_location, reference):
+    assert bsn_is_valid(reference.replace(" ", "").zfill(9))
+    result = import_file(finance, [line(patient=reference)])
 
     assert result.status == ClaimImportStatus.REJECTED
     error = ClaimImportError.objects.get()
