@@ -512,34 +512,46 @@ class ContractAdmin(admin.ModelAdmin):
         return False
 
 
-class InsurerTariffForm(forms.ModelForm):
-    """Saves through ``insurer_tariff_save`` while the form validates, so the service's overlap
-    check (under a lock on the act) shows its message on the field it names. The admin's change
-    view runs in one transaction, so nothing is kept when a later step fails."""
+class SavedByServiceForm(forms.ModelForm):
+    """Saves through a service while the form validates, so the service's check (under its
+    lock) shows its message on the field it names. The admin's change view runs in one
+    transaction, so nothing is kept when a later step fails; ``save_model`` then has nothing
+    left to do."""
 
-    class Meta:
-        model = InsurerTariff
-        fields = ("act", "amount", "valid_from", "valid_until", "note")
+    def save_through_service(self, cleaned: dict):
+        raise NotImplementedError
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
         try:
-            tariff = insurer_tariff_save(
-                act=cleaned["act"] if self.instance.pk is None else self.instance.act,
-                amount=cleaned["amount"],
-                valid_from=cleaned["valid_from"],
-                valid_until=cleaned.get("valid_until"),
-                tariff=self.instance if self.instance.pk else None,
-                note=cleaned.get("note", ""),
-            )
+            saved = self.save_through_service(cleaned)
         except DomainError as error:
             field = error.field if error.field in self.fields else None
             self.add_error(field, error.message)
         else:
-            self.instance = tariff
+            self.instance = saved
         return cleaned
+
+
+class InsurerTariffForm(SavedByServiceForm):
+    """Tariff periods of one act may not overlap (``insurer_tariff_save``, under a lock on the
+    act)."""
+
+    class Meta:
+        model = InsurerTariff
+        fields = ("act", "amount", "valid_from", "valid_until", "note")
+
+    def save_through_service(self, cleaned: dict):
+        return insurer_tariff_save(
+            act=cleaned["act"] if self.instance.pk is None else self.instance.act,
+            amount=cleaned["amount"],
+            valid_from=cleaned["valid_from"],
+            valid_until=cleaned.get("valid_until"),
+            tariff=self.instance if self.instance.pk else None,
+            note=cleaned.get("note", ""),
+        )
 
 
 @admin.register(InsurerTariff)
@@ -697,32 +709,21 @@ def access_log_record_list(user, changelist) -> None:
     )
 
 
-class AdministrativeCostForm(forms.ModelForm):
-    """Saves through ``administrative_cost_save`` while the form validates, so its overlap check
-    shows on the field it names (as the insurer tariff form does)."""
+class AdministrativeCostForm(SavedByServiceForm):
+    """Periods of administrative costs may not overlap (``administrative_cost_save``)."""
 
     class Meta:
         model = AdministrativeCost
         fields = ("amount", "valid_from", "valid_until", "note")
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            cost = administrative_cost_save(
-                amount=cleaned["amount"],
-                valid_from=cleaned["valid_from"],
-                valid_until=cleaned.get("valid_until"),
-                cost=self.instance if self.instance.pk else None,
-                note=cleaned.get("note", ""),
-            )
-        except DomainError as error:
-            field = error.field if error.field in self.fields else None
-            self.add_error(field, error.message)
-        else:
-            self.instance = cost
-        return cleaned
+    def save_through_service(self, cleaned: dict):
+        return administrative_cost_save(
+            amount=cleaned["amount"],
+            valid_from=cleaned["valid_from"],
+            valid_until=cleaned.get("valid_until"),
+            cost=self.instance if self.instance.pk else None,
+            note=cleaned.get("note", ""),
+        )
 
 
 @admin.register(AdministrativeCost)

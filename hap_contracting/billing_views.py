@@ -408,30 +408,29 @@ def _listed_invoices(request, fmt: str):
     return billing_selectors.invoice_list(request.user, filters)
 
 
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(response: HttpResponse, name: str, extension: str) -> HttpResponse:
+    response["Content-Disposition"] = (
+        f'attachment; filename="{name}-{timezone.localdate():%Y%m%d}.{extension}"'
+    )
+    return response
+
+
 @login_required
 @require_GET
 def invoice_list_csv(request):
-    response = HttpResponse(
-        exports.invoices_csv(_listed_invoices(request, "CSV")),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="facturen-{timezone.localdate():%Y%m%d}.csv"'
-    )
-    return response
+    content = exports.invoices_csv(_listed_invoices(request, "CSV"))
+    return _download(HttpResponse(content, content_type=CSV_TYPE), "facturen", "csv")
 
 
 @login_required
 @require_GET
 def invoice_list_xlsx(request):
-    response = HttpResponse(
-        exports.invoices_xlsx(_listed_invoices(request, "XLSX")),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="facturen-{timezone.localdate():%Y%m%d}.xlsx"'
-    )
-    return response
+    content = exports.invoices_xlsx(_listed_invoices(request, "XLSX"))
+    return _download(HttpResponse(content, content_type=XLSX_TYPE), "facturen", "xlsx")
 
 
 @login_required
@@ -439,13 +438,8 @@ def invoice_list_xlsx(request):
 def invoice_export_csv(request):
     filters, lines = _export_lines(request)
     _log_export(request, f"invoice lines CSV ({filters.describe()})", lines)
-    response = StreamingHttpResponse(
-        exports.invoice_lines_csv(lines), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="factuurregels-{timezone.localdate():%Y%m%d}.csv"'
-    )
-    return response
+    response = StreamingHttpResponse(exports.invoice_lines_csv(lines), content_type=CSV_TYPE)
+    return _download(response, "factuurregels", "csv")
 
 
 @login_required
@@ -453,14 +447,8 @@ def invoice_export_csv(request):
 def invoice_export_xlsx(request):
     filters, lines = _export_lines(request)
     _log_export(request, f"invoice lines XLSX ({filters.describe()})", lines)
-    response = HttpResponse(
-        exports.invoice_lines_xlsx(lines),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="factuurregels-{timezone.localdate():%Y%m%d}.xlsx"'
-    )
-    return response
+    response = HttpResponse(exports.invoice_lines_xlsx(lines), content_type=XLSX_TYPE)
+    return _download(response, "factuurregels", "xlsx")
 
 
 def invoice_pdf_bytes(invoice, lines) -> bytes:

@@ -377,24 +377,29 @@ def test_a_renewal_starts_prefilled_from_the_previous_assessment_to_confirm(
     assert assessment.status == AssessmentStatus.SUBMITTED
 
 
-def test_sending_back_starts_a_new_revision_and_keeps_the_earlier_one(
-    request_in_pre_assessment, manager, staff
-):
-    first = submitted_assessment(request_in_pre_assessment)
+def send_back(admission_request, manager, staff) -> None:
+    """The location manager advises positively; the quality team asks for more information."""
     admission_request_advise(
-        admission_request=request_in_pre_assessment,
+        admission_request=admission_request,
         by=manager,
         step=AdviceStep.LOCATION_MANAGER,
         outcome=AdviceOutcome.POSITIVE,
         motivation="Voldoet.",
     )
     admission_request_advise(
-        admission_request=request_in_pre_assessment,
+        admission_request=admission_request,
         by=staff[Role.QUALITY_TEAM],
         step=AdviceStep.QUALITY_TEAM,
         outcome=AdviceOutcome.MORE_INFORMATION,
         motivation="Naam SO ontbreekt.",
     )
+
+
+def test_sending_back_starts_a_new_revision_and_keeps_the_earlier_one(
+    request_in_pre_assessment, manager, staff
+):
+    first = submitted_assessment(request_in_pre_assessment)
+    send_back(request_in_pre_assessment, manager, staff)
 
     second = started(request_in_pre_assessment, manager)
 
@@ -410,20 +415,7 @@ def test_after_a_send_back_a_positive_advice_needs_a_new_submitted_revision(
     request_in_pre_assessment, manager, staff
 ):
     submitted_assessment(request_in_pre_assessment)
-    admission_request_advise(
-        admission_request=request_in_pre_assessment,
-        by=manager,
-        step=AdviceStep.LOCATION_MANAGER,
-        outcome=AdviceOutcome.POSITIVE,
-        motivation="Voldoet.",
-    )
-    admission_request_advise(
-        admission_request=request_in_pre_assessment,
-        by=staff[Role.QUALITY_TEAM],
-        step=AdviceStep.QUALITY_TEAM,
-        outcome=AdviceOutcome.MORE_INFORMATION,
-        motivation="Naam SO ontbreekt.",
-    )
+    send_back(request_in_pre_assessment, manager, staff)
 
     blocked_on_the_old_revision = positive_advice_blockers(request_in_pre_assessment)
     second = started(request_in_pre_assessment, manager)

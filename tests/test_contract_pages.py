@@ -658,16 +658,21 @@ def test_the_navigation_links_to_the_register_for_users_with_a_role(
     assert link not in without_role
 
 
-def test_the_complete_contracting_form_shows_tariff_and_minimum_per_act(
-    client, staff, location, today
-):
+def in_contracting_with_tariffs(staff, location, today):
+    """A request at the secretariat's contracting step, with last month's insurer tariffs."""
     insurer_tariffs(today - relativedelta(months=1))
-    request = AdmissionRequestFactory(
+    return AdmissionRequestFactory(
         in_contracting=True,
         location=location,
         assigned_location_manager=staff[Role.LOCATION_MANAGER],
         outcome_recorded_at=timezone.now(),
     )
+
+
+def test_the_complete_contracting_form_shows_tariff_and_minimum_per_act(
+    client, staff, location, today
+):
+    request = in_contracting_with_tariffs(staff, location, today)
     client.force_login(staff[Role.SECRETARIAT])
 
     response = client.get(
@@ -683,13 +688,7 @@ def test_the_complete_contracting_form_shows_tariff_and_minimum_per_act(
 def test_the_form_refuses_a_rate_below_twice_the_tariff_on_its_field(
     client, staff, location, today
 ):
-    insurer_tariffs(today - relativedelta(months=1))
-    request = AdmissionRequestFactory(
-        in_contracting=True,
-        location=location,
-        assigned_location_manager=staff[Role.LOCATION_MANAGER],
-        outcome_recorded_at=timezone.now(),
-    )
+    request = in_contracting_with_tariffs(staff, location, today)
     client.force_login(staff[Role.SECRETARIAT])
     url = reverse("hap_contracting:request_action", args=[request.pk, "complete-contracting"])
 
