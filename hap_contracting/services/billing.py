@@ -43,7 +43,12 @@ from ..models import (
     User,
 )
 from ..validators import normalise_postcode
-from .contracts import WITH_TREATMENT_RATE_FACTOR, money
+from .contracts import (
+    WITH_TREATMENT_RATE_FACTOR,
+    first_overlapping_period,
+    money,
+    period_check,
+)
 
 VAT_EXEMPTION = gettext_lazy(
     "Exempt from VAT: medical care by a general practitioner (art. 11, lid 1, onderdeel g, "
@@ -80,20 +85,14 @@ def administrative_cost_save(
     invoice month has one amount."""
     if amount is None or amount < 0:
         raise DomainError(_("The administrative costs cannot be negative."), field="amount")
-    if valid_until is not None and valid_until < valid_from:
-        raise DomainError(_("The end of the period lies before its start."), field="valid_until")
+    period_check(valid_from, valid_until)
     with transaction.atomic():
         # Locking the periods there are makes a second person saving at the same moment wait,
         # and then see this period in the check below.
         list(AdministrativeCost.objects.select_for_update().values_list("pk", flat=True))
-        overlapping = AdministrativeCost.objects.filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from)
+        clash = first_overlapping_period(
+            AdministrativeCost.objects.all(), valid_from, valid_until, own=cost
         )
-        if valid_until is not None:
-            overlapping = overlapping.filter(valid_from__lte=valid_until)
-        if cost is not None and cost.pk:
-            overlapping = overlapping.exclude(pk=cost.pk)
-        clash = overlapping.order_by("valid_from").first()
         if clash is not None:
             raise DomainError(
                 _("This period overlaps the administrative costs valid from %(start)s.")

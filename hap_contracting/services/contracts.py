@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +48,27 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# --- Periods (insurer tariffs, administrative costs) -----------------------------------------
+
+
+def period_check(valid_from: datetime.date, valid_until: datetime.date | None) -> None:
+    if valid_until is not None and valid_until < valid_from:
+        raise DomainError(_("The end of the period lies before its start."), field="valid_until")
+
+
+def first_overlapping_period(
+    periods: QuerySet, valid_from: datetime.date, valid_until: datetime.date | None, *, own=None
+):
+    """The earliest of ``periods`` (rows with ``valid_from``/``valid_until``, open-ended when
+    empty) that overlaps the given one, leaving out the row being changed; or None."""
+    overlapping = periods.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from))
+    if valid_until is not None:
+        overlapping = overlapping.filter(valid_from__lte=valid_until)
+    if own is not None and own.pk:
+        overlapping = overlapping.exclude(pk=own.pk)
+    return overlapping.order_by("valid_from").first()
+
+
 # --- Insurer tariffs ------------------------------------------------------------------------
 
 
@@ -63,20 +84,14 @@ def insurer_tariff_save(
     """Create or change a tariff period; periods of one act may not overlap."""
     if amount is None or amount <= 0:
         raise DomainError(_("The tariff must be more than zero."), field="amount")
-    if valid_until is not None and valid_until < valid_from:
-        raise DomainError(_("The end of the period lies before its start."), field="valid_until")
+    period_check(valid_from, valid_until)
     with transaction.atomic():
         # Locking the act serialises everyone saving a period of this act, so two overlapping
         # periods can't both pass the check below.
         Act.objects.select_for_update().get(pk=act.pk)
-        overlapping = InsurerTariff.objects.filter(act=act).filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from)
+        clash = first_overlapping_period(
+            InsurerTariff.objects.filter(act=act), valid_from, valid_until, own=tariff
         )
-        if valid_until is not None:
-            overlapping = overlapping.filter(valid_from__lte=valid_until)
-        if tariff is not None and tariff.pk:
-            overlapping = overlapping.exclude(pk=tariff.pk)
-        clash = overlapping.first()
         if clash is not None:
             raise DomainError(
                 _("This period overlaps the tariff of %(act)s valid from %(start)s.")
