@@ -48,7 +48,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.procedure_pages import _postcode_letters, ensure_database, migrate  # noqa: E402
+from bench.procedure_pages import _postcode_letters  # noqa: E402
+from bench.support import ensure_database, migrate, refuse_foreign_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hap_bench_import"
 USERNAME = "bench.finance"
@@ -91,22 +92,6 @@ def configure_django(database_url: str, media_root: str) -> None:
     import django
 
     django.setup()
-
-
-def refuse_foreign_database() -> None:
-    from django.conf import settings
-    from django.db import connection
-
-    from hap_contracting.models import User
-
-    if User._meta.db_table not in connection.introspection.table_names():
-        return
-    if User.objects.exclude(username=USERNAME).exists():
-        sys.exit(
-            f"Database {settings.DATABASES['default']['NAME']} holds users the benchmark did not "
-            "create; refusing to empty its claims. Give the benchmark a database of its own "
-            f"(--database-url, default {DEFAULT_DATABASE_URL})."
-        )
 
 
 # --- Reference data and the file -------------------------------------------------------------
@@ -398,7 +383,7 @@ def main(argv=None) -> int:
 def run(args, media_root: Path) -> int:
     configure_django(args.database_url, str(media_root))
     ensure_database()
-    refuse_foreign_database()
+    refuse_foreign_database({"username": USERNAME}, what="empty its claims")
     migrate()
     prepare_reference_data()
     delete_claims()

@@ -46,6 +46,11 @@ from pathlib import Path
 from unittest import mock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.support import ensure_database, migrate, refuse_foreign_database  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hap_bench_jobs"
 SMALL_SUFFIX = "_small"
 TODAY = datetime.date(2026, 11, 23)
@@ -94,8 +99,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def configure_django(database_url: str) -> None:
     """Environment first, then django.setup(): the settings read it once, at import."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_DEBUG"] = "false"
@@ -111,24 +114,6 @@ def configure_django(database_url: str) -> None:
 # --- Database --------------------------------------------------------------------------------
 
 
-def _server_params() -> dict:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit(f"The benchmark needs PostgreSQL; --database-url gave {db['ENGINE']}.")
-    return {
-        key: value
-        for key, value in {
-            "user": db.get("USER"),
-            "password": db.get("PASSWORD"),
-            "host": db.get("HOST"),
-            "port": db.get("PORT"),
-        }.items()
-        if value
-    }
-
-
 @contextlib.contextmanager
 def use_database(name: str):
     """Point the default connection at another database of the same server for a while."""
@@ -142,54 +127,6 @@ def use_database(name: str):
     finally:
         connection.close()
         connection.settings_dict["NAME"] = previous
-
-
-def ensure_database(*, drop: bool = False) -> None:
-    """CREATE DATABASE when it does not exist yet; DROP it first with ``drop``."""
-    import psycopg
-    from django.db import connection
-    from psycopg import sql
-
-    name = connection.settings_dict["NAME"]
-    connection.close()
-    with psycopg.connect(dbname="postgres", autocommit=True, **_server_params()) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and drop:
-            print(f"Dropping database {name} …")
-            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
-            exists = None
-        if not exists:
-            print(f"Creating database {name} …")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def refuse_foreign_database() -> None:
-    """Stop before migrating or dropping a database that is not the benchmark's own."""
-    from django.db import connection
-
-    from hap_contracting.models import User
-
-    name = connection.settings_dict["NAME"]
-    tables = connection.introspection.table_names()
-    if not tables:
-        return
-    if User._meta.db_table not in tables:
-        sys.exit(
-            f"Database {name} holds tables but not the project's users; refusing to migrate or "
-            "drop it. Give the benchmark a database of its own (--database-url)."
-        )
-    if User.objects.exclude(username__startswith=USERNAME_PREFIX).exists():
-        sys.exit(
-            f"Database {name} holds users the benchmark did not create; refusing to migrate or "
-            f"drop it. Give the benchmark a database of its own (--database-url, default "
-            f"{DEFAULT_DATABASE_URL})."
-        )
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def marker_text(n_contracts: int) -> str:
@@ -213,7 +150,9 @@ def prepare_database(name: str, n_contracts: int, rebuild: bool) -> float | None
 
     with use_database(name):
         ensure_database()
-        refuse_foreign_database()
+        refuse_foreign_database(
+            {"username__startswith": USERNAME_PREFIX}, what="migrate or drop it"
+        )
         if not rebuild and dataset_is_current(n_contracts):
             migrate()
             print(f"Data set of {n_contracts:,} contracts in {name} is current.")

@@ -38,6 +38,11 @@ from decimal import Decimal
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.support import ensure_database, migrate, refuse_foreign_database  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hap_bench_export"
 USERNAME = "bench.finance"
 ORGANISATIONS = 1000
@@ -68,8 +73,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def configure_django(database_url: str) -> None:
     """Environment first, then django.setup(): the settings read it once, at import."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_DEBUG"] = "false"
@@ -81,56 +84,6 @@ def configure_django(database_url: str) -> None:
 
 
 # --- Database --------------------------------------------------------------------------------
-
-
-def ensure_database() -> None:
-    """CREATE DATABASE when it does not exist yet (connecting to the ``postgres`` database)."""
-    import psycopg
-    from django.conf import settings
-    from psycopg import sql
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit(f"The benchmark needs PostgreSQL; --database-url gave {db['ENGINE']}.")
-    params = {
-        key: value
-        for key, value in {
-            "user": db.get("USER"),
-            "password": db.get("PASSWORD"),
-            "host": db.get("HOST"),
-            "port": db.get("PORT"),
-        }.items()
-        if value
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone()
-        if not exists:
-            print(f"Creating database {db['NAME']} …")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
-
-
-def refuse_foreign_database() -> None:
-    from django.conf import settings
-    from django.db import connection
-
-    from hap_contracting.models import User
-
-    if User._meta.db_table not in connection.introspection.table_names():
-        return
-    if User.objects.exclude(username=USERNAME).exists():
-        sys.exit(
-            f"Database {settings.DATABASES['default']['NAME']} holds users the benchmark did not "
-            "create; refusing to migrate or empty it. Give the benchmark a database of its own "
-            f"(--database-url, default {DEFAULT_DATABASE_URL})."
-        )
 
 
 def dataset_is_current(n_lines: int) -> bool:
@@ -297,6 +250,7 @@ def build_dataset(n_lines: int) -> None:
             "tariff",
             "amount",
             "is_credit",
+            "billing_round",
         )
 
         def claims():
@@ -332,6 +286,7 @@ def build_dataset(n_lines: int) -> None:
                     tariffs[a],
                     tariffs[a] * 2,
                     False,
+                    0,
                 )
 
         _copy(cursor, Claim._meta.db_table, claim_columns, claims())
@@ -481,7 +436,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     configure_django(args.database_url)
     ensure_database()
-    refuse_foreign_database()
+    refuse_foreign_database({"username": USERNAME})
     migrate()
     if not dataset_is_current(args.lines):
         build_dataset(args.lines)

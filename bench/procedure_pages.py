@@ -31,6 +31,11 @@ from collections import Counter
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.support import ensure_database, migrate, refuse_foreign_database  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hap_bench"
 MAX_QUERIES = 15
 WARM_UP_RUNS = 2
@@ -59,8 +64,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def configure_django(database_url: str) -> None:
     """Environment first, then django.setup(): the settings read it once, at import."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_DEBUG"] = "false"
@@ -74,40 +77,6 @@ def configure_django(database_url: str) -> None:
 
 
 # --- Database --------------------------------------------------------------------------------
-
-
-def ensure_database() -> None:
-    """CREATE DATABASE when it does not exist yet (connecting to the ``postgres`` database)."""
-    import psycopg
-    from django.conf import settings
-    from psycopg import sql
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit(f"The benchmark needs PostgreSQL; --database-url gave {db['ENGINE']}.")
-    params = {
-        key: value
-        for key, value in {
-            "user": db.get("USER"),
-            "password": db.get("PASSWORD"),
-            "host": db.get("HOST"),
-            "port": db.get("PORT"),
-        }.items()
-        if value
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone()
-        if not exists:
-            print(f"Creating database {db['NAME']} …")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 # --- Data set --------------------------------------------------------------------------------
@@ -135,23 +104,6 @@ def dataset_is_current(n_locations: int, n_requests: int) -> bool:
         == 3 * len(bench_roles())
         and AdmissionRequest.objects.filter(notes=HISTORY_MARK).count() == 1
     )
-
-
-def refuse_foreign_database() -> None:
-    """Stop before migrating or emptying a database that holds users the benchmark did not make."""
-    from django.conf import settings
-    from django.db import connection
-
-    from hap_contracting.models import User
-
-    if User._meta.db_table not in connection.introspection.table_names():
-        return
-    if User.objects.exclude(username__startswith=USERNAME_PREFIX).exists():
-        sys.exit(
-            f"Database {settings.DATABASES['default']['NAME']} holds users the benchmark did not "
-            "create; refusing to migrate or empty it. Give the benchmark a database of its own "
-            f"(--database-url, default {DEFAULT_DATABASE_URL})."
-        )
 
 
 def empty_database() -> None:
@@ -542,7 +494,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     configure_django(args.database_url)
     ensure_database()
-    refuse_foreign_database()
+    refuse_foreign_database({"username__startswith": USERNAME_PREFIX})
     migrate()
     if dataset_is_current(args.locations, args.requests):
         print(

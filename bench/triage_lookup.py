@@ -48,7 +48,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.procedure_pages import _postcode_letters, ensure_database, migrate  # noqa: E402
+from bench.procedure_pages import _postcode_letters  # noqa: E402
+from bench.support import ensure_database, migrate, refuse_foreign_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hap_bench_triage"
 CLIENT_NAME = "bench.tpm"
@@ -111,23 +112,6 @@ def configure_django(database_url: str) -> None:
     import django
 
     django.setup()
-
-
-def refuse_foreign_database() -> None:
-    """Stop before touching a database that holds users: the benchmark makes none."""
-    from django.conf import settings
-    from django.db import connection
-
-    from hap_contracting.models import User
-
-    if User._meta.db_table not in connection.introspection.table_names():
-        return
-    if User.objects.exists():
-        sys.exit(
-            f"Database {settings.DATABASES['default']['NAME']} holds users; the triage benchmark "
-            "makes none and refuses to empty it. Give it a database of its own "
-            f"(--database-url, default {DEFAULT_DATABASE_URL})."
-        )
 
 
 # --- Data set --------------------------------------------------------------------------------
@@ -569,7 +553,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     configure_django(args.database_url)
     ensure_database()
-    refuse_foreign_database()
+    refuse_foreign_database(None)
     migrate()
     if dataset_is_current(args):
         print(f"Data set of {args.locations:,} locations is current.")

@@ -40,6 +40,11 @@ import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.support import ensure_database, migrate, refuse_foreign_database  # noqa: E402
+
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hap_bench_load"
 DEFAULT_PASSWORD = "anw-load-2026"
@@ -92,8 +97,6 @@ def server_environment(database_url: str) -> dict[str, str]:
 
 
 def configure_django(database_url: str) -> None:
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     os.environ.update(server_environment(database_url))
 
     import django
@@ -102,43 +105,6 @@ def configure_django(database_url: str) -> None:
 
 
 # --- Database --------------------------------------------------------------------------------
-
-
-def _server_connection():
-    """A connection to the ``postgres`` maintenance database of the benchmark's server."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit(f"The load test needs PostgreSQL; --database-url gave {db['ENGINE']}.")
-    params = {
-        key: value
-        for key, value in {
-            "user": db.get("USER"),
-            "password": db.get("PASSWORD"),
-            "host": db.get("HOST"),
-            "port": db.get("PORT"),
-        }.items()
-        if value
-    }
-    return psycopg.connect(dbname="postgres", autocommit=True, **params)
-
-
-def ensure_database(*, drop: bool = False) -> None:
-    from django.conf import settings
-    from django.db import connections
-    from psycopg import sql
-
-    name = settings.DATABASES["default"]["NAME"]
-    connections.close_all()
-    with _server_connection() as conn:
-        if drop:
-            print(f"Dropping database {name} …")
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            print(f"Creating database {name} …")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def demo_usernames() -> set[str]:
@@ -154,30 +120,6 @@ def demo_usernames() -> set[str]:
         f"{prefix}.{slug}" for prefix, _first, _last in ROLE_USERNAMES.values() for slug in slugs
     }
     return names | {"financien", "beheerder"}
-
-
-def refuse_foreign_database() -> None:
-    """Stop before emptying a database whose users are not (all) demo logins."""
-    from django.conf import settings
-    from django.db import connection
-
-    from hap_contracting.models import User
-
-    if User._meta.db_table not in connection.introspection.table_names():
-        return
-    foreign = User.objects.exclude(username__in=demo_usernames())
-    if foreign.exists():
-        sys.exit(
-            f"Database {settings.DATABASES['default']['NAME']} holds users that are not demo "
-            f"logins ({', '.join(foreign.values_list('username', flat=True)[:3])}, …); refusing "
-            "to rebuild it. Give the load test a database of its own (--database-url)."
-        )
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def dataset_is_current(n_locations: int, n_requests: int, n_contracts: int) -> bool:
@@ -444,7 +386,7 @@ def prepare_database(args: argparse.Namespace) -> None:
     from django.db import connections
 
     ensure_database()
-    refuse_foreign_database()
+    refuse_foreign_database(lambda: {"username__in": demo_usernames()}, what="rebuild it")
     size = (args.locations, args.requests, args.contracts)
     if not args.rebuild and dataset_is_current(*size):
         print("Data set present; reusing it.")
