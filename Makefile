@@ -35,6 +35,7 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
 
@@ -58,4 +59,4 @@ clean:
 
 graph: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -c 'import django; django.setup(); \
-	from tests.test_graph import generated_dot; print(generated_dot(), end="")' > docs/state-graph.dot
+	from tests.procedure.test_graph import generated_dot; print(generated_dot(), end="")' > docs/state-graph.dot

@@ -3,5 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
+    """Staff: the user model with its roles and region, login security and two-factor login."""
+
     name = "accounts"
-    verbose_name = _("Login security")
+    verbose_name = _("Users and login security")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -15,7 +15,7 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hap_contracting.errors import DomainError
+from hap_contracting.core.errors import DomainError
 
 DEVICE_NAME = "Authenticator-app"
 

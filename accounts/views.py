@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hap_contracting.errors import DomainError
+from hap_contracting.core.errors import DomainError
 
 from . import services
 from .forms import TokenForm

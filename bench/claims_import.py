@@ -119,8 +119,9 @@ def prepare_reference_data() -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from hap_contracting.constants import Role
-    from hap_contracting.models import CareLocation, CareOrganisation, HapPost, User
+    from accounts.models import User
+    from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.models import CareLocation, CareOrganisation, HapPost
 
     call_command("loaddata", "regions", verbosity=0)
     user, _ = User.objects.get_or_create(username=USERNAME, defaults={"region": None})
@@ -171,8 +172,10 @@ def _valid_bsns(rng: random.Random, count: int) -> list[str]:
 
 def write_claims_file(path: Path, lines: int, seed: int = 20260401) -> None:
     """Valid lines: known post names, standard acts, care in the past, unique references."""
-    from hap_contracting.models import Act, HapPost
     from hap_contracting.services.claims_import import COLUMNS
+
+    from hap_contracting.organisations.models import HapPost
+    from hap_contracting.tariffs.models import Act
 
     rng = random.Random(seed)
     posts = list(HapPost.objects.values_list("name", flat=True))
@@ -236,7 +239,8 @@ def sha256_of(path: Path) -> str:
 def new_claim_import(media_root: Path, path: Path) -> int:
     """A ClaimImport row for a file already in MEDIA_ROOT (claim_import_create would read and
     copy the upload; the benchmark times the import itself)."""
-    from hap_contracting.models import ClaimImport, User
+    from accounts.models import User
+    from hap_contracting.billing.models import ClaimImport
 
     relative = path.relative_to(media_root)
     return ClaimImport.objects.create(
@@ -312,15 +316,15 @@ def import_in_child(args, media_root: Path, claim_import_id: int, profile: bool)
 def delete_claims() -> None:
     """Empty what an import writes (TRUNCATE: a million rows, no per-row protection to check)."""
     from django.db import connection
+    from hap_contracting.models.billing import ClaimStagingLine
 
-    from hap_contracting.models import (
+    from hap_contracting.billing.models import (
         AddressInvestigation,
         Claim,
         ClaimImport,
         ClaimImportError,
         InvoiceLine,
     )
-    from hap_contracting.models.billing import ClaimStagingLine
 
     tables = [
         model._meta.db_table
@@ -340,7 +344,6 @@ def delete_claims() -> None:
 def copy_baseline(path: Path) -> float:
     """COPY of the same file into a bare table of text columns, streamed from this process."""
     from django.db import connection
-
     from hap_contracting.services.claims_import import COLUMNS
 
     columns = ", ".join(f"{column.key} text" for column in COLUMNS)
@@ -390,11 +393,11 @@ def run(args, media_root: Path) -> int:
 
     from django.conf import settings
     from django.db import connection
-
-    from hap_contracting.constants import ClaimImportStatus
-    from hap_contracting.models import Claim
     from hap_contracting.models.billing import ClaimStagingLine
     from hap_contracting.services import claims_import as claims_import_service
+
+    from hap_contracting.billing.constants import ClaimImportStatus
+    from hap_contracting.billing.models import Claim
 
     (media_root / "bench").mkdir()
     path = media_root / "bench" / FILE_NAME

@@ -136,7 +136,8 @@ def marker_text(n_contracts: int) -> str:
 def dataset_is_current(n_contracts: int) -> bool:
     from django.db import connection
 
-    from hap_contracting.models import Contract, User
+    from accounts.models import User
+    from hap_contracting.contracts.models import Contract
 
     if User._meta.db_table not in connection.introspection.table_names():
         return False
@@ -189,33 +190,27 @@ def build_dataset(n_contracts: int, seed: int = 20261123) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from hap_contracting.constants import (
-        AdviceOutcome,
-        AdviceStep,
-        BreachActionKind,
-        ContractKind,
-        OrganisationType,
-        ReminderKind,
-        RequestKind,
-        RequestState,
-        Role,
-        TriageFilterReason,
-    )
-    from hap_contracting.models import (
-        AdmissionRequest,
-        Advice,
+    from accounts.models import User
+    from hap_contracting.contracts.constants import BreachActionKind, ContractKind, ReminderKind
+    from hap_contracting.contracts.models import (
         Breach,
         BreachAction,
-        CareLocation,
-        CareOrganisation,
         Contract,
-        HapPost,
-        Region,
         Reminder,
-        TriageFilterEntry,
-        User,
+        renewal_horizon,
     )
-    from hap_contracting.models.contracts import renewal_horizon
+    from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.constants import OrganisationType
+    from hap_contracting.organisations.models import CareLocation, CareOrganisation, HapPost, Region
+    from hap_contracting.procedure.constants import (
+        AdviceOutcome,
+        AdviceStep,
+        RequestKind,
+        RequestState,
+    )
+    from hap_contracting.procedure.models import AdmissionRequest, Advice
+    from hap_contracting.triage.constants import TriageFilterReason
+    from hap_contracting.triage.models import TriageFilterEntry
 
     S = RequestState
     rng = random.Random(seed)
@@ -544,9 +539,9 @@ def build_dataset(n_contracts: int, seed: int = 20261123) -> None:
 
 def baseline_sql() -> tuple[str, list]:
     """One statement selecting what ``renewals_open_due`` selects, with NOT EXISTS subqueries."""
-    from hap_contracting.constants import TERMINAL_STATES, RequestState
-    from hap_contracting.models import AdmissionRequest, Contract
-    from hap_contracting.models.contracts import renewal_horizon
+    from hap_contracting.contracts.models import Contract, renewal_horizon
+    from hap_contracting.procedure.constants import TERMINAL_STATES, RequestState
+    from hap_contracting.procedure.models import AdmissionRequest
 
     contract = Contract._meta.db_table
     request = AdmissionRequest._meta.db_table
@@ -594,8 +589,9 @@ def is_savepoint(sql: str) -> bool:
 def job_queries() -> tuple[object, list[str], int]:
     """One run of the job, rolled back; its report, its queries and the reminder rows it added
     (the report counts the reminders it tried to insert, conflicts included)."""
-    from hap_contracting.models import Reminder
     from hap_contracting.services.renewals import daily_contract_job
+
+    from hap_contracting.contracts.models import Reminder
 
     with rolled_back():
         before = Reminder.objects.count()
@@ -608,7 +604,6 @@ def sender_run(capture: bool) -> tuple[int, int, float, list[str]]:
     messages, seconds, queries)."""
     from django.core import mail
     from django.test.utils import override_settings
-
     from hap_contracting.services.reminders import reminders_send_pending
     from hap_contracting.services.renewals import daily_contract_job
 
@@ -634,7 +629,6 @@ def step_breakdown() -> list[tuple[str, int, float]]:
     """Queries and time of each step in one run of the job (rolled back)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
     from hap_contracting.services import renewals
 
     results = []
@@ -664,7 +658,6 @@ def explain_job() -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of each SELECT of one run (rolled back), taken just before the
     SELECT runs, so each plan sees the state the earlier steps left."""
     from django.db import connection
-
     from hap_contracting.services.renewals import daily_contract_job
 
     plans: list[tuple[str, list[str]]] = []
@@ -719,7 +712,6 @@ def measure_small(name: str) -> dict:
 
 def measure_large(repeat: int, explain: bool) -> dict:
     from django.db import connection
-
     from hap_contracting.services.renewals import daily_contract_job
 
     report, queries, inserted = job_queries()  # also the warm-up
@@ -765,7 +757,9 @@ def measure_large(repeat: int, explain: bool) -> dict:
 def dataset_summary() -> str:
     from django.conf import settings
 
-    from hap_contracting.models import AdmissionRequest, CareLocation, Contract, Reminder
+    from hap_contracting.contracts.models import Contract, Reminder
+    from hap_contracting.organisations.models import CareLocation
+    from hap_contracting.procedure.models import AdmissionRequest
 
     db = settings.DATABASES["default"]
     return (
@@ -793,7 +787,6 @@ def main(argv=None) -> int:
 
     from django.conf import settings
     from django.db import connection
-
     from hap_contracting.services.reminders import BATCH_SIZE as SENDER_BATCH
 
     large_name = settings.DATABASES["default"]["NAME"]

@@ -87,7 +87,8 @@ def configure_django(database_url: str) -> None:
 
 
 def dataset_is_current(n_lines: int) -> bool:
-    from hap_contracting.models import InvoiceLine, User
+    from accounts.models import User
+    from hap_contracting.billing.models import InvoiceLine
 
     return (
         User.objects.filter(username=USERNAME).exists() and InvoiceLine.objects.count() == n_lines
@@ -119,19 +120,13 @@ def build_dataset(n_lines: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from hap_contracting.constants import InvoiceState, OrganisationType, Role
-    from hap_contracting.models import (
-        Act,
-        CareLocation,
-        CareOrganisation,
-        Claim,
-        ClaimImport,
-        HapPost,
-        Invoice,
-        InvoiceLine,
-        Region,
-        User,
-    )
+    from accounts.models import User
+    from hap_contracting.billing.constants import InvoiceState
+    from hap_contracting.billing.models import Claim, ClaimImport, Invoice, InvoiceLine
+    from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.constants import OrganisationType
+    from hap_contracting.organisations.models import CareLocation, CareOrganisation, HapPost, Region
+    from hap_contracting.tariffs.models import Act
 
     started = time.perf_counter()
     call_command("flush", interactive=False, verbosity=0)
@@ -319,8 +314,9 @@ class Sink(io.RawIOBase):
 
 
 def export_queryset():
-    from hap_contracting.models import User
     from hap_contracting.selectors.billing import export_lines
+
+    from accounts.models import User
 
     return export_lines(User.objects.get(username=USERNAME))
 
@@ -361,9 +357,8 @@ def run_stream(sink: Sink) -> int:
 
 
 def run_resource(sink: Sink, n: int) -> int:
-    from import_export.formats.base_formats import CSV
-
     from hap_contracting.exports import InvoiceLineResource
+    from import_export.formats.base_formats import CSV
 
     dataset = InvoiceLineResource().export(export_queryset()[:n])
     sink.write(CSV().export_data(dataset).encode("utf-8"))

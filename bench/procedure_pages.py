@@ -83,7 +83,7 @@ def configure_django(database_url: str) -> None:
 
 
 def bench_roles():
-    from hap_contracting.constants import Role
+    from hap_contracting.core.roles import Role
 
     return (
         Role.SECRETARIAT,
@@ -95,7 +95,9 @@ def bench_roles():
 
 
 def dataset_is_current(n_locations: int, n_requests: int) -> bool:
-    from hap_contracting.models import AdmissionRequest, CareLocation, User
+    from accounts.models import User
+    from hap_contracting.organisations.models import CareLocation
+    from hap_contracting.procedure.models import AdmissionRequest
 
     return (
         CareLocation.objects.count() == n_locations
@@ -131,22 +133,18 @@ def build_dataset(n_locations: int, n_requests: int, seed: int = 20260401) -> No
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from hap_contracting.constants import (
-        TERMINAL_STATES,
-        OrganisationType,
-        RequestKind,
-        RequestState,
-        Role,
-    )
-    from hap_contracting.models import (
-        AdmissionRequest,
+    from accounts.models import User
+    from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.constants import OrganisationType
+    from hap_contracting.organisations.models import (
         CareLocation,
         CareOrganisation,
         HapPost,
         Region,
         TargetGroup,
-        User,
     )
+    from hap_contracting.procedure.constants import TERMINAL_STATES, RequestKind, RequestState
+    from hap_contracting.procedure.models import AdmissionRequest
 
     S = RequestState
     rng = random.Random(seed)
@@ -309,12 +307,13 @@ def build_dataset(n_locations: int, n_requests: int, seed: int = 20260401) -> No
 def walk_history_request(users, region_id: int) -> None:
     """Forward the marked request and give two advices through the services: genuine history."""
     from django.test.utils import override_settings
+    from hap_contracting.services import admission as admission_services
 
     from checklist.demo import complete_answers
     from checklist.services import assessment_start, assessment_submit
-    from hap_contracting.constants import AdviceOutcome, AdviceStep, Role
-    from hap_contracting.models import AdmissionRequest
-    from hap_contracting.services import admission as admission_services
+    from hap_contracting.core.roles import Role
+    from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
+    from hap_contracting.procedure.models import AdmissionRequest
 
     request = AdmissionRequest.objects.select_related("location__region").get(notes=HISTORY_MARK)
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
@@ -398,10 +397,12 @@ def run_benchmark(repeat: int) -> bool:
     from django.test import Client
     from django.test.utils import override_settings
     from django.urls import clear_url_caches, reverse
-
-    from hap_contracting.constants import Role
-    from hap_contracting.models import AdmissionRequest, CareLocation, TransitionLog, User
     from hap_contracting.selectors.admission import admission_requests_visible_to, my_work
+
+    from accounts.models import User
+    from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.models import CareLocation
+    from hap_contracting.procedure.models import AdmissionRequest, TransitionLog
 
     history_request = AdmissionRequest.objects.select_related("location").get(notes=HISTORY_MARK)
     region_id = history_request.location.region_id
@@ -426,16 +427,16 @@ def run_benchmark(repeat: int) -> bool:
             clients[member.pk] = Client()
             clients[member.pk].force_login(member)
 
-        detail_url = reverse("hap_contracting:request_detail", args=[history_request.pk])
+        detail_url = reverse("procedure:request_detail", args=[history_request.pk])
         pages = [
             ("minimal view", location_manager, reverse("bench_minimal")),
-            ("my work (location manager)", location_manager, reverse("hap_contracting:my_work")),
+            ("my work (location manager)", location_manager, reverse("dashboard:my_work")),
             ("request detail (location manager)", location_manager, detail_url),
             ("request detail (regional council)", council, detail_url),
             (
                 "admin changelist (quality team)",
                 quality_team,
-                reverse("admin:hap_contracting_admissionrequest_changelist"),
+                reverse("admin:procedure_admissionrequest_changelist"),
             ),
         ]
         results = []

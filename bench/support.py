@@ -64,7 +64,7 @@ def refuse_foreign_database(
     ``own_users=None`` allows no users at all."""
     from django.db import connection
 
-    from hap_contracting.models import User
+    from accounts.models import User
 
     name = connection.settings_dict["NAME"]
     tables = connection.introspection.table_names()

@@ -118,7 +118,9 @@ def configure_django(database_url: str) -> None:
 
 
 def dataset_is_current(args) -> bool:
-    from hap_contracting.models import CareLocation, Contract, TriageFilterEntry
+    from hap_contracting.contracts.models import Contract
+    from hap_contracting.organisations.models import CareLocation
+    from hap_contracting.triage.models import TriageFilterEntry
 
     return (
         CareLocation.objects.count() == args.locations
@@ -128,12 +130,9 @@ def dataset_is_current(args) -> bool:
 
 
 def empty_dataset() -> None:
-    from hap_contracting.models import (
-        CareLocation,
-        CareOrganisation,
-        Contract,
-        TriageFilterEntry,
-    )
+    from hap_contracting.contracts.models import Contract
+    from hap_contracting.organisations.models import CareLocation, CareOrganisation
+    from hap_contracting.triage.models import TriageFilterEntry
 
     TriageFilterEntry.objects.all().delete()
     Contract.other_locations.through.objects.all().delete()
@@ -151,14 +150,11 @@ def build_dataset(args, seed: int = 20260401) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from hap_contracting.constants import ContractKind, TriageFilterReason
-    from hap_contracting.models import (
-        CareLocation,
-        CareOrganisation,
-        Contract,
-        HapPost,
-        TriageFilterEntry,
-    )
+    from hap_contracting.contracts.constants import ContractKind
+    from hap_contracting.contracts.models import Contract
+    from hap_contracting.organisations.models import CareLocation, CareOrganisation, HapPost
+    from hap_contracting.triage.constants import TriageFilterReason
+    from hap_contracting.triage.models import TriageFilterEntry
 
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -256,7 +252,8 @@ def build_dataset(args, seed: int = 20260401) -> None:
 
 def new_api_token() -> str:
     from hap_contracting.api import token_hash
-    from hap_contracting.models import TriageApiClient
+
+    from hap_contracting.triage.models import TriageApiClient
 
     token = secrets.token_urlsafe(32)
     TriageApiClient.objects.filter(name=CLIENT_NAME).delete()
@@ -266,7 +263,7 @@ def new_api_token() -> str:
 
 def request_paths(unknown_share: float, seed: int = 7) -> list[str]:
     """10,000 verdict URLs: known addresses (additions in any case) and unknown ones."""
-    from hap_contracting.models import CareLocation
+    from hap_contracting.organisations.models import CareLocation
 
     rng = random.Random(seed)
     known = list(
@@ -495,7 +492,9 @@ def report(args, results) -> None:
     from django.conf import settings
     from django.db import connection
 
-    from hap_contracting.models import CareLocation, Contract, TriageFilterEntry
+    from hap_contracting.contracts.models import Contract
+    from hap_contracting.organisations.models import CareLocation
+    from hap_contracting.triage.models import TriageFilterEntry
 
     db = settings.DATABASES["default"]
     print()

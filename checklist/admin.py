@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hap_contracting.errors import DomainError
+from hap_contracting.core.errors import DomainError
 
 from .models import ChecklistItem, ChecklistSection, ChecklistTemplate
 from .services import checklist_template_new_version

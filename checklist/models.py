@@ -111,7 +111,7 @@ class Assessment(models.Model):
     """
 
     admission_request = models.ForeignKey(
-        "hap_contracting.AdmissionRequest",
+        "procedure.AdmissionRequest",
         on_delete=models.PROTECT,
         related_name="assessments",
         verbose_name=_("admission request"),

@@ -8,9 +8,6 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hap_contracting.constants import AdviceOutcome, AdviceStep
-from hap_contracting.models import Advice
-
 from .constants import AssessmentStatus
 from .evaluation import Verdict, applies_to, evaluate
 from .models import Answer, Assessment, ChecklistItem, ChecklistSection, ChecklistTemplate
@@ -39,6 +36,11 @@ def latest_assessment(admission_request) -> Assessment | None:
         .order_by("-revision")
         .first()
     )
+
+
+def assessment_revisions(admission_request):
+    """Every revision of the request's checklist, newest first."""
+    return Assessment.objects.filter(admission_request=admission_request).order_by("-revision")
 
 
 def previous_submitted_assessment(location, *, exclude_request_id=None) -> Assessment | None:
@@ -152,26 +154,16 @@ def assessment_view(assessment: Assessment, *, compare: bool = True) -> Assessme
     return AssessmentView(assessment=assessment, sections=sections, compared_with=compared_with)
 
 
-def positive_advice_blockers(admission_request) -> list[str]:
-    """Why the location manager can't advise positively yet; empty when nothing blocks it.
+def checklist_blockers(assessment: Assessment | None) -> list[str]:
+    """Why this checklist does not (yet) allow a positive advice; empty when it does.
 
-    Seed 004, appendix 4: the knock-out items must be met, and the checklist must be complete
-    and submitted, before a positive advice goes to the quality team.
+    Seed 004, appendix 4: the checklist must be complete and submitted, and every knock-out item
+    met. (Whether the quality team sent the request back since is the procedure's to say.)
     """
-    assessment = latest_assessment(admission_request)
     if assessment is None:
         return [_("The checklist has not been filled in.")]
     if not assessment.is_submitted:
         return [_("The checklist has not been submitted.")]
-    sent_back_since = Advice.objects.filter(
-        admission_request=admission_request,
-        step=AdviceStep.QUALITY_TEAM,
-        outcome=AdviceOutcome.MORE_INFORMATION,
-        recorded_at__gt=assessment.submitted_at,
-    ).exists()
-    if sent_back_since:
-        # The quality team asked for more information: the answer is a new revision.
-        return [_("The quality team sent the request back: revise the checklist and submit it.")]
     view = assessment_view(assessment, compare=False)
     return [
         _("Not met: %(question)s") % {"question": row.item.question}
@@ -183,7 +175,7 @@ def assessment_views(admission_request) -> list[AssessmentView]:
     """Every revision of the request's checklist, newest first (for the dossier)."""
     return [
         assessment_view(assessment)
-        for assessment in Assessment.objects.filter(admission_request=admission_request)
-        .select_related("template", "admission_request__location")
-        .order_by("-revision")
+        for assessment in assessment_revisions(admission_request).select_related(
+            "template", "admission_request__location"
+        )
     ]

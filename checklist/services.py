@@ -1,7 +1,7 @@
-"""Writes of the pre-assessment checklist.
+"""Writes of the pre-assessment checklist: revisions, answers, submission, template versions.
 
-Only the assigned location manager fills in the checklist, only while the request is in
-pre-assessment, and a submitted revision is frozen.
+A submitted revision is frozen. Who may fill in a request's checklist, and when, is the
+procedure's rule: its services check it and then call these.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hap_contracting import rules as procedure_rules
-from hap_contracting.constants import RequestKind, RequestState
-from hap_contracting.errors import DomainError
+from hap_contracting.core.errors import DomainError
 
 from .constants import AssessmentStatus, ItemKind
 from .evaluation import normalise_phone, parse_time
@@ -23,13 +21,6 @@ from .selectors import (
     latest_assessment,
     previous_submitted_assessment,
 )
-
-
-def _require_location_manager(admission_request, by) -> None:
-    if not procedure_rules.can_give_location_manager_advice.test(by, admission_request):
-        raise DomainError(_("Only the assigned location manager fills in this checklist."))
-    if admission_request.state != RequestState.PRE_ASSESSMENT:
-        raise DomainError(_("The checklist can only be filled in during the pre-assessment."))
 
 
 def _copy_answers(source: Assessment, target: Assessment, *, to_confirm: bool) -> None:
@@ -52,15 +43,15 @@ def _copy_answers(source: Assessment, target: Assessment, *, to_confirm: bool) -
 
 
 @transaction.atomic
-def assessment_start(*, admission_request, by) -> Assessment:
+def assessment_start(*, admission_request, by, prefill_from_location: bool = False) -> Assessment:
     """Return the draft to work on, creating it when there is none.
 
-    - First revision: the template version in force; for a renewal, pre-filled from the
-      location's previous assessment with every answer marked "to confirm".
+    - First revision: the template version in force; with ``prefill_from_location`` (a
+      renewal), pre-filled from the location's previous assessment with every answer marked
+      "to confirm".
     - After the quality team sent the request back: a new revision, a copy of the last one,
       which stays as it was.
     """
-    _require_location_manager(admission_request, by)
     latest = latest_assessment(admission_request)
     if latest is not None and not latest.is_submitted:
         return latest
@@ -78,7 +69,7 @@ def assessment_start(*, admission_request, by) -> Assessment:
     if template is None:
         raise DomainError(_("No checklist version is in force; ask an administrator."))
     previous = None
-    if admission_request.kind == RequestKind.RENEWAL:
+    if prefill_from_location:
         previous = previous_submitted_assessment(
             admission_request.location, exclude_request_id=admission_request.pk
         )
@@ -118,7 +109,6 @@ def assessment_save(*, assessment: Assessment, by, answers: dict[int, dict]) -> 
     is not one) are refused with the item named, and then nothing of this save is stored.
     """
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    _require_location_manager(assessment.admission_request, by)
     if assessment.is_submitted:
         raise DomainError(_("This revision has been submitted and can no longer be changed."))
     items = {

@@ -10,11 +10,13 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("hap_contracting.api_urls")),
     path("", include("accounts.urls")),
-    # Before the procedure's URLs: /aanvragen/<pk>/checklist/ would otherwise read as an action.
-    path("", include("checklist.urls")),
-    path("", include("hap_contracting.urls")),
-    path("", include("hap_contracting.dashboard_urls")),
-    path("", include("hap_contracting.billing_urls")),
+    path("", include("hap_contracting.dashboard.urls")),
+    path("", include("hap_contracting.organisations.urls")),
+    # Before the procedure's URLs: /aanvragen/<pk>/contractering-afronden/ would otherwise read
+    # as one of the procedure's steps.
+    path("", include("hap_contracting.contracts.urls")),
+    path("", include("hap_contracting.procedure.urls")),
+    path("", include("hap_contracting.triage.urls")),
+    path("", include("hap_contracting.billing.urls")),
 ]

@@ -44,7 +44,7 @@ def _dutch_and_media(settings, tmp_path):
 
 @pytest.fixture
 def zwolle(db):
-    from tests.factories import HapPostFactory, PostcodeRangeFactory, RegionFactory
+    from tests.organisations.factories import HapPostFactory, PostcodeRangeFactory, RegionFactory
 
     region = RegionFactory(name="Zwolle", slug="zwolle")
     post = HapPostFactory(region=region, name="HAP Zwolle", city="Zwolle")
@@ -54,7 +54,7 @@ def zwolle(db):
 
 @pytest.fixture
 def flevoland(db):
-    from tests.factories import HapPostFactory, PostcodeRangeFactory, RegionFactory
+    from tests.organisations.factories import HapPostFactory, PostcodeRangeFactory, RegionFactory
 
     region = RegionFactory(name="Flevoland", slug="flevoland")
     post = HapPostFactory(region=region, name="HAP Almere", city="Almere")
@@ -65,7 +65,7 @@ def flevoland(db):
 @pytest.fixture
 def make_user(db):
     """``make_user(Role.QUALITY_TEAM, zwolle)``: an active user with that role in that region."""
-    from tests.factories import UserFactory
+    from tests.accounts.factories import UserFactory
 
     def make(*roles, region=None, **kwargs):
         return UserFactory(roles=list(roles), region=region, **kwargs)
@@ -76,7 +76,7 @@ def make_user(db):
 @pytest.fixture
 def staff(zwolle, make_user):
     """One user per role in Zwolle, by role name."""
-    from hap_contracting.constants import Role
+    from hap_contracting.core.roles import Role
 
     users = {
         role: make_user(role, region=zwolle)
@@ -90,7 +90,7 @@ def staff(zwolle, make_user):
 
 @pytest.fixture
 def location(zwolle):
-    from tests.factories import CareLocationFactory
+    from tests.organisations.factories import CareLocationFactory
 
     return CareLocationFactory(hap_post=zwolle.posts.get(), postcode="8011 AB")
 

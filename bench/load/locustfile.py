@@ -26,12 +26,12 @@ from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
 PASSWORD = os.environ.get("HAP_LOAD_PASSWORD", "anw-load-2026")
 REGIONS = ("hardenberg", "zwolle", "flevoland")
-ADMIN_REQUESTS = "/admin/hap_contracting/admissionrequest/"
+ADMIN_REQUESTS = "/admin/procedure/admissionrequest/"
 
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REQUEST_LINK = re.compile(r'href="/aanvragen/(\d+)/"')
 CONTRACT_LINK = re.compile(r'href="/contracten/(\d+)/"')
-ADMIN_REQUEST_LINK = re.compile(r'href="/admin/hap_contracting/admissionrequest/(\d+)/change/')
+ADMIN_REQUEST_LINK = re.compile(r'href="/admin/procedure/admissionrequest/(\d+)/change/')
 INVOICE_LINK = re.compile(r'href="/facturatie/facturen/(\d+)/"')
 CITIES = ("Zwolle", "Hardenberg", "Ommen", "Kampen", "Lelystad", "Almere", "Emmeloord")
 

@@ -109,7 +109,8 @@ def configure_django(database_url: str) -> None:
 
 def demo_usernames() -> set[str]:
     from hap_contracting.management.commands.seed_demo import ROLE_USERNAMES
-    from hap_contracting.models import Region
+
+    from hap_contracting.organisations.models import Region
 
     slugs = set(Region.objects.values_list("slug", flat=True)) or {
         "hardenberg",
@@ -125,7 +126,10 @@ def demo_usernames() -> set[str]:
 def dataset_is_current(n_locations: int, n_requests: int, n_contracts: int) -> bool:
     from django.db import connection
 
-    from hap_contracting.models import AdmissionRequest, CareLocation, Contract, User
+    from accounts.models import User
+    from hap_contracting.contracts.models import Contract
+    from hap_contracting.organisations.models import CareLocation
+    from hap_contracting.procedure.models import AdmissionRequest
 
     if User._meta.db_table not in connection.introspection.table_names():
         return False
@@ -175,20 +179,22 @@ def build_volume(n_locations: int, n_requests: int, n_contracts: int, seed: int 
     from dateutil.relativedelta import relativedelta
     from django.db import connection, transaction
     from django.utils import timezone
-
-    from hap_contracting.constants import ContractKind, OrganisationType, RequestKind, Role
     from hap_contracting.management.commands.seed_demo import ROLE_USERNAMES
-    from hap_contracting.models import (
-        Act,
-        AdmissionRequest,
+
+    from accounts.models import User
+    from hap_contracting.contracts.constants import ContractKind
+    from hap_contracting.contracts.models import Contract, ContractRate
+    from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.constants import OrganisationType
+    from hap_contracting.organisations.models import (
         CareLocation,
         CareOrganisation,
-        Contract,
-        ContractRate,
         HapPost,
         TargetGroup,
-        User,
     )
+    from hap_contracting.procedure.constants import RequestKind
+    from hap_contracting.procedure.models import AdmissionRequest
+    from hap_contracting.tariffs.models import Act
 
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -376,7 +382,7 @@ def build_volume(n_locations: int, n_requests: int, n_contracts: int, seed: int 
 def has_users() -> bool:
     from django.db import connection
 
-    from hap_contracting.models import User
+    from accounts.models import User
 
     tables = connection.introspection.table_names()
     return User._meta.db_table in tables and User.objects.exists()

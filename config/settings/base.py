@@ -31,14 +31,23 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
-    "import_export",
     "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "hap_contracting",
-    "checklist",
+    # The domain's apps, from the bottom of the dependency order up (docs/architecture.md).
+    "hap_contracting.core",
+    "hap_contracting.organisations",
+    "hap_contracting.tariffs",
     "accounts",
+    "hap_contracting.audit",
+    "checklist",
+    "hap_contracting.procedure",
+    "hap_contracting.contracts",
+    "hap_contracting.triage",
+    "hap_contracting.billing",
+    "hap_contracting.dashboard",
+    "hap_contracting.operations",
 ]
 
 MIDDLEWARE = [
@@ -88,7 +97,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "hap_contracting.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username is refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
@@ -96,7 +105,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "hap_contracting:my_work"
+LOGIN_REDIRECT_URL = "dashboard:my_work"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -192,7 +201,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # time (a wall-clock hour that exists on both DST change days).
 CELERY_BEAT_SCHEDULE: dict = {
     "daily-contract-job": {
-        "task": "hap_contracting.run_daily_contract_job",
+        "task": "operations.run_daily_job",
         "schedule": crontab(hour=env.int("DAILY_JOB_HOUR", default=6), minute=0),
     },
 }

@@ -1,0 +1,48 @@
+"""The NEN 7513 access log: who read, searched, imported or exported which patient-linked data,
+when. Administrators read it; nobody changes it (on PostgreSQL a trigger refuses UPDATE and
+DELETE)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hap_contracting.core.triggers import append_only
+
+from .constants import AccessAction
+
+
+class AccessLogEntry(models.Model):
+    """Who read, searched or exported which claim data, when (NEN 7513). Administrators read it;
+    nobody changes it (a trigger refuses UPDATE and DELETE on PostgreSQL)."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    roles = models.CharField(_("roles"), max_length=200)
+    action = models.CharField(_("action"), max_length=10, choices=AccessAction.choices)
+    what = models.CharField(_("what"), max_length=200)
+    patient_references = models.TextField(_("patient references"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        triggers = [append_only("access_log_append_only")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.what}"
+
+
+class AccessLogReference(models.Model):
+    """Every patient an access log entry names, one row each, for entries that name more than
+    their text field shows (a large export): written set-based, searchable, never changed."""
+
+    entry = models.ForeignKey(AccessLogEntry, on_delete=models.PROTECT, related_name="references")
+    patient_reference = models.CharField(_("patient reference"), max_length=40, db_index=True)
+
+    class Meta:
+        verbose_name = _("patient in the access log")
+        verbose_name_plural = _("patients in the access log")
+        triggers = [append_only("access_log_reference_append_only")]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.patient_reference}"

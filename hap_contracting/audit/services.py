@@ -1,0 +1,70 @@
+"""NEN 7513: every read, search, import and export of claim data by a user is logged with who,
+their roles, what, which patient references, and when."""
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext
+
+from .constants import AccessAction
+from .models import AccessLogEntry, AccessLogReference
+
+
+def access_log_record(
+    *, user, action: str, what: str, patient_references: list[str] | tuple = ()
+) -> AccessLogEntry:
+    return AccessLogEntry.objects.create(
+        user=user,
+        roles=", ".join(sorted(user.role_names)),
+        action=action,
+        what=what[:200],
+        patient_references=", ".join(sorted(set(patient_references))),
+    )
+
+
+def access_log_record_many(
+    *, user, action: str, what: str, references: QuerySet, shown: int = 1000
+) -> AccessLogEntry:
+    """An entry for a read that may name very many patients (an export): the text field names
+    the first ``shown``; every one of them gets an ``AccessLogReference`` row, inserted by one
+    ``INSERT … SELECT`` so no list of references is held in memory. ``references`` is a
+    queryset of distinct patient references (``values_list("patient_reference")``)."""
+    with transaction.atomic():
+        entry = access_log_record(
+            user=user,
+            action=action,
+            what=what,
+            patient_references=list(references.order_by("patient_reference")[:shown]),
+        )
+        try:
+            sql, params = references.order_by().query.sql_with_params()
+        except EmptyResultSet:  # a queryset Django knows to be empty (``none()``)
+            return entry
+        table = AccessLogReference._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (entry_id, patient_reference) "  # noqa: S608 (no user input)
+                f"SELECT %s, named.patient_reference FROM ({sql}) named",
+                [entry.pk, *params],
+            )
+    return entry
+
+
+def access_log_record_log_read(*, user, entry_ids: list[int], search: str = "") -> AccessLogEntry:
+    """A read of the log itself names the entries shown by number, not the patients in them:
+    entries never change, so the numbers determine what was seen, and a log read does not copy
+    (and so multiply) the patient references of earlier log reads."""
+    entries = (
+        gettext("entries %(first)s–%(last)s") % {"first": min(entry_ids), "last": max(entry_ids)}
+        if entry_ids
+        else gettext("no entries")
+    )
+    what = (
+        gettext("access log, search %(search)s: %(entries)s")
+        % {"search": search, "entries": entries}
+        if search
+        else gettext("access log: %(entries)s") % {"entries": entries}
+    )
+    return access_log_record(
+        user=user, action=AccessAction.SEARCH if search else AccessAction.VIEW, what=what
+    )

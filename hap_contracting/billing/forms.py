@@ -1,0 +1,130 @@
+"""Forms of the billing pages; the services decide, a DomainError lands on the field it names."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hap_contracting.core.forms import DateInput, MonthField, ServiceForm
+from hap_contracting.organisations.models import CareLocation, CareOrganisation
+
+from .constants import InvoiceKind, InvoiceState, NotificationChannel
+from .selectors import InvoiceFilters
+
+# --- Claims import --------------------------------------------------------------------------
+
+
+class ClaimImportForm(ServiceForm):
+    submit_label = _("Upload and import")
+
+    file = forms.FileField(
+        label=_("File of refused claims"),
+        help_text=_("CSV (separated by ; or ,) or XLSX, with the columns below."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def service_arguments(self) -> dict:
+        return {"uploaded_file": self.cleaned_data["file"]}
+
+
+# --- Investigation --------------------------------------------------------------------------
+
+
+class InvestigationLocationForm(ServiceForm):
+    submit_label = _("Record location and organisation")
+
+    location = forms.ModelChoiceField(
+        label=_("Care location at this address"), queryset=CareLocation.objects.none()
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation that runs it"),
+        queryset=CareOrganisation.objects.all(),
+        required=False,
+        help_text=_("Needed when the location has no organisation yet."),
+    )
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations
+        self.fields["location"].label_from_instance = lambda location: (
+            f"{location.name} ({location.organisation.name if location.organisation else '?'})"
+        )
+
+
+class InvestigationNotificationForm(ServiceForm):
+    submit_label = _("Record notification")
+
+    notified_on = forms.DateField(label=_("Organisation told on"), widget=DateInput())
+    notified_how = forms.ChoiceField(label=_("How"), choices=NotificationChannel.choices)
+    notes = forms.CharField(
+        label=_("Notes"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Who was told, by whom; no patient data."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notified_on"].initial = timezone.localdate()
+
+
+# --- Invoices -------------------------------------------------------------------------------
+
+
+class InvoiceFilterForm(forms.Form):
+    month = MonthField(label=_("Month"), required=False)
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All")), *InvoiceState.choices], required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("All")), *InvoiceKind.choices], required=False
+    )
+    q = forms.CharField(label=_("Organisation or number"), max_length=100, required=False)
+
+    def filters(self) -> InvoiceFilters:
+        if not self.is_valid():
+            return InvoiceFilters()
+        data = self.cleaned_data
+        return InvoiceFilters(
+            month=data["month"], state=data["state"], kind=data["kind"], search=data["q"].strip()
+        )
+
+
+class InvoiceGenerateForm(ServiceForm):
+    submit_label = _("Make draft invoices")
+
+    period = MonthField(
+        label=_("Month to bill"),
+        help_text=_(
+            "Making a month again rebuilds its drafts from today's contracts and tariffs; "
+            "approved and sent invoices stay as they are."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+        self.fields["period"].initial = f"{last_month:%Y-%m}"
+
+
+class InvoiceActionForm(ServiceForm):
+    """Approve, send or delete a draft: a button, nothing to fill in."""
+
+    def __init__(self, *args, label, **kwargs):
+        self.submit_label = label
+        super().__init__(*args, **kwargs)
+
+
+class InvoiceCreditForm(ServiceForm):
+    submit_label = _("Make credit note")
+
+    reason = forms.CharField(
+        label=_("Reason for the credit note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Once the credit note is approved, making the invoices of this month again bills "
+            "the claims that are still chargeable on a new invoice (for example after a tariff "
+            "or address correction)."
+        ),
+    )

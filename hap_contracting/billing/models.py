@@ -1,0 +1,405 @@
+"""Billing of care given without a contract to Wlz-with-treatment locations (seed 004, 7.2 point 2):
+claims the insurer refused, their investigation, invoices at twice the tariff plus
+administrative costs, and credit notes. Every read of claim data is in the access log (the
+audit app)."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from hap_contracting.core.periods import PeriodQuerySet, period_not_reversed
+
+from . import rules as billing_rules
+from .constants import (
+    ClaimImportStatus,
+    InvoiceKind,
+    InvoiceState,
+    NotificationChannel,
+)
+
+
+class AdministrativeCost(models.Model):
+    """The administrative costs added once per invoice, for a period (seed 004, 7.2)."""
+
+    amount = models.DecimalField(_("amount"), max_digits=9, decimal_places=2)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-valid_from"]
+        verbose_name = _("administrative costs")
+        verbose_name_plural = _("administrative costs")
+        constraints = [
+            period_not_reversed("administrative_cost_period_not_reversed"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="administrative_cost_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"€ {self.amount} ({self.valid_from})"
+
+
+def claim_import_path(instance: "ClaimImport", filename: str) -> str:
+    return f"claim-imports/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class ClaimImport(models.Model):
+    """A file of refused claims uploaded by finance, imported whole or not at all."""
+
+    file = models.FileField(_("file"), upload_to=claim_import_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ClaimImportStatus.choices,
+        default=ClaimImportStatus.PENDING,
+    )
+    # Counted before the lines are checked, for the progress bar (empty: not known yet).
+    total_lines = models.PositiveIntegerField(_("lines in the file"), null=True, blank=True)
+    processed_lines = models.PositiveIntegerField(_("lines processed"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    imported_count = models.PositiveIntegerField(_("claims imported"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("claims import")
+        verbose_name_plural = _("claims imports")
+        constraints = [
+            # The same file is imported once (a rejected one may be uploaded again).
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=Q(status="imported"),
+                name="claim_import_file_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class ClaimImportError(models.Model):
+    """A bad line of an import: line number, column and reason, never the value itself (it may
+    hold patient data)."""
+
+    claim_import = models.ForeignKey(ClaimImport, on_delete=models.CASCADE, related_name="errors")
+    line_number = models.PositiveIntegerField(_("line"))
+    column = models.CharField(_("column"), max_length=40, blank=True)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        ordering = ["line_number", "pk"]
+        verbose_name = _("import error")
+        verbose_name_plural = _("import errors")
+
+    def __str__(self) -> str:
+        return f"{self.line_number} {self.column}: {self.reason}"
+
+
+class Claim(models.Model):
+    """Care given at the post that the insurer refused because of a Wlz indication with
+    treatment. The BSN, when the file has one, is kept only as a keyed hash."""
+
+    claim_import = models.ForeignKey(ClaimImport, on_delete=models.PROTECT, related_name="claims")
+    line_number = models.PositiveIntegerField(_("line"))
+    care_at = models.DateTimeField(_("date and time of care"))
+    care_on = models.DateField(_("date of care"))
+    post = models.ForeignKey(
+        "organisations.HapPost", on_delete=models.PROTECT, related_name="claims"
+    )
+    act = models.ForeignKey("tariffs.Act", on_delete=models.PROTECT, related_name="claims")
+    patient_reference = models.CharField(_("patient reference"), max_length=40)
+    bsn_hash = models.CharField(max_length=64, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=7)
+    house_number = models.PositiveIntegerField(_("house number"))
+    house_number_addition = models.CharField(_("addition"), max_length=6, blank=True)
+    reason_code = models.CharField(_("insurer's reason"), max_length=20)
+    location = models.ForeignKey(
+        "organisations.CareLocation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+    )
+
+    class Meta:
+        ordering = ["care_at", "pk"]
+        verbose_name = _("refused claim")
+        verbose_name_plural = _("refused claims")
+        constraints = [
+            # One act for one patient at one moment at one post is one claim: importing the
+            # same claim twice bills nothing twice.
+            models.UniqueConstraint(
+                fields=["post", "act", "care_at", "patient_reference"], name="claim_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["postcode", "house_number", "house_number_addition"],
+                name="claim_address_idx",
+            ),
+            models.Index(fields=["care_on"], name="claim_care_on_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"D-{self.pk:07d}"
+
+    @property
+    def reference(self) -> str:
+        """What invoices and lists show instead of anything about the patient."""
+        return f"D-{self.pk:07d}"
+
+
+class ClaimStagingLine(models.Model):
+    """A checked line of an import in progress; moved into ``Claim`` when the whole file is
+    clean, deleted otherwise."""
+
+    claim_import = models.ForeignKey(ClaimImport, on_delete=models.CASCADE, related_name="+")
+    line_number = models.PositiveIntegerField()
+    care_at = models.DateTimeField()
+    care_on = models.DateField()
+    post = models.ForeignKey("organisations.HapPost", on_delete=models.CASCADE, related_name="+")
+    act = models.ForeignKey("tariffs.Act", on_delete=models.CASCADE, related_name="+")
+    patient_reference = models.CharField(max_length=40)
+    bsn_hash = models.CharField(max_length=64, blank=True)
+    postcode = models.CharField(max_length=7)
+    house_number = models.PositiveIntegerField()
+    house_number_addition = models.CharField(max_length=6, blank=True)
+    reason_code = models.CharField(max_length=20)
+
+    class Meta:
+        indexes = [models.Index(fields=["claim_import", "line_number"], name="staging_line_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_import_id}:{self.line_number}"
+
+
+class AddressInvestigation(models.Model):
+    """An address where refused care was given that is not a known location of a known
+    organisation: the post's location manager finds out whose it is and tells them that this
+    care will no longer be given (seed 004, 7.2)."""
+
+    post = models.ForeignKey(
+        "organisations.HapPost", on_delete=models.PROTECT, related_name="investigations"
+    )
+    postcode = models.CharField(_("postcode"), max_length=7)
+    house_number = models.PositiveIntegerField(_("house number"))
+    house_number_addition = models.CharField(_("addition"), max_length=6, blank=True)
+    location = models.ForeignKey(
+        "organisations.CareLocation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="investigations",
+    )
+    opened_on = models.DateField(_("opened on"))
+    resolved_at = models.DateTimeField(_("organisation recorded at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notified_on = models.DateField(_("organisation told on"), null=True, blank=True)
+    notified_how = models.CharField(
+        _("told by"), max_length=12, choices=NotificationChannel.choices, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["opened_on", "pk"]
+        verbose_name = _("address investigation")
+        verbose_name_plural = _("address investigations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postcode", "house_number", "house_number_addition"],
+                name="investigation_one_per_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        addition = f"-{self.house_number_addition}" if self.house_number_addition else ""
+        return f"{self.postcode} {self.house_number}{addition}"
+
+
+class InvoiceNumberSequence(models.Model):
+    """The last invoice number given out per year; locked while a number is taken, so numbers
+    are gapless and unique even when two people approve at once."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("invoice number sequence")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+def _finance_bills(instance, user) -> bool:
+    return billing_rules.can_bill.test(user)
+
+
+def _is_an_uncredited_invoice(instance) -> bool:
+    return instance.kind == InvoiceKind.INVOICE and not instance.credit_notes.exists()
+
+
+class Invoice(models.Model):
+    """An invoice (or credit note) to one organisation for one month of uncontracted care."""
+
+    organisation = models.ForeignKey(
+        "organisations.CareOrganisation", on_delete=models.PROTECT, related_name="invoices"
+    )
+    period = models.DateField(_("month"), help_text=_("First day of the month billed."))
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE
+    )
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("corrects invoice"),
+    )
+    state = FSMField(
+        _("state"),
+        max_length=10,
+        choices=InvoiceState.choices,
+        default=InvoiceState.DRAFT,
+        protected=True,
+    )
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    number = models.CharField(_("invoice number"), max_length=12, blank=True)
+    lines_total = models.DecimalField(_("acts"), max_digits=12, decimal_places=2, default=0)
+    administrative_costs = models.DecimalField(
+        _("administrative costs"), max_digits=9, decimal_places=2, default=0
+    )
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # 0 for the first invoice of an organisation's month; 1, 2, ... for the invoice that bills
+    # the month again after the one before was credited.
+    billing_round = models.PositiveSmallIntegerField(_("billing round"), default=0)
+
+    class Meta:
+        ordering = ["-period", "organisation__name", "pk"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_number_unique"),
+            # One invoice per organisation per month and round; credit notes are separate.
+            models.UniqueConstraint(
+                fields=["organisation", "period", "billing_round"],
+                condition=Q(kind="invoice"),
+                name="invoice_one_per_organisation_month_round",
+            ),
+        ]
+        triggers = [
+            # A sent invoice is never changed or deleted; it is corrected by a credit note.
+            pgtrigger.Protect(
+                name="invoice_sent_is_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__state="sent"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("draft %(pk)s") % {"pk": self.pk}
+
+    # What finance may do with an invoice now: the transitions below (``custom["action"]`` names
+    # the page's form), available by state, role and condition. The services take each step.
+
+    @transition(
+        field=state,
+        source=InvoiceState.DRAFT,
+        target=InvoiceState.APPROVED,
+        permission=_finance_bills,
+        custom={"action": "approve", "label": _("Approve")},
+    )
+    def approve(self):
+        """A number is given and the billed locations go on the triage filter list."""
+
+    @transition(
+        field=state,
+        source=InvoiceState.DRAFT,
+        target=InvoiceState.DRAFT,
+        permission=_finance_bills,
+        custom={"action": "delete", "label": _("Delete draft")},
+    )
+    def discard(self):
+        """Only a draft is deleted (the service removes it); a sent invoice is credited."""
+
+    @transition(
+        field=state,
+        source=InvoiceState.APPROVED,
+        target=InvoiceState.SENT,
+        permission=_finance_bills,
+        custom={"action": "send", "label": _("Mark as sent")},
+    )
+    def send(self):
+        pass
+
+    @transition(
+        field=state,
+        source=InvoiceState.SENT,
+        target=InvoiceState.SENT,
+        permission=_finance_bills,
+        conditions=[_is_an_uncredited_invoice],
+        custom={"action": "credit", "label": _("Make credit note")},
+    )
+    def credit(self):
+        """A sent invoice is never changed: a credit note with the opposite amounts corrects it
+        (once)."""
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="invoice_lines")
+    location = models.ForeignKey(
+        "organisations.CareLocation", on_delete=models.PROTECT, related_name="+"
+    )
+    act = models.ForeignKey("tariffs.Act", on_delete=models.PROTECT, related_name="+")
+    care_on = models.DateField(_("date of care"))
+    tariff = models.DecimalField(_("insurer tariff"), max_digits=9, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    is_credit = models.BooleanField(default=False)
+    # How many times the claim was billed and credited before this line.
+    billing_round = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["care_on", "pk"]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        constraints = [
+            # A claim is charged once per round: again only after a credit note reversed the
+            # charge before; a credit note line refers to the claim it reverses.
+            models.UniqueConstraint(
+                fields=["claim", "billing_round"],
+                condition=Q(is_credit=False),
+                name="invoice_line_claim_once_per_round",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.act_id} {self.care_on} € {self.amount}"

@@ -1,0 +1,257 @@
+"""Reads of billing: administrative costs, imports, investigations and invoices.
+
+Every query starts from what the user may see (finance sees every region; location and
+programme managers their own region's posts), and every list runs a fixed number of queries
+whatever its length. Nothing here returns a patient reference except ``investigation_claims``,
+whose caller writes the access log.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, LPad
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from hap_contracting.core.predicates import is_location_manager, is_programme_manager
+from hap_contracting.core.scoping import scoped_to_region
+from hap_contracting.organisations.models import CareLocation
+from hap_contracting.organisations.selectors import locations_at_address
+
+from . import rules as billing_rules
+from .models import (
+    AddressInvestigation,
+    AdministrativeCost,
+    Claim,
+    ClaimImport,
+    Invoice,
+    InvoiceLine,
+)
+
+
+def administrative_costs_on(day: datetime.date) -> Decimal:
+    """The administrative costs an invoice of the month of ``day`` adds (0 without a period)."""
+    cost = AdministrativeCost.objects.valid_on(day).order_by("-valid_from").first()
+    return cost.amount if cost else Decimal("0.00")
+
+
+def claim_reference_expression(field: str = "claim_id"):
+    """``Claim.reference`` in SQL ('D-0000042'), so lists and exports need not join the claim
+    (and never load its patient reference)."""
+    return Concat(
+        Value("D-"), LPad(Cast(field, CharField()), 7, Value("0")), output_field=CharField()
+    )
+
+
+# --- Claims imports (finance) ---------------------------------------------------------------
+
+
+def claim_imports() -> QuerySet[ClaimImport]:
+    return ClaimImport.objects.select_related("uploaded_by")
+
+
+# --- Investigations -------------------------------------------------------------------------
+
+
+def investigations_visible_to(user) -> QuerySet[AddressInvestigation]:
+    """The investigations of the user's region's posts; all for finance and administrators
+    without a region. Users who may not investigate see none."""
+    queryset = AddressInvestigation.objects.all()
+    if not user.is_authenticated or not (
+        user.sees_all_regions or is_location_manager.test(user) or is_programme_manager.test(user)
+    ):
+        return queryset.none()
+    return scoped_to_region(queryset, user, "post__region_id")
+
+
+def _same_address(prefix: str = "") -> dict:
+    return {
+        f"{prefix}postcode": OuterRef("postcode"),
+        f"{prefix}house_number": OuterRef("house_number"),
+        f"{prefix}house_number_addition": OuterRef("house_number_addition"),
+    }
+
+
+def investigation_list(user, *, open_only: bool = False) -> QuerySet[AddressInvestigation]:
+    """Open ones first (not yet told), oldest first; each with its number of claims, counted
+    in the same query."""
+    claims = (
+        Claim.objects.filter(**_same_address())
+        .order_by()
+        .values("postcode")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    queryset = (
+        investigations_visible_to(user)
+        .select_related("post", "location__organisation")
+        .annotate(claim_count=Coalesce(Subquery(claims), Value(0)))
+        .order_by(F("notified_on").asc(nulls_first=True), "opened_on", "pk")
+    )
+    if open_only:
+        queryset = queryset.filter(notified_on__isnull=True)
+    return queryset
+
+
+def investigation_for_user(user, pk: int) -> AddressInvestigation:
+    """404 outside the user's region: its existence is not revealed."""
+    return get_object_or_404(
+        investigations_visible_to(user).select_related(
+            "post__region", "location__organisation", "resolved_by"
+        ),
+        pk=pk,
+    )
+
+
+def investigation_claims(investigation: AddressInvestigation) -> list[Claim]:
+    """The claims at the address (claim data: the caller logs the read)."""
+    return list(
+        Claim.objects.filter(
+            postcode=investigation.postcode,
+            house_number=investigation.house_number,
+            house_number_addition=investigation.house_number_addition,
+        )
+        .select_related("act", "post")
+        .order_by("-care_at", "pk")
+    )
+
+
+def investigation_candidate_locations(
+    investigation: AddressInvestigation,
+) -> QuerySet[CareLocation]:
+    """Registered locations at the investigated address in the post's region."""
+    return (
+        locations_at_address(
+            postcode=investigation.postcode,
+            house_number=investigation.house_number,
+            addition=investigation.house_number_addition,
+        )
+        .filter(region_id=investigation.post.region_id)
+        .select_related("organisation")
+    )
+
+
+# --- Invoices -------------------------------------------------------------------------------
+
+
+def invoices_visible_to(user) -> QuerySet[Invoice]:
+    """Finance bills for the whole cooperative (seed 004, 7.2: F&C); nobody else sees invoices,
+    finance bound to one region neither (``rules.can_bill``)."""
+    if not billing_rules.can_bill.test(user):
+        return Invoice.objects.none()
+    return Invoice.objects.all()
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    month: datetime.date | None = None
+    state: str = ""
+    kind: str = ""
+    search: str = ""
+
+    def describe(self) -> str:
+        parts = [
+            f"month={self.month:%Y-%m}" if self.month else "",
+            f"state={self.state}" if self.state else "",
+            f"kind={self.kind}" if self.kind else "",
+            f"search={self.search}" if self.search else "",
+        ]
+        return " ".join(part for part in parts if part) or "all"
+
+
+def _filtered(queryset: QuerySet[Invoice], filters: InvoiceFilters) -> QuerySet[Invoice]:
+    if filters.month:
+        queryset = queryset.filter(period=filters.month)
+    if filters.state:
+        queryset = queryset.filter(state=filters.state)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.search:
+        term = filters.search
+        queryset = queryset.filter(
+            Q(organisation__name__icontains=term)
+            | Q(organisation__kvk_number=term)
+            | Q(number__icontains=term)
+        )
+    return queryset
+
+
+def invoice_list(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[Invoice]:
+    return (
+        _filtered(invoices_visible_to(user), filters)
+        .select_related("organisation", "corrects")
+        .annotate(
+            line_count=Count("lines"),
+            credited=Exists(Invoice.objects.filter(corrects=OuterRef("pk"))),
+        )
+        .order_by("-period", "organisation__name", "kind", "pk")
+    )
+
+
+def invoice_for_user(user, pk: int) -> Invoice:
+    invoice = (
+        invoices_visible_to(user)
+        .select_related("organisation", "corrects", "approved_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
+def invoice_actions(invoice: Invoice, user) -> list[tuple[str, str]]:
+    """(action, label) of each step this user may take on the invoice now: the transitions its
+    state, the user's role and their conditions allow (``Invoice``)."""
+    return [
+        (transition.custom["action"], transition.custom["label"])
+        for transition in invoice.get_available_user_state_transitions(user)
+    ]
+
+
+def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
+    return (
+        InvoiceLine.objects.filter(invoice=invoice)
+        .select_related("location", "act")
+        .annotate(claim_reference=claim_reference_expression())
+        .order_by("care_on", "pk")
+    )
+
+
+def patient_references_of(lines: QuerySet[InvoiceLine]) -> QuerySet:
+    """For the access log only: the distinct patients whose claims these lines are."""
+    return (
+        Claim.objects.filter(pk__in=lines.values("claim_id"))
+        .values_list("patient_reference", flat=True)
+        .distinct()
+    )
+
+
+def invoice_patient_references(lines: QuerySet[InvoiceLine]) -> list[str]:
+    return list(patient_references_of(lines).order_by("patient_reference"))
+
+
+def export_lines(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[InvoiceLine]:
+    """The invoice lines of the invoices the user may see and filtered on, with every export
+    column annotated (no patient reference): one query, streamed by the CSV export."""
+    invoices = _filtered(invoices_visible_to(user), filters)
+    return (
+        InvoiceLine.objects.filter(invoice__in=invoices)
+        .annotate(claim_reference=claim_reference_expression())
+        .select_related("invoice__organisation", "location", "act")
+        .order_by("invoice__period", "invoice__organisation__name", "invoice_id", "care_on", "pk")
+    )

@@ -1,0 +1,334 @@
+"""Invoices and credit notes for uncontracted care (seed 004, 7.2 point 2).
+
+Charge rule: a claim at a location with a Wlz admission with treatment and **no active ANW
+contract on the date of care** is charged **2 × the act's insurer tariff valid on that date**;
+the administrative costs valid on the invoice's month are added once per invoice. Amounts are
+``Decimal``, rounded half up to cents. GP care is exempt from VAT (art. 11 lid 1 onderdeel g Wet
+OB 1968), so the invoices carry no VAT and say why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hap_contracting.contracts.selectors import contract_covers
+from hap_contracting.core.errors import DomainError
+from hap_contracting.core.months import month_bounds
+from hap_contracting.tariffs.models import twice_the_tariff
+from hap_contracting.tariffs.selectors import insurer_tariff_amount_on
+from hap_contracting.triage.constants import TriageFilterReason
+from hap_contracting.triage.services import triage_filter_list
+
+from .. import rules as billing_rules
+from ..constants import InvoiceKind, InvoiceState
+from ..models import Claim, Invoice, InvoiceLine, InvoiceNumberSequence
+from ..selectors import administrative_costs_on
+
+VAT_EXEMPTION = gettext_lazy(
+    "Exempt from VAT: medical care by a general practitioner (art. 11, lid 1, onderdeel g, "
+    "Wet op de omzetbelasting 1968)."
+)
+# From approval on a credit note cannot be deleted: the charges it reverses may be billed again.
+CREDIT_NOTE_FINAL_STATES = (InvoiceState.APPROVED, InvoiceState.SENT)
+
+
+def _require_finance(user) -> None:
+    if not billing_rules.can_bill.test(user):
+        raise DomainError(_("Only finance does this."))
+
+
+def chargeable_claims(period_start: datetime.date, period_end: datetime.date):
+    """Claims of the period that the charge rule bills, annotated with the tariff on the date of
+    care; claims without a tariff that day are left out (and reported by the caller)."""
+    tariff = insurer_tariff_amount_on(OuterRef("act_id"), OuterRef("care_on"))
+    charged = InvoiceLine.objects.filter(claim=OuterRef("pk"), is_credit=False)
+    # A charge stands until a credit note reversing its invoice is approved; a draft credit note
+    # can still be deleted, so its claims are not billable again yet.
+    reversed_by_credit_note = Invoice.objects.filter(
+        corrects=OuterRef("invoice_id"), state__in=CREDIT_NOTE_FINAL_STATES
+    )
+    charges_before = charged.values("claim").annotate(count=Count("pk")).values("count")
+    return (
+        Claim.objects.filter(
+            care_on__gte=period_start,
+            care_on__lte=period_end,
+            location__wlz_treatment_admission=True,
+            location__organisation__isnull=False,
+        )
+        .exclude(contract_covers(OuterRef("location_id"), OuterRef("care_on")))
+        .exclude(Exists(charged.exclude(Exists(reversed_by_credit_note))))
+        .annotate(
+            tariff=Subquery(tariff),
+            billing_round=Coalesce(Subquery(charges_before), Value(0)),
+        )
+    )
+
+
+def invoices_generate(*, by, period: datetime.date) -> dict:
+    """Draft invoices per organisation for the month of ``period``. Run again, it rebuilds the
+    month's drafts from today's data and adds claims not billed yet; approved and sent invoices
+    stay as they are. Returns counts for the page."""
+    _require_finance(by)
+    start, end = month_bounds(period)
+    if end >= timezone.localdate():
+        raise DomainError(_("Only a month that has ended can be billed."), field="period")
+    try:
+        return _invoices_generate(start, end)
+    except IntegrityError as error:
+        # Someone generated the same month at the same moment; nothing was billed twice.
+        raise DomainError(
+            _("Invoices for this month are being made by someone else right now; try again.")
+        ) from error
+
+
+def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
+    with transaction.atomic():
+        # Ordered by key, not by the model's organisation name: a join would lock the care
+        # organisations too (FOR UPDATE covers every table of the query unless told OF).
+        months_invoices = Invoice.objects.filter(kind=InvoiceKind.INVOICE, period=start).order_by(
+            "pk"
+        )
+        # Drafts are rebuilt from today's data: a contract, tariff, address or treatment flag
+        # recorded since the last run changes what they charge.
+        drafts = list(
+            months_invoices.select_for_update(of=("self",)).filter(state=InvoiceState.DRAFT)
+        )
+        draft_lines = InvoiceLine.objects.filter(invoice__in=drafts)
+        on_drafts_before = set(draft_lines.values_list("claim_id", flat=True))
+        draft_lines.delete()
+
+        rows = list(
+            chargeable_claims(start, end).values_list(
+                "pk",
+                "location_id",
+                "location__organisation_id",
+                "act_id",
+                "care_on",
+                "tariff",
+                "billing_round",
+            )
+        )
+        without_tariff = sum(1 for row in rows if row[5] is None)
+        rows = [row for row in rows if row[5] is not None]
+        # The invoice that still stands per organisation (a credited one is history), locked:
+        # one made by a concurrent run, or approved meanwhile, is seen as it is now.
+        standing = {
+            invoice.organisation_id: invoice
+            for invoice in months_invoices.select_for_update(of=("self",)).exclude(
+                Exists(
+                    Invoice.objects.filter(
+                        corrects=OuterRef("pk"), state__in=CREDIT_NOTE_FINAL_STATES
+                    )
+                )
+            )
+        }
+        # An invoice with a number is final: claims that arrive after its approval are counted
+        # for finance, never added to it.
+        closed = {pk for pk, invoice in standing.items() if invoice.state != InvoiceState.DRAFT}
+        in_closed = sum(1 for row in rows if row[2] in closed)
+        rows = [row for row in rows if row[2] not in closed]
+        organisations = {row[2] for row in rows}
+        # Where no invoice stands, the new one bills the month's next round.
+        credited_before = dict(
+            months_invoices.filter(organisation_id__in=organisations)
+            .order_by()  # an ordering would join the GROUP BY and count each invoice alone
+            .values("organisation_id")
+            .annotate(count=Count("pk"))
+            .values_list("organisation_id", "count")
+        )
+        administrative = administrative_costs_on(start)
+        new = [
+            Invoice(
+                organisation_id=organisation_id,
+                period=start,
+                administrative_costs=administrative,
+                reason=str(VAT_EXEMPTION),
+                billing_round=credited_before.get(organisation_id, 0),
+            )
+            for organisation_id in sorted(organisations)
+            if organisation_id not in standing
+        ]
+        Invoice.objects.bulk_create(new)
+        invoices = {
+            **{org: invoice for org, invoice in standing.items() if org in organisations},
+            **{invoice.organisation_id: invoice for invoice in new},
+        }
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=invoices[organisation_id],
+                claim_id=claim_id,
+                location_id=location_id,
+                act_id=act_id,
+                care_on=care_on,
+                tariff=tariff,
+                amount=twice_the_tariff(tariff),
+                billing_round=billing_round,
+            )
+            for (
+                claim_id,
+                location_id,
+                organisation_id,
+                act_id,
+                care_on,
+                tariff,
+                billing_round,
+            ) in rows
+        )
+        emptied = [draft.pk for draft in drafts if draft.organisation_id not in organisations]
+        Invoice.objects.filter(pk__in=emptied).delete()
+        billed = [invoice.pk for invoice in invoices.values()]
+        Invoice.objects.filter(pk__in=billed).update(administrative_costs=administrative)
+        _recompute_totals(billed)
+    on_drafts_now = {row[0] for row in rows}
+    return {
+        "invoices": len(organisations),
+        "lines": len(on_drafts_now - on_drafts_before),
+        "lines_removed": len(on_drafts_before - on_drafts_now),
+        "drafts_removed": len(emptied),
+        "claims_without_tariff": without_tariff,
+        "claims_after_approval": in_closed,
+    }
+
+
+def _recompute_totals(invoice_ids: list[int]) -> None:
+    """Totals in two set-based UPDATEs, whatever the number of invoices."""
+    summed = (
+        InvoiceLine.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    invoices = Invoice.objects.filter(pk__in=invoice_ids)
+    invoices.update(lines_total=Coalesce(Subquery(summed), Value(Decimal("0.00"))))
+    invoices.update(total=F("lines_total") + F("administrative_costs"))
+
+
+def _next_number(year: int) -> tuple[int, str]:
+    """The next gapless number of ``year``: the year's row is locked until the approval
+    commits, so a second approver waits and takes the following number."""
+    InvoiceNumberSequence.objects.get_or_create(year=year)
+    sequence = InvoiceNumberSequence.objects.select_for_update().get(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return sequence.last_number, f"{year}-{sequence.last_number:05d}"
+
+
+def invoice_approve(*, invoice: Invoice, by) -> Invoice:
+    """Finance approves a draft: it gets its number, and the locations billed go on the triage
+    filter list (seed 004, 7.2: "without an agreement, no emergency GP care")."""
+    _require_finance(by)
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .order_by("pk")
+            .filter(pk=invoice.pk)
+            .first()
+        )
+        if invoice is None:
+            # Generating the month again removed the draft: none of its claims was chargeable.
+            raise DomainError(_("This draft no longer exists; its claims are not chargeable."))
+        if invoice.state != InvoiceState.DRAFT:
+            raise DomainError(_("Only a draft invoice can be approved."))
+        if not invoice.lines.exists():
+            raise DomainError(_("This invoice has no lines."))
+        year = timezone.localdate().year
+        sequence, number = _next_number(year)
+        invoice.approve()
+        invoice.year, invoice.sequence, invoice.number = year, sequence, number
+        invoice.approved_at, invoice.approved_by = timezone.now(), by
+        invoice.save()
+        if invoice.kind == InvoiceKind.INVOICE:
+            _list_billed_locations(invoice)
+    return invoice
+
+
+def invoice_send(*, invoice: Invoice, by) -> Invoice:
+    _require_finance(by)
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.state != InvoiceState.APPROVED:
+            raise DomainError(_("Only an approved invoice can be sent."))
+        invoice.send()
+        invoice.sent_at = timezone.now()
+        invoice.save()
+    return invoice
+
+
+def invoice_delete_draft(*, invoice: Invoice, by) -> None:
+    _require_finance(by)
+    with transaction.atomic():
+        # Locked, so an approval at the same moment either comes first (and this refuses) or
+        # waits for the delete.
+        draft = (
+            Invoice.objects.select_for_update(of=("self",))
+            .order_by("pk")
+            .filter(pk=invoice.pk)
+            .first()
+        )
+        if draft is None or draft.state != InvoiceState.DRAFT:
+            raise DomainError(_("Only a draft can be deleted; a sent invoice is credited."))
+        InvoiceLine.objects.filter(invoice_id=invoice.pk).delete()
+        Invoice.objects.filter(pk=invoice.pk).delete()
+
+
+def invoice_credit(*, invoice: Invoice, by, reason: str) -> Invoice:
+    """A sent invoice is never changed: a credit note with the opposite amounts corrects it."""
+    _require_finance(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the credit note."), field="reason")
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.kind != InvoiceKind.INVOICE or invoice.state != InvoiceState.SENT:
+            raise DomainError(_("Only a sent invoice can be credited."))
+        if invoice.credit_notes.exists():
+            raise DomainError(_("This invoice has been credited already."))
+        credit = Invoice.objects.create(
+            organisation_id=invoice.organisation_id,
+            period=invoice.period,
+            kind=InvoiceKind.CREDIT_NOTE,
+            corrects=invoice,
+            lines_total=-invoice.lines_total,
+            administrative_costs=-invoice.administrative_costs,
+            total=-invoice.total,
+            reason=reason,
+        )
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=credit,
+                claim_id=line.claim_id,
+                location_id=line.location_id,
+                act_id=line.act_id,
+                care_on=line.care_on,
+                tariff=line.tariff,
+                amount=-line.amount,
+                is_credit=True,
+            )
+            for line in invoice.lines.all()
+        )
+    return credit
+
+
+# --- Triage filter list ---------------------------------------------------------------------
+
+
+def _list_billed_locations(invoice: Invoice) -> int:
+    """Put the billed Wlz-with-treatment locations of ``invoice`` on the triage filter list (seed
+    004, 7.2: "without an agreement, no emergency GP care")."""
+    locations = (
+        InvoiceLine.objects.filter(invoice=invoice, location__wlz_treatment_admission=True)
+        .values_list("location_id", flat=True)
+        .distinct()
+    )
+    today = timezone.localdate()
+    return triage_filter_list(
+        dict.fromkeys(locations, today), reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT
+    )

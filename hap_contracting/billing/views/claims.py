@@ -1,0 +1,100 @@
+"""The claims import: finance uploads the insurer's refused claims and follows the import."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from hap_contracting.core import spreadsheets
+from hap_contracting.core.errors import DomainError
+
+from .. import selectors as billing_selectors
+from ..forms import ClaimImportForm
+from ..services import claims_import
+from .access import require_finance as _require_finance
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_import_list(request):
+    _require_finance(request.user)
+    form = ClaimImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            claim_import = claims_import.claim_import_create(
+                by=request.user, **form.service_arguments()
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The file was uploaded; the import runs now."))
+            return redirect("billing:claim_import_detail", pk=claim_import.pk)
+    page = Paginator(billing_selectors.claim_imports(), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/claim_import_list.html",
+        {"form": form, "page": page, "columns": claims_import.COLUMNS},
+    )
+
+
+@login_required
+@require_GET
+def claim_import_template(request):
+    _require_finance(request.user)
+    response = HttpResponse(
+        claims_import.template_csv(), content_type=spreadsheets.CSV_CONTENT_TYPE
+    )
+    response["Content-Disposition"] = 'attachment; filename="sjabloon-geweigerde-declaraties.csv"'
+    return response
+
+
+def _percent(claim_import, finished: bool) -> int | str:
+    """The share of lines checked; "" while the lines are not counted. 99 at most until the
+    import has finished: duplicates are looked up and the claims moved after the last line."""
+    if finished:
+        return 100
+    if not claim_import.total_lines:
+        return ""
+    return min(99, claim_import.processed_lines * 100 // claim_import.total_lines)
+
+
+def _import_status(claim_import) -> dict:
+    finished = claim_import.finished_at is not None
+    return {
+        "status": claim_import.status,
+        "status_display": claim_import.get_status_display(),
+        "processed_lines": claim_import.processed_lines,
+        "total_lines": claim_import.total_lines if claim_import.total_lines is not None else "",
+        "percent": _percent(claim_import, finished),
+        "error_count": claim_import.error_count,
+        "imported_count": claim_import.imported_count,
+        "finished": finished,
+        "message": claim_import.message,
+    }
+
+
+@login_required
+@require_GET
+def claim_import_detail(request, pk: int):
+    _require_finance(request.user)
+    claim_import = get_object_or_404(billing_selectors.claim_imports(), pk=pk)
+    errors = Paginator(claim_import.errors.all(), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/claim_import_detail.html",
+        {"claim_import": claim_import, "page": errors, "status": _import_status(claim_import)},
+    )
+
+
+@login_required
+@require_GET
+def claim_import_status(request, pk: int):
+    """What the progress bar polls (``static/js/import-progress.js``)."""
+    _require_finance(request.user)
+    claim_import = get_object_or_404(billing_selectors.claim_imports(), pk=pk)
+    response = JsonResponse(_import_status(claim_import))
+    response["Cache-Control"] = "no-store"
+    return response

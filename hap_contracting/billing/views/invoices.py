@@ -1,0 +1,275 @@
+"""Invoices and credit notes, and finance's exports of them. Every page and export that shows
+claim data writes the access log (NEN 7513) before it answers."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from hap_contracting.audit.constants import AccessAction
+from hap_contracting.audit.services import access_log_record, access_log_record_many
+from hap_contracting.core import spreadsheets
+from hap_contracting.core.errors import DomainError
+from hap_contracting.core.pdf import render_pdf
+
+from .. import selectors as billing_selectors
+from ..exports import INVOICE_COLUMNS, INVOICE_LINE_COLUMNS
+from ..forms import InvoiceActionForm, InvoiceCreditForm, InvoiceFilterForm, InvoiceGenerateForm
+from ..services import invoices as invoice_services
+from .access import require_finance as _require_finance
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_list(request):
+    _require_finance(request.user)
+    filters = InvoiceFilterForm(request.GET or None)
+    generate_form = InvoiceGenerateForm(request.POST or None)
+    if request.method == "POST" and generate_form.is_valid():
+        try:
+            result = invoice_services.invoices_generate(
+                by=request.user, **generate_form.service_arguments()
+            )
+        except DomainError as error:
+            generate_form.add_domain_error(error)
+        else:
+            messages.success(
+                request,
+                _("%(invoices)s draft invoices with %(lines)s new lines.")
+                % {"invoices": result["invoices"], "lines": result["lines"]},
+            )
+            if result["lines_removed"]:
+                messages.warning(
+                    request,
+                    _(
+                        "%(lines)s lines were taken off the drafts (%(drafts)s drafts removed): "
+                        "their claims are no longer chargeable, for example because a contract "
+                        "was recorded since."
+                    )
+                    % {"lines": result["lines_removed"], "drafts": result["drafts_removed"]},
+                )
+            if result["claims_without_tariff"]:
+                messages.warning(
+                    request,
+                    _("%(count)s claims were left out: their act has no insurer tariff that day.")
+                    % {"count": result["claims_without_tariff"]},
+                )
+            if result["claims_after_approval"]:
+                messages.warning(
+                    request,
+                    _("%(count)s claims belong to invoices approved already; they were not added.")
+                    % {"count": result["claims_after_approval"]},
+                )
+            return redirect("billing:invoice_list")
+    invoices = billing_selectors.invoice_list(request.user, filters.filters())
+    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "generate_form": generate_form,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _invoice_forms(invoice, user, bound: dict | None = None) -> dict:
+    """A form per step the state machine lets this user take on the invoice now."""
+    bound = bound or {}
+    forms = {}
+    for action, label in billing_selectors.invoice_actions(invoice, user):
+        if action == "credit":
+            forms[action] = bound.get(action) or InvoiceCreditForm()
+        else:
+            forms[action] = bound.get(action) or InvoiceActionForm(label=label)
+    return forms
+
+
+INVOICE_SERVICES = {
+    "approve": invoice_services.invoice_approve,
+    "send": invoice_services.invoice_send,
+    "delete": invoice_services.invoice_delete_draft,
+    "credit": invoice_services.invoice_credit,
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_detail(request, pk: int):
+    _require_finance(request.user)
+    try:
+        invoice = billing_selectors.invoice_for_user(request.user, pk)
+    except Http404:
+        if request.method != "POST":
+            raise
+        # Making the month again removed this draft after the page was shown.
+        messages.error(request, _("This draft no longer exists; its claims are not chargeable."))
+        return redirect("billing:invoice_list")
+    bound: dict = {}
+    if request.method == "POST":
+        name = request.POST.get("form", "")
+        service = INVOICE_SERVICES.get(name)
+        if service is None:
+            raise Http404
+        if name == "credit":
+            form = InvoiceCreditForm(request.POST)
+        else:
+            labels = dict(billing_selectors.invoice_actions(invoice, request.user))
+            form = InvoiceActionForm(request.POST, label=labels.get(name, ""))
+        if form.is_valid():
+            try:
+                result = service(invoice=invoice, by=request.user, **form.service_arguments())
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                if name == "delete":
+                    messages.success(request, _("The draft was deleted."))
+                    return redirect("billing:invoice_list")
+                messages.success(request, _("Saved."))
+                return redirect("billing:invoice_detail", pk=result.pk)
+        bound[name] = form
+        # A refused action's reason (e.g. deleting a sent invoice) goes to the top of the page.
+        messages.error(
+            request, " ".join(form.non_field_errors()) or _("Not saved: see the form below.")
+        )
+        try:
+            invoice = billing_selectors.invoice_for_user(request.user, pk)
+        except Http404:
+            # The service removed it or found it removed meanwhile: the message says so.
+            return redirect("billing:invoice_list")
+    lines = billing_selectors.invoice_lines(invoice)
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        what=_("invoice %(invoice)s") % {"invoice": invoice},
+        patient_references=billing_selectors.invoice_patient_references(lines),
+    )
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": list(lines),
+            "credit_notes": list(invoice.credit_notes.all()),
+            "forms": _invoice_forms(invoice, request.user, bound),
+            "vat_exemption": invoice_services.VAT_EXEMPTION,
+        },
+    )
+
+
+# The access log entry of an export names its first patients in its text and every patient in
+# rows of their own (``access_log_record_many``), however many lines the export has.
+EXPORT_LOG_SHOWN_REFERENCES = 1000
+
+
+def _log_export(request, what: str, lines) -> None:
+    references = billing_selectors.patient_references_of(lines)
+    total = references.count()
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        what=_("%(total)s patients: %(what)s") % {"what": what, "total": total},
+        references=references,
+        shown=EXPORT_LOG_SHOWN_REFERENCES,
+    )
+
+
+def _export_lines(request):
+    _require_finance(request.user)
+    filters = InvoiceFilterForm(request.GET or None).filters()
+    return filters, billing_selectors.export_lines(request.user, filters)
+
+
+def _listed_invoices(request, fmt: str):
+    _require_finance(request.user)
+    filters = InvoiceFilterForm(request.GET or None).filters()
+    # The list names organisations and amounts, no patient; the export is logged all the same.
+    access_log_record(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        what=f"invoice list {fmt} ({filters.describe()})",
+    )
+    return billing_selectors.invoice_list(request.user, filters)
+
+
+def _download(response: HttpResponse, name: str, extension: str) -> HttpResponse:
+    response["Content-Disposition"] = (
+        f'attachment; filename="{name}-{timezone.localdate():%Y%m%d}.{extension}"'
+    )
+    return response
+
+
+@login_required
+@require_GET
+def invoice_list_csv(request):
+    rows = spreadsheets.rows_of(_listed_invoices(request, "CSV"), INVOICE_COLUMNS)
+    content = spreadsheets.csv_text(INVOICE_COLUMNS, rows)
+    return _download(
+        HttpResponse(content, content_type=spreadsheets.CSV_CONTENT_TYPE), "facturen", "csv"
+    )
+
+
+@login_required
+@require_GET
+def invoice_list_xlsx(request):
+    rows = spreadsheets.rows_of(_listed_invoices(request, "XLSX"), INVOICE_COLUMNS)
+    content = spreadsheets.xlsx_bytes(INVOICE_COLUMNS, rows, title=_("Invoices"))
+    return _download(
+        HttpResponse(content, content_type=spreadsheets.XLSX_CONTENT_TYPE), "facturen", "xlsx"
+    )
+
+
+@login_required
+@require_GET
+def invoice_export_csv(request):
+    filters, lines = _export_lines(request)
+    _log_export(request, f"invoice lines CSV ({filters.describe()})", lines)
+    rows = spreadsheets.rows_of(lines, INVOICE_LINE_COLUMNS)
+    response = StreamingHttpResponse(
+        spreadsheets.csv_bytes(INVOICE_LINE_COLUMNS, rows),
+        content_type=spreadsheets.CSV_CONTENT_TYPE,
+    )
+    return _download(response, "factuurregels", "csv")
+
+
+@login_required
+@require_GET
+def invoice_export_xlsx(request):
+    filters, lines = _export_lines(request)
+    _log_export(request, f"invoice lines XLSX ({filters.describe()})", lines)
+    rows = spreadsheets.rows_of(lines, INVOICE_LINE_COLUMNS)
+    content = spreadsheets.xlsx_bytes(INVOICE_LINE_COLUMNS, rows, title=_("Invoice lines"))
+    return _download(
+        HttpResponse(content, content_type=spreadsheets.XLSX_CONTENT_TYPE), "factuurregels", "xlsx"
+    )
+
+
+def invoice_pdf_bytes(invoice, lines) -> bytes:
+    return render_pdf(
+        "billing/invoice_pdf.html",
+        {
+            "invoice": invoice,
+            "lines": lines,
+            "vat_exemption": invoice_services.VAT_EXEMPTION,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def invoice_pdf(request, pk: int):
+    _require_finance(request.user)
+    invoice = billing_selectors.invoice_for_user(request.user, pk)
+    lines = billing_selectors.invoice_lines(invoice)
+    _log_export(request, f"invoice {invoice} PDF", lines)
+    name = invoice.number or f"concept-{invoice.pk}"
+    response = HttpResponse(invoice_pdf_bytes(invoice, list(lines)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="factuur-{name}.pdf"'
+    return response

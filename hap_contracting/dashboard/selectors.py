@@ -1,0 +1,374 @@
+"""Reads of the regional dashboard. Every query starts from the user's region scope
+(``admission_requests_visible_to``, ``contracts_visible_to``), narrowed to the region shown;
+each function runs a fixed number of queries whatever the number of requests, contracts or
+invoices, so the page does too.
+
+Definitions (the page's help text says the same):
+
+- *Open in a step*: requests whose state is one of ``DASHBOARD_STEPS`` now.
+- *Days in a step*: for each request, the time it spent in the step: from the moment it
+  entered the step (the history row with that target state; for ``received``, the moment the
+  request was registered) until the next change of state (the next history row, read with the
+  window function ``LAG``), or until now for a request still in the step. Visits after a
+  send-back add up; the location manager's "outcome recorded" (a logged self-transition of
+  ``contracting``) is no change of state. The median is taken over the requests that left the
+  step in the last ``MEDIAN_WINDOW_DAYS`` days or are in it now.
+- *Waiting*: in a step since longer than ``DASHBOARD_WAITING_DAYS`` (``state_entered_at``).
+- *Renewals overdue*: contracts that ended (not terminated) with their renewal unfinished,
+  and requests in contracting past their completion deadline (seed 004, 7.1: the council's
+  approval + ``COMPLETION_DEADLINE_MONTHS``).
+- *Billed per month*: approved and sent invoices plus credit notes (negative), by the month
+  billed (``Invoice.period``), over the twelve months before this one. For a region: the
+  invoice lines of its locations, each with its share of the invoice's administrative costs
+  (in proportion to its amount), so the regions' amounts add up to the invoices' totals.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Lag, NullIf
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from hap_contracting.billing.constants import InvoiceKind, InvoiceState
+from hap_contracting.billing.models import InvoiceLine
+from hap_contracting.contracts.models import Contract
+from hap_contracting.contracts.selectors import (
+    contracts_ending_per_month,
+    contracts_visible_to,
+    lapsed_unrenewed,
+    lapsed_unrenewed_contracts,
+)
+from hap_contracting.core.months import first_of_month, months_from
+from hap_contracting.core.scoping import scoped_to_region
+from hap_contracting.organisations.models import Region
+from hap_contracting.organisations.selectors import regions_visible_to
+from hap_contracting.procedure.constants import RequestState
+from hap_contracting.procedure.models import AdmissionRequest, TransitionLog, completion_deadline
+from hap_contracting.procedure.rules import can_register_request
+from hap_contracting.procedure.selectors.admission import (
+    admission_requests_visible_to,
+    council_approval_date,
+)
+
+S = RequestState
+
+# The steps of the procedure a request waits in, in their order.
+DASHBOARD_STEPS = (
+    S.RECEIVED,
+    S.PRE_ASSESSMENT,
+    S.QUALITY_REVIEW,
+    S.COUNCIL_REVIEW,
+    S.CONTRACTING,
+)
+# Short names under the bars of the chart; the table gives the full ones.
+SHORT_LABELS = {
+    S.RECEIVED: _("Received"),
+    S.PRE_ASSESSMENT: _("Pre-assessment"),
+    S.QUALITY_REVIEW: _("Quality team"),
+    S.COUNCIL_REVIEW: _("Council"),
+    S.CONTRACTING: _("Contracting"),
+}
+# The median counts the stays that ended within this many days (and the stays still running).
+MEDIAN_WINDOW_DAYS = 365
+WAITING_LIST_LENGTH = 20
+BILLED_MONTHS = 12
+BILLED_STATES = (InvoiceState.APPROVED, InvoiceState.SENT)
+
+
+def waiting_days() -> int:
+    return getattr(settings, "DASHBOARD_WAITING_DAYS", 14)
+
+
+# --- Scope ------------------------------------------------------------------------------------
+
+
+def dashboard_allowed(user) -> bool:
+    return user.is_authenticated and bool(user.role_names)
+
+
+def dashboard_regions(user) -> QuerySet[Region]:
+    """The regions whose dashboard the user may open: all, or their own."""
+    return regions_visible_to(user)
+
+
+def dashboard_region_for_user(user, slug: str) -> Region:
+    """The region, or 404 when it does not exist *or* is not the user's (as for requests)."""
+    region = dashboard_regions(user).filter(slug=slug).first()
+    if region is None:
+        raise Http404
+    return region
+
+
+def _requests(user, region: Region | None) -> QuerySet[AdmissionRequest]:
+    queryset = admission_requests_visible_to(user)
+    return queryset if region is None else queryset.filter(location__region_id=region.pk)
+
+
+def _contracts(user, region: Region | None) -> QuerySet[Contract]:
+    queryset = contracts_visible_to(user)
+    return queryset if region is None else queryset.filter(region_id=region.pk)
+
+
+# --- (1) Requests per step with the median days in each step -------------------------------
+
+
+@dataclass
+class StepRow:
+    state: str
+    label: str
+    short_label: str
+    open_count: int = 0
+    waiting_count: int = 0
+    median_days: float | None = None
+    measured: int = 0  # how many requests the median is taken over
+
+
+def _days(delta: datetime.timedelta) -> float:
+    return delta.total_seconds() / 86400
+
+
+def _stays_left(requests: QuerySet[AdmissionRequest], since: datetime.datetime):
+    """(request, state, entered, left) for every stay in a step that ended after ``since``,
+    in one query: each change of state ends the stay in its source state, which began at the
+    previous change (``LAG``) or, for the first, when the request was registered.
+
+    Only requests changed since ``since`` or still open can have such a stay (a request's
+    ``state_entered_at`` is its last change); their whole history is read, so that ``LAG``
+    sees a stay that began before ``since``, and the older stays are dropped here."""
+    recent = requests.filter(Q(state_entered_at__gte=since) | Q(state__in=DASHBOARD_STEPS))
+    created_at = (
+        AdmissionRequest.objects.filter(pk=OuterRef("object_id")).order_by().values("created_at")
+    )
+    changes = (
+        TransitionLog.objects.filter(
+            content_type__app_label=AdmissionRequest._meta.app_label,
+            content_type__model=AdmissionRequest._meta.model_name,
+            object_id__in=recent.order_by().values("pk"),
+        )
+        # "Outcome recorded" is logged as contracting → contracting: no change of state.
+        .exclude(source_state=F("state"))
+        .annotate(
+            entered_at=Coalesce(
+                Window(
+                    Lag("timestamp"),
+                    partition_by=[F("object_id")],
+                    order_by=[F("timestamp").asc(), F("pk").asc()],
+                ),
+                Subquery(created_at),
+            )
+        )
+        .order_by()
+        .values_list("object_id", "source_state", "entered_at", "timestamp")
+    )
+    for pk, state, entered_at, left_at in changes:
+        if left_at >= since and state in DASHBOARD_STEPS:
+            yield pk, state, entered_at, left_at
+
+
+def requests_per_step(user, region: Region | None, *, now: datetime.datetime) -> list[StepRow]:
+    """Open requests, waiting requests and the median days per step. Two queries."""
+    requests = _requests(user, region)
+    threshold = now - datetime.timedelta(days=waiting_days())
+    rows = {
+        state: StepRow(state=state, label=S(state).label, short_label=SHORT_LABELS[state])
+        for state in DASHBOARD_STEPS
+    }
+    # Days per (request, step), all visits added up.
+    spent: dict[tuple[int, str], float] = defaultdict(float)
+    current = (
+        requests.filter(state__in=DASHBOARD_STEPS)
+        .order_by()
+        .values_list("pk", "state", "state_entered_at")
+    )
+    for pk, state, entered_at in current:
+        rows[state].open_count += 1
+        if entered_at < threshold:
+            rows[state].waiting_count += 1
+        spent[pk, state] += _days(max(now - entered_at, datetime.timedelta(0)))
+    since = now - datetime.timedelta(days=MEDIAN_WINDOW_DAYS)
+    for pk, state, entered_at, left_at in _stays_left(requests, since):
+        spent[pk, state] += _days(max(left_at - entered_at, datetime.timedelta(0)))
+    by_state: dict[str, list[float]] = defaultdict(list)
+    for (_pk, state), days in spent.items():
+        by_state[state].append(days)
+    for state, days in by_state.items():
+        rows[state].median_days = round(statistics.median(days), 1)
+        rows[state].measured = len(days)
+    return list(rows.values())
+
+
+# --- (2) Requests waiting longer than the threshold -----------------------------------------
+
+
+def waiting_requests(
+    user, region: Region | None, *, now: datetime.datetime, limit: int = WAITING_LIST_LENGTH
+) -> list[AdmissionRequest]:
+    """The longest-waiting requests in a step since before the threshold. One query; the
+    count is in ``requests_per_step``."""
+    threshold = now - datetime.timedelta(days=waiting_days())
+    return list(
+        _requests(user, region)
+        .filter(state__in=DASHBOARD_STEPS, state_entered_at__lt=threshold)
+        .order_by("state_entered_at", "pk")[:limit]
+    )
+
+
+# --- (3) Contracts ending per month ---------------------------------------------------------
+
+
+def contracts_ending(user, region: Region | None, *, today: datetime.date):
+    """The register's expiry counts (next 18 months), for the region. One query."""
+    return contracts_ending_per_month(user, today=today, region_id=region.pk if region else None)
+
+
+# --- (4) Renewals overdue ---------------------------------------------------------------------
+
+
+@dataclass
+class Overdue:
+    lapsed_contracts: list[Contract] = field(default_factory=list)
+    completion_overdue: list[AdmissionRequest] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.lapsed_contracts) + len(self.completion_overdue)
+
+
+def renewals_overdue(user, region: Region | None, *, today: datetime.date) -> Overdue:
+    """Contracts that lapsed without a completed renewal, and requests in contracting past
+    the completion deadline (seed 004, 7.1). Two queries; the deadline is a calendar-month
+    offset, computed in Python over the (few) requests in contracting."""
+    lapsed = list(
+        _contracts(user, region)
+        .filter(lapsed_unrenewed(), end_date__lt=today)
+        .select_related("organisation", "location", "renewal_request")
+        .order_by("end_date", "pk")
+    )
+    in_contracting = (
+        _requests(user, region)
+        .filter(state=S.CONTRACTING)
+        .annotate(approved_on=council_approval_date())
+        .filter(approved_on__isnull=False)
+        .order_by("pk")
+    )
+    overdue = []
+    for admission_request in in_contracting:
+        deadline = completion_deadline(admission_request.approved_on)
+        if deadline < today:
+            admission_request.completion_deadline = deadline
+            overdue.append(admission_request)
+    overdue.sort(key=lambda row: (row.completion_deadline, row.pk))
+    return Overdue(lapsed_contracts=lapsed, completion_overdue=overdue)
+
+
+# --- (5) Amounts billed per month -------------------------------------------------------------
+
+
+def billed_months(today: datetime.date, months: int = BILLED_MONTHS) -> list[datetime.date]:
+    """The first days of the ``months`` months before this one (only ended months are billed)."""
+    return months_from(first_of_month(today) - relativedelta(months=months), months)
+
+
+def _billed_lines(user, region: Region | None) -> QuerySet[InvoiceLine]:
+    """Invoice lines in the user's scope: by the line's location (an organisation's invoice
+    can hold locations of several regions)."""
+    lines = scoped_to_region(InvoiceLine.objects.all(), user, "location__region_id")
+    if region is not None:
+        lines = lines.filter(location__region_id=region.pk)
+    return lines
+
+
+def billed_per_month(
+    user, region: Region | None, *, today: datetime.date
+) -> list[tuple[datetime.date, Decimal]]:
+    """Euros billed per month (invoices minus credit notes), one aggregate query. A line's
+    share of its invoice's administrative costs is ``costs × amount / lines total``."""
+    months = billed_months(today)
+    share = (
+        Cast("invoice__administrative_costs", FloatField())
+        * Cast("amount", FloatField())
+        / NullIf(Cast("invoice__lines_total", FloatField()), Value(0.0))
+    )
+    rows = (
+        _billed_lines(user, region)
+        .filter(
+            invoice__state__in=BILLED_STATES,
+            invoice__kind__in=[InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE],
+            invoice__period__gte=months[0],
+            invoice__period__lte=months[-1],
+        )
+        .order_by()
+        .values("invoice__period")
+        .annotate(acts=Sum("amount"), costs=Sum(share, output_field=FloatField()))
+    )
+    totals: dict[datetime.date, Decimal] = {}
+    for row in rows:
+        costs = Decimal(str(row["costs"] or 0)).quantize(Decimal("0.01"))
+        totals[row["invoice__period"]] = (row["acts"] or Decimal("0")) + costs
+    return [(month, totals.get(month, Decimal("0.00"))) for month in months]
+
+
+# --- The overview of all regions --------------------------------------------------------------
+
+
+@dataclass
+class RegionSummary:
+    region: Region
+    open_count: int
+    waiting_count: int
+
+
+def region_summaries(user, *, now: datetime.datetime) -> list[RegionSummary]:
+    """Per region the user sees: open and waiting requests. Two queries."""
+    threshold = now - datetime.timedelta(days=waiting_days())
+    counts = {
+        row["location__region_id"]: row
+        for row in admission_requests_visible_to(user)
+        .filter(state__in=DASHBOARD_STEPS)
+        .order_by()
+        .values("location__region_id")
+        .annotate(
+            open=Count("pk"),
+            waiting=Count(Case(When(Q(state_entered_at__lt=threshold), then=F("pk")))),
+        )
+    }
+    return [
+        RegionSummary(
+            region=region,
+            open_count=counts.get(region.pk, {}).get("open", 0),
+            waiting_count=counts.get(region.pk, {}).get("waiting", 0),
+        )
+        for region in dashboard_regions(user)
+    ]
+
+
+# --- "Mijn werk" ------------------------------------------------------------------------------
+
+
+def lapsed_contracts_to_renew(user, *, today: datetime.date) -> list[Contract] | None:
+    """The secretariat renews contracts: its region's lapsed ones; None for other roles."""
+    if not can_register_request.test(user):
+        return None
+    return lapsed_unrenewed_contracts(user, today=today)

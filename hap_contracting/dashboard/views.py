@@ -1,0 +1,98 @@
+"""Pages over the other apps: "Mijn werk" (what waits for the user) and the regional dashboard.
+Thin views over the selectors; a fixed number of queries per page whatever the amount of data."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from hap_contracting.core.charts import amounts_chart, monthly_counts_chart, steps_chart
+from hap_contracting.procedure.rules import can_register_request
+from hap_contracting.procedure.selectors import admission as procedure_selectors
+
+from . import selectors
+
+
+@login_required
+def my_work(request):
+    today = timezone.localdate()
+    work = procedure_selectors.my_work(request.user, today)
+    page = Paginator(work, 50).get_page(request.GET.get("page"))
+    page.object_list = procedure_selectors.with_completion_deadlines(page.object_list, today)
+    return render(
+        request,
+        "dashboard/my_work.html",
+        {
+            "page": page,
+            "can_register": can_register_request.test(request.user),
+            "lapsed_contracts": selectors.lapsed_contracts_to_renew(request.user, today=today),
+        },
+    )
+
+
+def _require_role(user) -> None:
+    if not selectors.dashboard_allowed(user):
+        raise PermissionDenied
+
+
+@login_required
+def dashboard_index(request):
+    """A regional user goes to their region's dashboard; finance and administrators choose."""
+    user = request.user
+    _require_role(user)
+    if not user.sees_all_regions:
+        if user.region is None:
+            raise PermissionDenied
+        return redirect("dashboard:region", slug=user.region.slug)
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "summaries": selectors.region_summaries(user, now=timezone.now()),
+            "waiting_days": selectors.waiting_days(),
+        },
+    )
+
+
+def _dashboard(request, region):
+    user = request.user
+    now = timezone.now()
+    today = timezone.localdate()
+    steps = selectors.requests_per_step(user, region, now=now)
+    billed = selectors.billed_per_month(user, region, today=today)
+    return render(
+        request,
+        "dashboard/region.html",
+        {
+            "region": region,
+            "steps": steps,
+            "steps_chart": steps_chart(steps),
+            "open_total": sum(row.open_count for row in steps),
+            "waiting_total": sum(row.waiting_count for row in steps),
+            "waiting": selectors.waiting_requests(user, region, now=now),
+            "waiting_days": selectors.waiting_days(),
+            "median_window_days": selectors.MEDIAN_WINDOW_DAYS,
+            "chart": monthly_counts_chart(selectors.contracts_ending(user, region, today=today)),
+            "overdue": selectors.renewals_overdue(user, region, today=today),
+            "billed": billed,
+            "billed_chart": amounts_chart(billed),
+            "billed_total": sum(amount for _month, amount in billed),
+            "today": today,
+        },
+    )
+
+
+@login_required
+def dashboard_region(request, slug: str):
+    _require_role(request.user)
+    return _dashboard(request, selectors.dashboard_region_for_user(request.user, slug))
+
+
+@login_required
+def dashboard_all_regions(request):
+    _require_role(request.user)
+    if not request.user.sees_all_regions:
+        raise Http404
+    return _dashboard(request, None)

@@ -1,0 +1,87 @@
+"""Administrators maintain the regions, posts, organisations and locations; the quality team
+and the council read organisations and their region's locations. A location is saved through
+the same service as the app's form, so its region and post follow from its postcode."""
+
+from django.contrib import admin
+
+from hap_contracting.core.forms import SavedByServiceAdminMixin, SavedByServiceForm
+
+from .models import CareLocation, CareOrganisation, HapPost, PostcodeRange, Region, TargetGroup
+from .selectors import locations_visible_to
+from .services import LOCATION_FIELDS, care_location_change, care_location_register
+
+
+class PostcodeRangeInline(admin.TabularInline):
+    model = PostcodeRange
+    extra = 0
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(HapPost)
+class HapPostAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "region")
+    list_filter = ("region",)
+    list_select_related = ("region",)
+    inlines = (PostcodeRangeInline,)
+
+
+@admin.register(CareOrganisation)
+class CareOrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kvk_number", "agb_code", "organisation_type")
+    list_filter = ("organisation_type",)
+    search_fields = ("name", "kvk_number", "agb_code")
+
+
+class CareLocationAdminForm(SavedByServiceForm):
+    # The admin sets the user of the request on the form class it makes for that request.
+    user = None
+
+    class Meta:
+        model = CareLocation
+        fields = (*LOCATION_FIELDS, "target_groups")
+
+    def save_through_service(self, cleaned: dict):
+        fields = {name: cleaned.get(name) for name in LOCATION_FIELDS}
+        fields["house_number_addition"] = fields["house_number_addition"] or ""
+        target_groups = cleaned.get("target_groups")
+        if self.instance.pk:
+            return care_location_change(
+                location=self.instance, by=self.user, target_groups=target_groups, **fields
+            )
+        return care_location_register(by=self.user, target_groups=target_groups or (), **fields)
+
+
+@admin.register(CareLocation)
+class CareLocationAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+    form = CareLocationAdminForm
+    list_display = (
+        "name",
+        "organisation",
+        "postcode",
+        "city",
+        "region",
+        "hap_post",
+        "wlz_treatment_admission",
+    )
+    list_filter = ("region", "hap_post", "wlz_treatment_admission", "target_groups")
+    list_select_related = ("organisation", "region", "hap_post")
+    search_fields = ("name", "postcode", "city", "street")
+    readonly_fields = ("region", "hap_post")
+    filter_horizontal = ("target_groups",)
+
+    def get_queryset(self, request):
+        return locations_visible_to(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+
+@admin.register(TargetGroup)
+class TargetGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_special")

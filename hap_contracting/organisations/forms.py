@@ -1,0 +1,49 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hap_contracting.core.forms import ServiceForm
+
+from .constants import CareProfile
+from .models import CareOrganisation, TargetGroup
+
+
+class CareLocationForm(ServiceForm):
+    submit_label = _("Register location")
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=CareOrganisation.objects.all(),
+        required=False,
+        help_text=_("Leave empty when it is not yet known which organisation runs the location."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    street = forms.CharField(label=_("Street"), max_length=200)
+    house_number = forms.IntegerField(label=_("House number"), min_value=1, max_value=99999)
+    house_number_addition = forms.CharField(label=_("Addition"), max_length=6, required=False)
+    postcode = forms.CharField(
+        label=_("Postcode"), max_length=7, help_text=_("For example 8011 AB.")
+    )
+    city = forms.CharField(label=_("City"), max_length=100)
+    wlz_treatment_admission = forms.BooleanField(
+        label=_("Wlz admission with treatment"), required=False
+    )
+    treatment_delivered = forms.BooleanField(
+        label=_("Treatment actually delivered by the institution"), required=False
+    )
+    target_groups = forms.ModelMultipleChoiceField(
+        label=_("Target groups"),
+        queryset=TargetGroup.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    highest_care_profile = forms.TypedChoiceField(
+        label=_("Highest care profile"),
+        choices=[("", "—"), *CareProfile.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    financed_vpt = forms.BooleanField(label=_("VPT (full package at home)"), required=False)
+    financed_mpt = forms.BooleanField(label=_("MPT (modular package at home)"), required=False)
+    financed_pgb = forms.BooleanField(label=_("PGB (personal budget)"), required=False)
+    number_of_residents = forms.IntegerField(label=_("Number of residents"), min_value=0, initial=0)

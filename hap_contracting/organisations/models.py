@@ -1,0 +1,218 @@
+"""Regions, their out-of-hours GP posts and postcode areas, the care organisations and their
+residential care locations. A location's region and post follow from its postcode
+(``services.care_location_register``)."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from hap_contracting.core.validators import (
+    HOUSE_NUMBER_MAX,
+    validate_agb_code,
+    validate_house_number_addition,
+    validate_kvk_number,
+    validate_postcode,
+)
+
+from .constants import CareProfile, OrganisationType
+
+
+class Region(models.Model):
+    """One of the cooperative's regions; each has its own quality team and council."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("short name"), unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HapPost(models.Model):
+    """An out-of-hours GP post (huisartsenpost) of a region."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="posts", verbose_name=_("region")
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    city = models.CharField(_("city"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("out-of-hours GP post")
+        verbose_name_plural = _("out-of-hours GP posts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostcodeRange(models.Model):
+    """Numeric postcode areas (the four digits) served by a post; decides a location's region."""
+
+    post = models.ForeignKey(
+        HapPost, on_delete=models.CASCADE, related_name="postcode_ranges", verbose_name=_("post")
+    )
+    first = models.PositiveSmallIntegerField(_("from postcode"))
+    last = models.PositiveSmallIntegerField(_("to postcode"))
+
+    class Meta:
+        ordering = ["first"]
+        verbose_name = _("postcode range")
+        verbose_name_plural = _("postcode ranges")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first__lte=F("last")), name="postcode_range_first_before_last"
+            ),
+            models.CheckConstraint(
+                condition=Q(first__gte=1000, last__lte=9999), name="postcode_range_four_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first}–{self.last} → {self.post}"
+
+    def clean(self) -> None:
+        if self.first is None or self.last is None:
+            return
+        if self.first > self.last:
+            raise ValidationError({"last": _("The range must end at or after its start.")})
+        overlapping = PostcodeRange.objects.filter(
+            first__lte=self.last, last__gte=self.first
+        ).exclude(pk=self.pk)
+        if overlapping.exists():
+            raise ValidationError(
+                {"first": _("This range overlaps %(other)s.") % {"other": overlapping.first()}}
+            )
+
+
+class CareOrganisation(models.Model):
+    """A care provider that runs one or more residential care locations."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kvk_number = models.CharField(
+        _("KvK number"), max_length=8, unique=True, validators=[validate_kvk_number]
+    )
+    agb_code = models.CharField(
+        _("AGB code"), max_length=8, blank=True, validators=[validate_agb_code]
+    )
+    organisation_type = models.CharField(_("type"), max_length=32, choices=OrganisationType.choices)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("care organisation")
+        verbose_name_plural = _("care organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TargetGroup(models.Model):
+    """A resident group a location serves; *special* groups need 24/7 consultation on site."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_special = models.BooleanField(
+        _("special target group"),
+        default=False,
+        help_text=_(
+            "Specialised in behaviour, medical complexity or communication "
+            "(seed 004, appendix 4): 24/7 consultation on location is required."
+        ),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("target group")
+        verbose_name_plural = _("target groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareLocation(models.Model):
+    """A residential care location. Region and post follow from the postcode."""
+
+    organisation = models.ForeignKey(
+        CareOrganisation,
+        on_delete=models.PROTECT,
+        related_name="locations",
+        null=True,
+        blank=True,
+        verbose_name=_("organisation"),
+        help_text=_("Empty while it is still being investigated which organisation runs it."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street"), max_length=200)
+    house_number = models.PositiveIntegerField(
+        _("house number"),
+        validators=[MinValueValidator(1), MaxValueValidator(HOUSE_NUMBER_MAX)],
+    )
+    house_number_addition = models.CharField(
+        _("addition"), max_length=6, blank=True, validators=[validate_house_number_addition]
+    )
+    postcode = models.CharField(_("postcode"), max_length=7, validators=[validate_postcode])
+    city = models.CharField(_("city"), max_length=100)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="locations",
+        verbose_name=_("region"),
+    )
+    hap_post = models.ForeignKey(
+        HapPost,
+        on_delete=models.PROTECT,
+        related_name="locations",
+        verbose_name=_("out-of-hours GP post"),
+    )
+    wlz_treatment_admission = models.BooleanField(
+        _("Wlz admission with treatment"),
+        default=False,
+        help_text=_(
+            "Residents have a Wlz indication 'stay with treatment': the institution's "
+            "own SO/AVG is medically responsible."
+        ),
+    )
+    treatment_delivered = models.BooleanField(
+        _("treatment actually delivered"),
+        default=False,
+        help_text=_("Whether the institution's own physician actually delivers the treatment."),
+    )
+    target_groups = models.ManyToManyField(
+        TargetGroup, blank=True, related_name="locations", verbose_name=_("target groups")
+    )
+    highest_care_profile = models.PositiveSmallIntegerField(
+        _("highest care profile"), choices=CareProfile.choices, null=True, blank=True
+    )
+    financed_vpt = models.BooleanField(_("VPT (full package at home)"), default=False)
+    financed_mpt = models.BooleanField(_("MPT (modular package at home)"), default=False)
+    financed_pgb = models.BooleanField(_("PGB (personal budget)"), default=False)
+    number_of_residents = models.PositiveIntegerField(_("number of residents"), default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("care location")
+        verbose_name_plural = _("care locations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postcode", "house_number", "house_number_addition"],
+                name="care_location_unique_address",
+                violation_error_message=_("A care location at this address already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.city}"
+
+    @property
+    def address(self) -> str:
+        number = (
+            f"{self.house_number}{self.house_number_addition and '-' + self.house_number_addition}"
+        )
+        return f"{self.street} {number}, {self.postcode} {self.city}"

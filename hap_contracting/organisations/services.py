@@ -1,0 +1,118 @@
+"""Registering and changing care locations: the address decides the region and the post, in
+the app's form and in the admin alike."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from hap_contracting.core.errors import DomainError, full_clean_or_raise
+from hap_contracting.core.validators import (
+    normalise_house_number_addition,
+    normalise_postcode,
+)
+
+from . import rules as organisation_rules
+from .models import CareLocation, HapPost
+from .selectors import post_for_postcode
+
+# What a location's form or admin page may set; region and post follow from the postcode.
+LOCATION_FIELDS = (
+    "organisation",
+    "name",
+    "street",
+    "house_number",
+    "house_number_addition",
+    "postcode",
+    "city",
+    "wlz_treatment_admission",
+    "treatment_delivered",
+    "highest_care_profile",
+    "financed_vpt",
+    "financed_mpt",
+    "financed_pgb",
+    "number_of_residents",
+)
+
+
+def _post_of(postcode: str, *, by) -> tuple[str, HapPost]:
+    """The normalised postcode and the post whose area holds it; refused outside the
+    cooperative's area, and for a user of one region, outside their own region."""
+    try:
+        postcode = normalise_postcode(postcode)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], field="postcode") from error
+    post = post_for_postcode(postcode)
+    if post is None:
+        raise DomainError(
+            _("Postcode %(postcode)s is outside the area of the cooperative's posts.")
+            % {"postcode": postcode},
+            field="postcode",
+        )
+    if not by.sees_all_regions and post.region_id != by.region_id:
+        raise DomainError(
+            _("Postcode %(postcode)s belongs to region %(region)s; register it there.")
+            % {"postcode": postcode, "region": post.region.name},
+            field="postcode",
+        )
+    return postcode, post
+
+
+def _save(location: CareLocation, *, by, target_groups, **fields) -> CareLocation:
+    if not organisation_rules.can_register_location.test(by):
+        raise DomainError(
+            _("Only the regional secretariat or an administrator registers care locations.")
+        )
+    postcode, post = _post_of(fields.pop("postcode"), by=by)
+    try:
+        addition = normalise_house_number_addition(fields.pop("house_number_addition", ""))
+    except ValidationError as error:
+        raise DomainError(error.messages[0], field="house_number_addition") from error
+    moves = location.pk is not None and location.region_id != post.region_id
+    if moves and (location.admission_requests.exists() or location.contracts.exists()):
+        raise DomainError(
+            _(
+                "Postcode %(postcode)s lies in region %(region)s, but this location's requests "
+                "and contracts are in region %(current)s. Register the new address as a new "
+                "location."
+            )
+            % {"postcode": postcode, "region": post.region.name, "current": location.region.name},
+            field="postcode",
+        )
+    for name, value in fields.items():
+        setattr(location, name, value)
+    location.postcode = postcode
+    location.house_number_addition = addition
+    location.region_id = post.region_id
+    location.hap_post = post
+    full_clean_or_raise(location)
+    with transaction.atomic():
+        location.save()
+        if target_groups is not None:
+            location.target_groups.set(target_groups)
+    return location
+
+
+def care_location_register(*, by, target_groups=(), **fields) -> CareLocation:
+    """A new location; ``fields`` are those of ``LOCATION_FIELDS``."""
+    return _save(CareLocation(), by=by, target_groups=target_groups, **fields)
+
+
+def care_location_change(
+    *, location: CareLocation, by, target_groups=None, **fields
+) -> CareLocation:
+    """Change a location: a new postcode moves it to that postcode's post (and region, while
+    nothing of the procedure refers to it yet). ``target_groups=None`` leaves them as they are."""
+    return _save(location, by=by, target_groups=target_groups, **fields)
+
+
+def care_location_assign_organisation(*, location: CareLocation, organisation) -> CareLocation:
+    """Record which organisation runs a location whose organisation was not known yet (an
+    investigation found it); the caller checks who may."""
+    if location.organisation_id is not None and location.organisation_id != organisation.pk:
+        raise DomainError(
+            _("This location belongs to %(name)s already.") % {"name": location.organisation.name},
+            field="organisation",
+        )
+    CareLocation.objects.filter(pk=location.pk).update(organisation=organisation)
+    location.organisation = organisation
+    return location

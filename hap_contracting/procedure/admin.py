@@ -1,0 +1,182 @@
+"""The quality team and the council work here: their region's requests, read-only, with the
+actions of their step. The actions call the same services as the app's own pages."""
+
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from checklist.selectors import assessment_views
+from hap_contracting.core.admin import ReadOnlyAdmin, ReadOnlyInlineMixin
+from hap_contracting.core.roles import Role
+
+from .actions import ACTIONS, available_actions
+from .models import AdmissionRequest, Advice, TransitionLog
+from .selectors.admission import admission_requests_visible_to, waiting_for_user_filter
+
+
+class AdviceInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Advice
+    fields = ("step", "outcome", "motivation", "decided_on", "decided_by", "recorded_at")
+    readonly_fields = fields
+
+
+class TransitionLogInline(ReadOnlyInlineMixin, GenericTabularInline):
+    model = TransitionLog
+    fields = ("timestamp", "by", "source_state", "state", "transition", "description")
+    readonly_fields = fields
+    ordering = ("timestamp",)
+    verbose_name = _("history entry")
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by", "content_type")
+
+
+class WaitingForMeFilter(admin.SimpleListFilter):
+    """The quality team and the council open the list on the requests waiting for them; "all"
+    shows the rest of their region's requests."""
+
+    title = _("waiting")
+    parameter_name = "waiting"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        takes_a_step = bool(request.user.role_names & {Role.QUALITY_TEAM, Role.REGIONAL_COUNCIL})
+        self.default = "me" if takes_a_step else "all"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Waiting for me")), ("all", _("All requests"))]
+
+    def choices(self, changelist):
+        current = self.value() or self.default
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if (self.value() or self.default) == "me":
+            return queryset.filter(waiting_for_user_filter(request.user))
+        return queryset
+
+
+@admin.register(AdmissionRequest)
+class AdmissionRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "reference",
+        "location_name",
+        "region",
+        "kind",
+        "state",
+        "state_entered_at",
+        "assigned_location_manager",
+    )
+    list_filter = (WaitingForMeFilter, "state", "kind", "location__region")
+    search_fields = ("location__name", "location__city", "location__postcode", "requester_name")
+    list_select_related = ("location__region", "assigned_location_manager")
+    # The queryset is already scoped to the region: a second, unfiltered count adds nothing.
+    show_full_result_count = False
+    inlines = (AdviceInline, TransitionLogInline)
+    change_form_template = "admin/procedure/admissionrequest/change_form.html"
+    fields = (
+        "location",
+        "kind",
+        "state",
+        "state_entered_at",
+        "requester_name",
+        "requester_email",
+        "requester_phone",
+        "received_on",
+        "grace_ends_on",
+        "notes",
+        "assigned_location_manager",
+        "outcome_notes",
+        "completed_on",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("request"), ordering="pk")
+    def reference(self, obj):
+        return obj.reference
+
+    @admin.display(description=_("care location"), ordering="location__name")
+    def location_name(self, obj):
+        return obj.location.name
+
+    @admin.display(description=_("region"), ordering="location__region__name")
+    def region(self, obj):
+        return obj.location.region
+
+    def get_queryset(self, request):
+        return (
+            admission_requests_visible_to(request.user)
+            .select_related(None)
+            .select_related("location__region", "assigned_location_manager")
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/actie/<slug:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="procedure_admissionrequest_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "procedure_actions": available_actions(obj, request.user) if obj else [],
+            "assessment_views": assessment_views(obj) if obj else [],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def action_view(self, request, pk: int, action: str):
+        admission_request = self.get_queryset(request).filter(pk=pk).first()
+        step = ACTIONS.get(action)
+        if admission_request is None or step is None or step.form_class is None:
+            raise Http404
+        if not self.has_view_permission(request, admission_request):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        form, taken = step.take(admission_request, request.user, data)
+        if taken:
+            self.message_user(
+                request, gettext("%(action)s: saved.") % {"action": step.label}, messages.SUCCESS
+            )
+            return redirect(reverse("admin:procedure_admissionrequest_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            **step.context(admission_request),
+            "opts": self.model._meta,
+            "original": admission_request,
+            "title": f"{step.label}: {admission_request}",
+            "form": form,
+            "action": step,
+        }
+        return TemplateResponse(request, "admin/procedure/admissionrequest/action.html", context)
+
+
+@admin.register(TransitionLog)
+class TransitionLogAdmin(ReadOnlyAdmin):
+    """The audit trail, for administrators: read-only for everyone, superusers included."""
+
+    list_display = ("timestamp", "content_object", "transition", "source_state", "state", "by")
+    list_filter = ("state", "transition")
+    list_select_related = ("by", "content_type")
+    search_fields = ("description",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and (
+            request.user.is_superuser or request.user.has_role("administrator")
+        )

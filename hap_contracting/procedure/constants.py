@@ -1,0 +1,45 @@
+"""Choices of the admission procedure: lowercase values, translated labels."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RequestState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PRE_ASSESSMENT = "pre_assessment", _("Pre-assessment by location manager")
+    QUALITY_REVIEW = "quality_review", _("Quality team review")
+    COUNCIL_REVIEW = "council_review", _("Regional council review")
+    CONTRACTING = "contracting", _("Contracting")
+    CONTRACTED = "contracted", _("Contracted")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Before the council's decision: the requester may still withdraw, and a location has one.
+OPEN_STATES = (
+    RequestState.RECEIVED,
+    RequestState.PRE_ASSESSMENT,
+    RequestState.QUALITY_REVIEW,
+    RequestState.COUNCIL_REVIEW,
+)
+TERMINAL_STATES = (RequestState.CONTRACTED, RequestState.REJECTED, RequestState.WITHDRAWN)
+# Not ended: the open states and contracting (a renewal is unfinished until contracted).
+UNFINISHED_STATES = tuple(state for state in RequestState if state not in TERMINAL_STATES)
+
+
+class RequestKind(models.TextChoices):
+    NEW_ENTRANT = "new_entrant", _("New entrant")
+    RENEWAL = "renewal", _("Renewal of a running contract")
+    REGULARISATION = "regularisation", _("Uncontracted location where care is already given")
+
+
+class AdviceStep(models.TextChoices):
+    LOCATION_MANAGER = "location_manager", _("Pre-assessment advice (location manager)")
+    QUALITY_TEAM = "quality_team", _("Advice of the quality team")
+    REGIONAL_COUNCIL = "regional_council", _("Decision of the regional council")
+
+
+class AdviceOutcome(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEGATIVE = "negative", _("Negative")
+    MORE_INFORMATION = "more_information", _("Sent back for more information")

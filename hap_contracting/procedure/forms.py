@@ -1,0 +1,106 @@
+"""Forms of the procedure's pages: they collect input, the services decide."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from hap_contracting.core.forms import DateInput, ServiceForm
+from hap_contracting.organisations.models import CareLocation
+
+from .constants import RequestKind, RequestState
+
+
+class AdmissionRequestForm(ServiceForm):
+    submit_label = _("Register request")
+
+    location = forms.ModelChoiceField(
+        label=_("Care location"), queryset=CareLocation.objects.none()
+    )
+    kind = forms.ChoiceField(label=_("Kind of request"), choices=RequestKind.choices)
+    received_on = forms.DateField(label=_("Date received"), widget=DateInput())
+    requester_name = forms.CharField(label=_("Requester's name"), max_length=200)
+    requester_email = forms.EmailField(label=_("Requester's e-mail"))
+    requester_phone = forms.CharField(
+        label=_("Requester's telephone"), max_length=20, required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations
+        self.fields["received_on"].initial = timezone.localdate()
+
+
+class ForwardForm(ServiceForm):
+    submit_label = _("Forward to location manager")
+
+    location_manager = forms.ModelChoiceField(
+        label=_("Location manager"), queryset=User.objects.none()
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, location_managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location_manager"].queryset = location_managers
+        self.fields["location_manager"].label_from_instance = lambda user: (
+            user.get_full_name() or user.username
+        )
+
+
+class AdviceForm(ServiceForm):
+    """Advice or decision of one step; the outcomes offered depend on the step."""
+
+    submit_label = _("Record")
+
+    outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
+    motivation = forms.CharField(
+        label=_("Motivation"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Required. For a request sent back: say what is missing."),
+    )
+    decided_on = forms.DateField(label=_("Date of the advice or decision"), widget=DateInput())
+
+    def __init__(self, *args, outcomes: list[tuple[str, str]], **kwargs):
+        """``outcomes``: what the state machine lets this user record (``advice_choices``)."""
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = outcomes
+        self.fields["decided_on"].initial = timezone.localdate()
+
+
+class OutcomeForm(ServiceForm):
+    submit_label = _("Record outcome")
+
+    notes = forms.CharField(
+        label=_("How the outcome was processed"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class WithdrawForm(ServiceForm):
+    submit_label = _("Withdraw request")
+
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RequestFilterForm(forms.Form):
+    """Filters of the request list (GET)."""
+
+    state = forms.ChoiceField(label=_("State"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    q = forms.CharField(label=_("Search"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("All states")), *RequestState.choices]
+        self.fields["kind"].choices = [("", _("All kinds")), *RequestKind.choices]
+
+    def filters(self) -> dict:
+        """The selector's filters; none when the form is not valid."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {"state": data["state"], "kind": data["kind"], "search": data["q"].strip()}

@@ -1,0 +1,170 @@
+"""Reads of the procedure. Every query starts from the user's region scope."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_fsm import FSMFieldMixin
+
+from hap_contracting.core.roles import Role
+from hap_contracting.core.scoping import scoped_to_region
+
+from ..constants import AdviceOutcome, AdviceStep, RequestState
+from ..models import AdmissionRequest, Advice, TransitionLog, completion_deadline
+
+S = RequestState
+
+
+def council_approval_date(outer_request: str = "pk"):
+    """Subquery: the date of the council's approval of the outer query's request."""
+    return Subquery(
+        Advice.objects.filter(
+            admission_request=OuterRef(outer_request),
+            step=AdviceStep.REGIONAL_COUNCIL,
+            outcome=AdviceOutcome.POSITIVE,
+        )
+        .order_by("-decided_on")
+        .values("decided_on")[:1]
+    )
+
+
+def admission_requests_visible_to(user) -> QuerySet[AdmissionRequest]:
+    """All requests the user may see: their region's, or all for finance and administrators."""
+    queryset = AdmissionRequest.objects.select_related(
+        "location__region",
+        "location__hap_post",
+        "location__organisation",
+        "assigned_location_manager",
+    )
+    return scoped_to_region(queryset, user, "location__region_id")
+
+
+def admission_request_list(
+    user, *, state: str = "", kind: str = "", search: str = ""
+) -> QuerySet[AdmissionRequest]:
+    """The request list: the user's scope, filtered by state, kind and a search term."""
+    requests = admission_requests_visible_to(user)
+    if state:
+        requests = requests.filter(state=state)
+    if kind:
+        requests = requests.filter(kind=kind)
+    if search:
+        requests = requests.filter(
+            Q(location__name__icontains=search)
+            | Q(location__city__icontains=search)
+            | Q(location__postcode__icontains=search)
+            | Q(requester_name__icontains=search)
+        )
+    return requests
+
+
+def waiting_for_user_filter(user) -> Q:
+    """What waits for this user's roles (seed 004, appendix 5: who acts at which step)."""
+    waiting = Q(pk__in=[])
+    if user.has_role(Role.SECRETARIAT):
+        waiting |= Q(state=S.RECEIVED) | Q(state=S.CONTRACTING, outcome_recorded_at__isnull=False)
+    if user.has_role(Role.LOCATION_MANAGER):
+        waiting |= Q(assigned_location_manager=user) & (
+            Q(state=S.PRE_ASSESSMENT) | Q(state=S.CONTRACTING, outcome_recorded_at__isnull=True)
+        )
+    if user.has_role(Role.PROGRAMME_MANAGER):
+        waiting |= Q(state=S.PRE_ASSESSMENT)
+    if user.has_role(Role.QUALITY_TEAM):
+        waiting |= Q(state=S.QUALITY_REVIEW)
+    if user.has_role(Role.REGIONAL_COUNCIL):
+        waiting |= Q(state=S.COUNCIL_REVIEW)
+    return waiting
+
+
+def my_work(user, today: datetime.date | None = None) -> QuerySet[AdmissionRequest]:
+    """The user's work list, longest waiting first.
+
+    Each row carries ``contract_lapsed`` (a renewal whose contract's end date has passed: the
+    location has no running contract) and ``approved_on`` (the council's approval, from which
+    ``with_completion_deadlines`` computes the completion deadline of seed 004, 7.1)."""
+    today = today or timezone.localdate()
+    return (
+        admission_requests_visible_to(user)
+        .filter(waiting_for_user_filter(user))
+        .annotate(
+            contract_lapsed=Case(
+                When(renews_contract__end_date__lt=today, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            approved_on=Case(
+                When(state=S.CONTRACTING, then=council_approval_date()),
+                default=None,
+                output_field=DateField(),
+            ),
+        )
+        .order_by("state_entered_at", "pk")
+    )
+
+
+def with_completion_deadlines(requests, today: datetime.date) -> list[AdmissionRequest]:
+    """Set ``completion_deadline`` and ``deadline_passed``/``deadline_near`` on rows annotated
+    by ``my_work`` (in Python: the deadline is a calendar-month offset). No queries."""
+    near = max(settings.COMPLETION_REMINDER_DAYS)
+    rows = list(requests)
+    for row in rows:
+        row.completion_deadline = deadline = (
+            completion_deadline(row.approved_on) if row.approved_on else None
+        )
+        row.deadline_passed = deadline is not None and deadline < today
+        row.deadline_near = (
+            deadline is not None
+            and not row.deadline_passed
+            and deadline <= today + datetime.timedelta(days=near)
+        )
+    return rows
+
+
+def admission_request_for_user(user, pk: int) -> AdmissionRequest:
+    """One request, or 404 when it does not exist *or* lies outside the user's region."""
+    return get_object_or_404(admission_requests_visible_to(user), pk=pk)
+
+
+def admission_request_history(admission_request: AdmissionRequest) -> QuerySet[TransitionLog]:
+    content_type = ContentType.objects.get_for_model(AdmissionRequest)
+    return (
+        TransitionLog.objects.filter(content_type=content_type, object_id=admission_request.pk)
+        # content_type: each row's state labels look up its model class through it.
+        .select_related("by", "content_type")
+        .order_by("timestamp", "pk")
+    )
+
+
+def advice_choices(admission_request: AdmissionRequest, user, step: str) -> list[tuple[str, str]]:
+    """The outcomes of ``step`` to offer, as (value, label): those the state machine lets this
+    user record on this request now (the transitions from its state that record the step and
+    that the user's role and region allow). A user who may record none of them is offered all
+    of the step's outcomes, so that the service's refusal says why. Preconditions (the
+    checklist) are left to the service, which names what is missing."""
+    field = next(f for f in AdmissionRequest._meta.fields if isinstance(f, FSMFieldMixin))
+    step_outcomes, permitted = [], []
+    for transition in field.get_all_transitions(AdmissionRequest):
+        if transition.custom.get("step") != step:
+            continue
+        choice = (transition.custom["outcome"], transition.custom["label"])
+        step_outcomes.append(choice)
+        meta = getattr(admission_request, transition.name)._django_fsm
+        if meta.has_transition(admission_request.state) and meta.has_transition_perm(
+            admission_request, admission_request.state, user or AnonymousUser()
+        ):
+            permitted.append(choice)
+    return permitted or step_outcomes

@@ -1,0 +1,309 @@
+"""Writes of the admission procedure. Every state change goes through ``_run_transition``.
+
+The order of checks gives the user the most useful message: first whether the request is at
+this step at all, then whether this user may take it, then the step's own preconditions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import ConcurrentTransition, can_proceed
+
+from hap_contracting.core.errors import DomainError, domain_error_from
+from hap_contracting.core.jobs import enqueue_on_commit
+
+from .. import rules as procedure_rules
+from ..constants import OPEN_STATES, AdviceStep, RequestKind, RequestState
+from ..models import AdmissionRequest, Advice, advice_transitions
+
+CONCURRENT_CHANGE_MESSAGE = gettext_lazy(
+    "Someone else changed this request a moment ago. Nothing was saved; "
+    "reload the page to see its current state."
+)
+
+
+def _require_text(value: str, *, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(message, field=field)
+    return value
+
+
+def _require_date_not_in_future(value: datetime.date, *, field: str) -> None:
+    if value > timezone.localdate():
+        raise DomainError(_("This date lies in the future."), field=field)
+
+
+def _state_label(admission_request: AdmissionRequest) -> str:
+    return str(RequestState(admission_request.state).label)
+
+
+def _run_transition(
+    admission_request: AdmissionRequest,
+    transition_name: str,
+    *,
+    by,
+    description: str,
+    not_at_step_message: str,
+    side_effects=None,
+    **transition_kwargs,
+) -> AdmissionRequest:
+    """Check, run and save one transition; on any refusal nothing changes.
+
+    ``ConcurrentTransitionMixin`` makes the UPDATE conditional on the state the request had when
+    it was read; a second user acting on the same request at the same moment finds zero rows,
+    gets ``ConcurrentTransition`` and the whole atomic block (history row included) is undone.
+    """
+    method = getattr(admission_request, transition_name)
+    if not can_proceed(method, check_conditions=False):
+        raise DomainError(
+            not_at_step_message
+            + " "
+            + _("Its current state is: %(state)s.") % {"state": _state_label(admission_request)}
+        )
+    # by=None is the requester acting through the status link: only transitions that declare
+    # no permission (withdraw_by_requester) pass for an anonymous user.
+    # The permission alone, at the transition's meta level: django-fsm's has_transition_perm()
+    # also folds in the conditions, which would report an unmet checklist as "not allowed".
+    if not method._django_fsm.has_transition_perm(
+        admission_request, admission_request.state, by or AnonymousUser()
+    ):
+        raise DomainError(
+            _(
+                "You may not take this step for this request: it belongs to another role or "
+                "another region."
+            )
+        )
+    if not can_proceed(method):
+        raise DomainError(" ".join(_unmet_conditions(admission_request, method)))
+    previous_state = admission_request.state
+    try:
+        with transaction.atomic():
+            method(by=by, description=description, **transition_kwargs)
+            if admission_request.state != previous_state:
+                admission_request.state_entered_at = timezone.now()
+            admission_request.save()
+            if side_effects is not None:
+                side_effects()
+    except ConcurrentTransition as error:
+        admission_request.refresh_from_db()
+        raise DomainError(CONCURRENT_CHANGE_MESSAGE) from error
+    except BaseException:
+        admission_request.refresh_from_db()
+        raise
+    _notify_after_commit(admission_request)
+    return admission_request
+
+
+def _unmet_conditions(admission_request: AdmissionRequest, method) -> list[str]:
+    """The user-facing reasons of the transition's conditions that fail (see ``explain``)."""
+    transition = method._django_fsm.get_transition(admission_request.state)
+    return [
+        str(condition.explain(admission_request))
+        if hasattr(condition, "explain")
+        else _("This step's preconditions are not met.")
+        for condition in transition.conditions
+        if not condition(admission_request)
+    ]
+
+
+def _notify_after_commit(admission_request: AdmissionRequest) -> None:
+    enqueue_on_commit(
+        "procedure.notify_request_state_entered",
+        admission_request.pk,
+        admission_request.state,
+        admission_request.outcome_recorded_at is not None,
+    )
+
+
+def admission_request_register(
+    *,
+    by,
+    location,
+    kind: str,
+    requester_name: str,
+    requester_email: str,
+    received_on: datetime.date,
+    requester_phone: str = "",
+    notes: str = "",
+) -> AdmissionRequest:
+    """Step 1: the secretariat registers a request it received (seed 004, appendix 5)."""
+    if not procedure_rules.can_forward_request.test(by, location):
+        raise DomainError(
+            _("Only the secretariat of the location's region registers its requests."),
+            field="location",
+        )
+    if kind not in RequestKind.values:
+        raise DomainError(_("Choose the kind of request."), field="kind")
+    _require_date_not_in_future(received_on, field="received_on")
+    open_request = (
+        AdmissionRequest.objects.filter(location=location, state__in=OPEN_STATES).only("pk").first()
+    )
+    if open_request is not None:
+        raise DomainError(
+            _("This location already has an open request (%(reference)s).")
+            % {"reference": open_request.reference},
+            field="location",
+        )
+    admission_request = AdmissionRequest(
+        location=location,
+        kind=kind,
+        requester_name=requester_name.strip(),
+        requester_email=requester_email.strip(),
+        requester_phone=requester_phone.strip(),
+        received_on=received_on,
+        notes=notes.strip(),
+        created_by=by,
+        state_entered_at=timezone.now(),
+        # Seed 004, 7.1: running care to an uncontracted institution can't stop at once.
+        grace_ends_on=received_on + relativedelta(months=settings.GRACE_PERIOD_MONTHS)
+        if kind == RequestKind.REGULARISATION
+        else None,
+    )
+    try:
+        # The state is protected: django-fsm alone sets it.
+        admission_request.full_clean(exclude=["state"])
+    except ValidationError as error:
+        raise domain_error_from(error) from error
+    with transaction.atomic():
+        admission_request.save()
+    _notify_after_commit(admission_request)
+    return admission_request
+
+
+def admission_request_forward(
+    *, admission_request: AdmissionRequest, by, location_manager, note: str = ""
+) -> AdmissionRequest:
+    """The secretariat forwards the request to a location manager of the location's region."""
+    if not (
+        location_manager.is_active
+        and procedure_rules.is_location_manager.test(location_manager)
+        and location_manager.region_id == admission_request.location.region_id
+    ):
+        raise DomainError(
+            _("Choose a location manager of region %(region)s.")
+            % {"region": admission_request.location.region.name},
+            field="location_manager",
+        )
+    return _run_transition(
+        admission_request,
+        "forward_to_location_manager",
+        by=by,
+        description=note.strip()
+        or _("Forwarded to %(name)s.")
+        % {"name": location_manager.get_full_name() or location_manager.username},
+        not_at_step_message=_("Only a newly received request can be forwarded."),
+        location_manager=location_manager,
+    )
+
+
+def admission_request_advise(
+    *,
+    admission_request: AdmissionRequest,
+    by,
+    step: str,
+    outcome: str,
+    motivation: str,
+    decided_on: datetime.date | None = None,
+) -> Advice:
+    """Record the advice (or the council's decision) of ``step`` and move the request on.
+
+    Seed 004: a negative advice or decision at any step means no ANW contract, so it ends the
+    procedure in ``rejected``. The quality team may instead send the request back for more
+    information, which is not a negative advice.
+    """
+    transition_name = advice_transitions().get((step, outcome))
+    if transition_name is None:
+        raise DomainError(_("This outcome is not possible at this step."), field="outcome")
+    motivation = _require_text(
+        motivation, field="motivation", message=_("Write down the motivation.")
+    )
+    decided_on = decided_on or timezone.localdate()
+    _require_date_not_in_future(decided_on, field="decided_on")
+    if decided_on < admission_request.received_on:
+        raise DomainError(_("The date lies before the request was received."), field="decided_on")
+    advice = Advice(
+        admission_request=admission_request,
+        step=step,
+        outcome=outcome,
+        motivation=motivation,
+        decided_on=decided_on,
+        decided_by=by,
+    )
+    _run_transition(
+        admission_request,
+        transition_name,
+        by=by,
+        description=motivation,
+        not_at_step_message=_("This request is not waiting for the %(step)s.")
+        % {"step": str(AdviceStep(step).label).lower()},
+        side_effects=advice.save,
+    )
+    return advice
+
+
+def admission_request_record_outcome(
+    *, admission_request: AdmissionRequest, by, notes: str
+) -> AdmissionRequest:
+    """Step 5: after approval the location manager processes the outcome."""
+    notes = _require_text(
+        notes, field="notes", message=_("Describe how the outcome was processed.")
+    )
+    return _run_transition(
+        admission_request,
+        "record_outcome",
+        by=by,
+        description=notes,
+        not_at_step_message=_(
+            "The outcome can only be recorded after the council's approval, and only once."
+        ),
+        recorded_at=timezone.now(),
+    )
+
+
+def admission_request_complete_contracting(
+    *,
+    admission_request: AdmissionRequest,
+    by,
+    completed_on: datetime.date,
+    make_contract: Callable[[], object],
+    note: str = "",
+) -> AdmissionRequest:
+    """Step 5: the regional secretariat completes contracting once the outcome is recorded.
+    ``make_contract`` (the contracts app's) makes the ANW contract in the same transaction:
+    both happen or neither."""
+    _require_date_not_in_future(completed_on, field="completed_on")
+    return _run_transition(
+        admission_request,
+        "complete_contracting",
+        by=by,
+        description=note.strip() or _("Contracting completed."),
+        not_at_step_message=_("Only an approved request can be contracted."),
+        side_effects=make_contract,
+        completed_on=completed_on,
+    )
+
+
+def admission_request_withdraw(
+    *, admission_request: AdmissionRequest, by, reason: str
+) -> AdmissionRequest:
+    """Withdraw a request that is not yet decided, by the secretariat or (``by=None``) the
+    requester through the status link."""
+    reason = _require_text(reason, field="reason", message=_("Give the reason for withdrawing."))
+    return _run_transition(
+        admission_request,
+        "withdraw" if by is not None else "withdraw_by_requester",
+        by=by,
+        description=reason,
+        not_at_step_message=_("A request can only be withdrawn before the council decides."),
+    )

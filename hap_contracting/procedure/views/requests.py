@@ -1,0 +1,129 @@
+"""The procedure's own pages: the request list and dossier, the steps' forms, registering a
+request, the requester's status page and the procedure explained. Thin: reads through the
+selectors, writes through the services, a DomainError shown on the form."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from hap_contracting.core.errors import DomainError
+from hap_contracting.organisations.selectors import locations_visible_to
+
+from .. import rules as procedure_rules
+from ..actions import ACTIONS, available_actions
+from ..constants import AdviceStep, RequestState
+from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
+from ..models import AdmissionRequest
+from ..selectors import admission as admission_selectors
+from ..selectors.graph import state_graph
+from ..services import admission as admission_services
+
+
+@login_required
+def request_list(request):
+    filters = RequestFilterForm(request.GET or None)
+    requests = admission_selectors.admission_request_list(request.user, **filters.filters())
+    page = Paginator(requests, 50).get_page(request.GET.get("page"))
+    return render(request, "procedure/request_list.html", {"page": page, "filters": filters})
+
+
+@login_required
+def request_detail(request, pk: int):
+    admission_request = admission_selectors.admission_request_for_user(request.user, pk)
+    return render(
+        request,
+        "procedure/request_detail.html",
+        {
+            "admission_request": admission_request,
+            "advices": admission_request.advices.select_related("decided_by"),
+            "history": admission_selectors.admission_request_history(admission_request),
+            "actions": available_actions(admission_request, request.user),
+            "AdviceStep": AdviceStep,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_action(request, pk: int, action: str):
+    admission_request = admission_selectors.admission_request_for_user(request.user, pk)
+    step = ACTIONS.get(action)
+    if step is None or step.form_class is None:
+        raise Http404
+    data = request.POST if request.method == "POST" else None
+    form, taken = step.take(admission_request, request.user, data)
+    if taken:
+        messages.success(request, _("%(action)s: saved.") % {"action": step.label})
+        return redirect("procedure:request_detail", pk=admission_request.pk)
+    return render(
+        request,
+        "procedure/request_action.html",
+        {
+            "admission_request": admission_request,
+            "action": step,
+            "form": form,
+            **step.context(admission_request),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_create(request):
+    if not procedure_rules.can_register_request.test(request.user):
+        raise PermissionDenied
+    locations = locations_visible_to(request.user).order_by("name")
+    initial = {"location": request.GET.get("location")}
+    form = AdmissionRequestForm(request.POST or None, locations=locations, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            admission_request = admission_services.admission_request_register(
+                by=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(
+                request,
+                _("Request %(reference)s registered.") % {"reference": admission_request.reference},
+            )
+            return redirect("procedure:request_detail", pk=admission_request.pk)
+    return render(request, "procedure/request_create.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def requester_status(request, token):
+    """The requester's view of their request, reached through the link in their e-mail."""
+    admission_request = get_object_or_404(
+        AdmissionRequest.objects.select_related("location"), public_token=token
+    )
+    form = WithdrawForm(request.POST or None) if admission_request.is_open else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            admission_services.admission_request_withdraw(
+                admission_request=admission_request, by=None, **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Your request has been withdrawn."))
+            return redirect("procedure:requester_status", token=token)
+    return render(
+        request,
+        "procedure/requester_status.html",
+        {
+            "admission_request": admission_request,
+            "form": form,
+            "RequestState": RequestState,
+        },
+    )
+
+
+@login_required
+def procedure_graph(request):
+    return render(request, "procedure/procedure_graph.html", {"graph": state_graph()})

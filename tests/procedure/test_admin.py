@@ -1,0 +1,198 @@
+"""The quality team and the council work in the Django admin, within their own region."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hap_contracting.core.roles import Role
+from hap_contracting.procedure.constants import RequestState
+from tests.organisations.factories import CareLocationFactory
+from tests.procedure.factories import AdmissionRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def quality_team(zwolle, make_user):
+    return make_user(Role.QUALITY_TEAM, region=zwolle, is_staff=True)
+
+
+def test_the_changelist_shows_only_the_users_region(client, quality_team, location, flevoland):
+    own = AdmissionRequestFactory(at_quality_team=True, location=location)
+    AdmissionRequestFactory(
+        at_quality_team=True,
+        location=CareLocationFactory(hap_post=flevoland.posts.get(), postcode="1315 HT"),
+    )
+    client.force_login(quality_team)
+
+    response = client.get(reverse("admin:procedure_admissionrequest_changelist"))
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [own]
+
+
+def test_the_list_opens_on_the_requests_waiting_for_me_and_can_show_all(
+    client, quality_team, location
+):
+    waiting = AdmissionRequestFactory(at_quality_team=True, location=location)
+    at_council = AdmissionRequestFactory(
+        at_council=True, location=CareLocationFactory(hap_post=location.hap_post)
+    )
+    client.force_login(quality_team)
+    changelist = reverse("admin:procedure_admissionrequest_changelist")
+
+    by_default = client.get(changelist)
+    explicitly = client.get(changelist + "?waiting=me")
+    everything = client.get(changelist + "?waiting=all")
+
+    assert list(by_default.context["cl"].result_list) == [waiting]
+    assert list(explicitly.context["cl"].result_list) == [waiting]
+    assert set(everything.context["cl"].result_list) == {waiting, at_council}
+
+
+def test_the_changelist_runs_a_constant_number_of_queries(
+    client, quality_team, location, django_assert_max_num_queries
+):
+    for _ in range(30):
+        AdmissionRequestFactory(
+            at_quality_team=True, location=CareLocationFactory(hap_post=location.hap_post)
+        )
+    client.force_login(quality_team)
+
+    with django_assert_max_num_queries(15):
+        client.get(reverse("admin:procedure_admissionrequest_changelist"))
+
+
+def test_the_quality_team_advises_from_the_admin(client, quality_team, location):
+    request = AdmissionRequestFactory(at_quality_team=True, location=location)
+    client.force_login(quality_team)
+
+    change = client.get(reverse("admin:procedure_admissionrequest_change", args=[request.pk]))
+    response = client.post(
+        reverse(
+            "admin:procedure_admissionrequest_action",
+            args=[request.pk, "advise-quality-team"],
+        ),
+        {
+            "outcome": "more_information",
+            "motivation": "Bereikbaarheid AVG ontbreekt.",
+            "decided_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert [a.slug for a in change.context["procedure_actions"]] == ["advise-quality-team"]
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.state == RequestState.PRE_ASSESSMENT
+
+
+def test_the_admin_action_refuses_another_roles_step(client, quality_team, location):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+    client.force_login(quality_team)
+
+    response = client.post(
+        reverse("admin:procedure_admissionrequest_action", args=[request.pk, "decide-council"]),
+        {
+            "outcome": "positive",
+            "motivation": "Akkoord.",
+            "decided_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    request.refresh_from_db()
+    assert request.state == RequestState.COUNCIL_REVIEW
+
+
+def test_another_regions_request_is_not_found_in_the_admin(client, quality_team, flevoland):
+    other = AdmissionRequestFactory(
+        at_quality_team=True,
+        location=CareLocationFactory(hap_post=flevoland.posts.get(), postcode="1315 HT"),
+    )
+    client.force_login(quality_team)
+
+    change = client.get(reverse("admin:procedure_admissionrequest_change", args=[other.pk]))
+    action = client.post(
+        reverse("admin:procedure_admissionrequest_action", args=[other.pk, "advise-quality-team"]),
+        {"outcome": "positive", "motivation": "x", "decided_on": timezone.localdate().isoformat()},
+    )
+
+    assert change.status_code == 302  # the admin redirects a missing object to its index
+    assert action.status_code == 404
+
+
+def test_a_location_manager_has_no_access_to_the_admin(client, zwolle, make_user):
+    client.force_login(make_user(Role.LOCATION_MANAGER, region=zwolle, is_staff=True))
+
+    response = client.get(reverse("admin:procedure_admissionrequest_changelist"))
+
+    assert response.status_code == 403
+
+
+def test_reading_and_searching_the_access_log_is_logged_too(client, make_user):
+    from hap_contracting.audit.constants import AccessAction
+    from hap_contracting.audit.models import AccessLogEntry
+    from hap_contracting.audit.services import access_log_record
+
+    administrator = make_user(Role.ADMINISTRATOR, is_staff=True)
+    finance = make_user(Role.FINANCE)
+    read = access_log_record(
+        user=finance,
+        action=AccessAction.VIEW,
+        what="invoice 2026-00001",
+        patient_references=["ZK-1"],
+    )
+    client.force_login(administrator)
+
+    listed = client.get(reverse("admin:audit_accesslogentry_changelist"), {"q": "ZK-1"})
+    opened = client.get(reverse("admin:audit_accesslogentry_change", args=[read.pk]))
+
+    assert listed.status_code == 200 and opened.status_code == 200
+    search, view = AccessLogEntry.objects.filter(user=administrator).order_by("pk")
+    assert search.action == AccessAction.SEARCH
+    assert "ZK-1" in search.what and f"{read.pk}–{read.pk}" in search.what
+    assert view.action == AccessAction.VIEW and str(read.pk) in view.what
+    # The entries seen are named by number: reading the log does not copy patient references.
+    assert search.patient_references == view.patient_references == ""
+
+
+def test_reading_the_log_again_and_again_does_not_multiply_patient_references(client, make_user):
+    from hap_contracting.audit.constants import AccessAction
+    from hap_contracting.audit.models import AccessLogEntry
+    from hap_contracting.audit.services import access_log_record
+
+    administrator = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    access_log_record(
+        user=make_user(Role.FINANCE),
+        action=AccessAction.VIEW,
+        what="x",
+        patient_references=["ZK-1"],
+    )
+    client.force_login(administrator)
+
+    for _ in range(3):
+        client.get(reverse("admin:audit_accesslogentry_changelist"))
+
+    assert AccessLogEntry.objects.filter(patient_references__contains="ZK-1").count() == 1
+
+
+def test_the_access_log_is_for_administrators_only(client, quality_team):
+    client.force_login(quality_team)
+
+    response = client.get(reverse("admin:audit_accesslogentry_changelist"))
+
+    assert response.status_code == 403
+
+
+def test_users_are_deactivated_never_deleted_so_the_history_keeps_their_name(client, make_user):
+    from accounts.models import User
+
+    administrator = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    leaver = make_user(Role.SECRETARIAT)
+    client.force_login(administrator)
+
+    response = client.post(reverse("admin:accounts_user_delete", args=[leaver.pk]), {"post": "yes"})
+
+    assert response.status_code == 403
+    assert User.objects.filter(pk=leaver.pk).exists()

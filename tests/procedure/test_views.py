@@ -1,0 +1,292 @@
+"""The app's own pages: scoped to the region, thin over the services, constant queries."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hap_contracting.core.roles import Role
+from hap_contracting.organisations.models import CareLocation
+from hap_contracting.procedure.constants import RequestKind, RequestState
+from hap_contracting.procedure.models import AdmissionRequest
+from tests.organisations.factories import CareLocationFactory
+from tests.procedure.factories import AdmissionRequestFactory
+
+S = RequestState
+pytestmark = pytest.mark.django_db
+
+
+def test_my_work_lists_what_waits_for_the_user_and_nothing_else(client, staff, location):
+    council = staff[Role.REGIONAL_COUNCIL]
+    waiting = AdmissionRequestFactory(at_council=True, location=location)
+    AdmissionRequestFactory(
+        at_quality_team=True, location=CareLocationFactory(hap_post=location.hap_post)
+    )
+    client.force_login(council)
+
+    response = client.get(reverse("dashboard:my_work"))
+
+    assert list(response.context["page"].object_list) == [waiting]
+
+
+def test_my_work_runs_a_constant_number_of_queries(
+    client, staff, location, django_assert_max_num_queries
+):
+    manager = staff[Role.LOCATION_MANAGER]
+    for _ in range(30):
+        AdmissionRequestFactory(
+            in_pre_assessment=True,
+            assigned_location_manager=manager,
+            location=CareLocationFactory(hap_post=location.hap_post),
+        )
+    client.force_login(manager)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("dashboard:my_work"))
+
+    assert len(response.context["page"].object_list) == 30
+
+
+def test_request_list_and_detail_run_a_constant_number_of_queries(
+    client, staff, location, django_assert_max_num_queries
+):
+    for _ in range(20):
+        AdmissionRequestFactory(location=CareLocationFactory(hap_post=location.hap_post))
+    request = AdmissionRequestFactory(at_council=True, location=location)
+    client.force_login(staff[Role.REGIONAL_COUNCIL])
+
+    with django_assert_max_num_queries(8):
+        client.get(reverse("procedure:request_list"))
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("procedure:request_detail", args=[request.pk]))
+
+    assert response.status_code == 200
+
+
+def test_a_user_cannot_open_another_regions_request_by_url(client, location, flevoland, make_user):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+    client.force_login(make_user(Role.REGIONAL_COUNCIL, region=flevoland))
+
+    detail = client.get(reverse("procedure:request_detail", args=[request.pk]))
+    action = client.post(
+        reverse("procedure:request_action", args=[request.pk, "decide-council"]),
+        {"outcome": "positive", "motivation": "x", "decided_on": timezone.localdate()},
+    )
+
+    assert detail.status_code == 404
+    assert action.status_code == 404
+    request.refresh_from_db()
+    assert request.state == S.COUNCIL_REVIEW
+
+
+def test_finance_sees_all_regions(client, location, flevoland, make_user):
+    other = AdmissionRequestFactory(
+        location=CareLocationFactory(hap_post=flevoland.posts.get(), postcode="1315 HT")
+    )
+    client.force_login(make_user(Role.FINANCE))
+
+    response = client.get(reverse("procedure:request_detail", args=[other.pk]))
+
+    assert response.status_code == 200
+
+
+def test_the_secretariat_registers_a_request_through_the_intake_form(client, staff, location):
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.post(
+        reverse("procedure:request_create"),
+        {
+            "location": location.pk,
+            "kind": RequestKind.NEW_ENTRANT,
+            "received_on": timezone.localdate().isoformat(),
+            "requester_name": "J. de Boer",
+            "requester_email": "j.deboer@example.org",
+        },
+    )
+
+    request = AdmissionRequest.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("procedure:request_detail", args=[request.pk])
+    assert request.requester_name == "J. de Boer"
+
+
+@pytest.mark.parametrize(
+    ("email", "field", "message"),
+    [
+        ("geen-emailadres", "requester_email", "e-mailadres"),
+        ("j.deboer@example.org", "location", "open aanvraag"),
+    ],
+)
+def test_intake_form_shows_a_dutch_error_on_the_field_and_stores_nothing(
+    client, staff, location, email, field, message
+):
+    AdmissionRequestFactory(location=location)
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.post(
+        reverse("procedure:request_create"),
+        {
+            "location": location.pk,
+            "kind": RequestKind.NEW_ENTRANT,
+            "received_on": timezone.localdate().isoformat(),
+            "requester_name": "J. de Boer",
+            "requester_email": email,
+        },
+    )
+
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors[field])
+    assert AdmissionRequest.objects.count() == 1
+
+
+def test_only_the_secretariat_may_open_the_intake_form(client, staff):
+    client.force_login(staff[Role.QUALITY_TEAM])
+
+    assert client.get(reverse("procedure:request_create")).status_code == 403
+
+
+def test_a_location_is_registered_in_the_region_of_its_postcode(client, staff, zwolle):
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.post(
+        reverse("organisations:location_create"),
+        {
+            "name": "De Nieuwe Hof",
+            "street": "Hofweg",
+            "house_number": 3,
+            "house_number_addition": "a",
+            "postcode": "8012ab",
+            "city": "Zwolle",
+            "number_of_residents": 12,
+            "wlz_treatment_admission": "on",
+        },
+    )
+
+    location = CareLocation.objects.get()
+    assert response.status_code == 302
+    assert (location.postcode, location.house_number_addition) == ("8012 AB", "A")
+    assert location.region == zwolle
+    assert location.hap_post == zwolle.posts.get()
+
+
+@pytest.mark.parametrize(
+    ("postcode", "message"),
+    [
+        ("12345", "postcode"),
+        ("0123 AB", "postcode"),
+        ("8012 SS", "postcode"),
+        ("9999 ZZ", "buiten"),
+    ],
+)
+def test_a_bad_postcode_is_refused_on_the_postcode_field(client, staff, postcode, message):
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.post(
+        reverse("organisations:location_create"),
+        {
+            "name": "De Nieuwe Hof",
+            "street": "Hofweg",
+            "house_number": 3,
+            "postcode": postcode,
+            "city": "Zwolle",
+            "number_of_residents": 12,
+        },
+    )
+
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors["postcode"]).lower()
+    assert not CareLocation.objects.exists()
+
+
+def test_a_council_member_decides_through_the_action_page(client, staff, location):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+    client.force_login(staff[Role.REGIONAL_COUNCIL])
+    url = reverse("procedure:request_action", args=[request.pk, "decide-council"])
+
+    missing = client.post(
+        url,
+        {"outcome": "positive", "motivation": "", "decided_on": timezone.localdate().isoformat()},
+    )
+    done = client.post(
+        url,
+        {
+            "outcome": "negative",
+            "motivation": "Past niet.",
+            "decided_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert missing.status_code == 200 and "motivation" in missing.context["form"].errors
+    assert done.status_code == 302
+    request.refresh_from_db()
+    assert request.state == S.REJECTED
+
+
+def test_the_detail_page_offers_only_the_users_own_steps(client, staff, location):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+
+    client.force_login(staff[Role.REGIONAL_COUNCIL])
+    council_actions = [
+        a.slug
+        for a in client.get(reverse("procedure:request_detail", args=[request.pk])).context[
+            "actions"
+        ]
+    ]
+    client.force_login(staff[Role.QUALITY_TEAM])
+    quality_actions = [
+        a.slug
+        for a in client.get(reverse("procedure:request_detail", args=[request.pk])).context[
+            "actions"
+        ]
+    ]
+
+    assert council_actions == ["decide-council"]
+    assert quality_actions == []
+
+
+def test_the_requester_sees_the_status_and_can_withdraw(client, location):
+    request = AdmissionRequestFactory(at_quality_team=True, location=location)
+    url = reverse("procedure:requester_status", args=[request.public_token])
+
+    page = client.get(url)
+    withdrawn = client.post(url, {"reason": "Wij hebben een eigen huisarts gevonden."})
+
+    assert page.status_code == 200
+    assert withdrawn.status_code == 302
+    request.refresh_from_db()
+    assert request.state == S.WITHDRAWN
+
+
+def test_the_requester_status_says_a_rejected_request_ends_the_procedure(client, location):
+    request = AdmissionRequestFactory(state=S.REJECTED, location=location)
+
+    page = client.get(reverse("procedure:requester_status", args=[request.public_token]))
+
+    assert "afgewezen" in page.content.decode()
+    assert page.context["form"] is None
+
+
+def test_pages_need_a_login(client):
+    response = client.get(reverse("dashboard:my_work"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_the_state_graph_page_is_generated_from_the_code(client, staff):
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.get(reverse("procedure:procedure_graph"))
+
+    transitions = {edge.transition for edge in response.context["graph"]}
+    assert {"council_approve", "council_reject", "quality_team_send_back"} <= transitions
+
+
+def test_the_interface_switches_to_english(client, staff):
+    client.force_login(staff[Role.SECRETARIAT])
+
+    dutch = client.get(reverse("dashboard:my_work"))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(reverse("dashboard:my_work"))
+
+    assert "Mijn werk" in dutch.content.decode()
+    assert "My work" in english.content.decode()

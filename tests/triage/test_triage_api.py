@@ -1,0 +1,260 @@
+"""The triage API: bearer token per client, "postcode + house number → verdict" (seed 004, 7.2)."""
+
+import datetime
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from hap_contracting.core.tokens import token_hash
+from hap_contracting.triage.constants import TriageFilterReason, TriageVerdict
+from hap_contracting.triage.models import TriageApiClient, TriageFilterEntry
+from tests.contracts.factories import ContractFactory
+from tests.organisations.factories import CareLocationFactory
+
+TOKEN = "test-token-of-tpm"
+URL = "/api/v1/triage/verdict"
+
+
+@pytest.fixture
+def api_client(db):
+    return TriageApiClient.objects.create(name="TPM", token_hash=token_hash(TOKEN))
+
+
+@pytest.fixture
+def ask(client, api_client):
+    def get(token=TOKEN, **params):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return client.get(URL, params, headers=headers)
+
+    return get
+
+
+def on_the_list(location, reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT):
+    return TriageFilterEntry.objects.create(
+        location=location, reason=reason, listed_on=timezone.localdate()
+    )
+
+
+def label(verdict) -> str:
+    with translation.override("nl"):
+        return str(TriageVerdict(verdict).label)
+
+
+# --- Authentication --------------------------------------------------------------------------
+
+
+def test_url_is_the_documented_one():
+    assert reverse("triage:api_verdict") == URL
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Basic dGVzdDp0ZXN0", "Bearer wrong-token", f"Token {TOKEN}"],
+)
+def test_missing_or_wrong_token_is_refused(client, api_client, location, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = client.get(URL, {"postcode": "8011 AB", "house_number": "1"}, headers=headers)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert "verdict" not in response.json()
+
+
+def test_deactivated_client_is_refused(ask, api_client, location):
+    api_client.is_active = False
+    api_client.save()
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_api_needs_no_session_nor_second_factor(ask, settings, location):
+    """Regression: the two-factor middleware must not redirect a token request to the login."""
+    settings.OTP_REQUIRED = True
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert "csrftoken" not in response.cookies
+
+
+def test_only_get_is_answered(client, api_client):
+    response = client.post(URL, {}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 405
+
+
+def test_last_used_is_written_at_most_once_a_minute(ask, api_client, location):
+    ask(postcode=location.postcode, house_number=location.house_number)
+    api_client.refresh_from_db()
+    first = api_client.last_used_at
+    assert first is not None
+    ask(postcode=location.postcode, house_number=location.house_number)
+    api_client.refresh_from_db()
+    assert api_client.last_used_at == first
+    TriageApiClient.objects.filter(pk=api_client.pk).update(
+        last_used_at=first - datetime.timedelta(minutes=2)
+    )
+    ask(postcode=location.postcode, house_number=location.house_number)
+    api_client.refresh_from_db()
+    assert api_client.last_used_at > first - datetime.timedelta(minutes=1)
+
+
+# --- Validation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("postcode", ["", "801 AB", "0123 AB", "8011 SS", "8011-AB"])
+def test_bad_postcode_is_named(ask, postcode):
+    response = ask(postcode=postcode, house_number="12")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"postcode"}
+
+
+@pytest.mark.parametrize("number", ["", "0", "-3", "12a", "123456", "١٢"])
+def test_bad_house_number_is_named(ask, number):
+    response = ask(postcode="8011 AB", house_number=number)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"house_number"}
+
+
+def test_every_bad_field_is_named(ask):
+    response = ask(postcode="x", house_number="y", addition="much too long")
+    assert set(response.json()["errors"]) == {"postcode", "house_number", "addition"}
+
+
+# --- Verdicts -------------------------------------------------------------------------------
+
+
+def test_contracted_location(ask, location):
+    ContractFactory(location=location)
+    response = ask(postcode="8011ab", house_number=str(location.house_number))
+    assert response.status_code == 200
+    assert response.json() == {
+        "verdict": "contracted",
+        "label": label(TriageVerdict.CONTRACTED),
+        "postcode": "8011 AB",
+        "house_number": location.house_number,
+        "addition": "",
+    }
+    assert response.json()["label"] == "Gecontracteerd"
+
+
+def test_location_covered_as_other_location_is_contracted(ask, location, zwolle):
+    main = CareLocationFactory(hap_post=zwolle.posts.get(), organisation=location.organisation)
+    contract = ContractFactory(location=main)
+    contract.other_locations.add(location)
+    on_the_list(location)
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.json()["verdict"] == TriageVerdict.CONTRACTED
+
+
+def test_listed_location_with_treatment_without_contract_gets_no_care(ask, location):
+    assert location.wlz_treatment_admission
+    on_the_list(location)
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["verdict"] == "no_anw_care_without_agreement"
+    assert body["label"] == label(TriageVerdict.NO_CARE_WITHOUT_AGREEMENT)
+
+
+def test_listed_location_whose_contract_ended_gets_no_care(ask, location):
+    today = timezone.localdate()
+    ContractFactory(
+        location=location,
+        start_date=today - datetime.timedelta(days=400),
+        end_date=today - datetime.timedelta(days=1),
+    )
+    on_the_list(location)
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.json()["verdict"] == TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
+
+
+def test_location_without_treatment_on_the_list_is_never_refused(ask, zwolle):
+    """Seed 004, section 7: registered (ION) patients of a location without treatment admission
+    may not be refused, even when its grace period ended without a contract."""
+    location = CareLocationFactory(
+        hap_post=zwolle.posts.get(), wlz_treatment_admission=False, treatment_delivered=False
+    )
+    on_the_list(location, reason=TriageFilterReason.GRACE_PERIOD_ENDED)
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.status_code == 200
+    assert response.json()["verdict"] in (TriageVerdict.UNKNOWN, TriageVerdict.CONTRACTED)
+
+
+def test_delisted_location_is_not_refused(ask, location):
+    entry = on_the_list(location)
+    entry.delisted_on = timezone.localdate()
+    entry.save()
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.json()["verdict"] == TriageVerdict.UNKNOWN
+
+
+def test_unknown_address(ask, location):
+    response = ask(postcode="8011 AB", house_number=location.house_number + 1000)
+    assert response.status_code == 200
+    assert response.json()["verdict"] == TriageVerdict.UNKNOWN
+    assert response.json()["label"] == label(TriageVerdict.UNKNOWN)
+
+
+def test_addition_matches_whatever_its_case(ask, zwolle):
+    location = CareLocationFactory(hap_post=zwolle.posts.get(), house_number_addition="b")
+    on_the_list(location)
+    response = ask(postcode=location.postcode, house_number=location.house_number, addition=" B ")
+    assert response.json()["verdict"] == TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
+    assert response.json()["addition"] == "B"
+    without = ask(postcode=location.postcode, house_number=location.house_number)
+    assert without.json()["verdict"] == TriageVerdict.UNKNOWN
+
+
+def test_a_lookup_runs_at_most_two_queries(ask, location, django_assert_max_num_queries):
+    on_the_list(location)
+    ask(postcode=location.postcode, house_number=location.house_number)  # last_used_at written
+    with django_assert_max_num_queries(2):
+        response = ask(postcode=location.postcode, house_number=location.house_number)
+    assert response.json()["verdict"] == TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
+
+
+# --- OpenAPI --------------------------------------------------------------------------------
+
+
+def test_openapi_document_describes_the_endpoint(client, db):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["openapi"].startswith("3.1")
+    operation = document["paths"][URL]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"postcode", "house_number", "addition"}
+    assert set(operation["responses"]) == {"200", "400", "401"}
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        **document["components"]["securitySchemes"]["bearerAuth"],
+        "type": "http",
+        "scheme": "bearer",
+    }
+    assert document["security"] == [{"bearerAuth": []}]
+    verdicts = document["components"]["schemas"]["Verdict"]["properties"]["verdict"]["enum"]
+    assert set(verdicts) == set(TriageVerdict.values)
+
+
+# --- Management command ---------------------------------------------------------------------
+
+
+def test_created_client_token_works_until_deactivated(client, location, capsys):
+    call_command("create_triage_client", "TPM Zwolle")
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    stored = TriageApiClient.objects.get(name="TPM Zwolle")
+    assert stored.token_hash == token_hash(token) != token
+    params = {"postcode": location.postcode, "house_number": location.house_number}
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(URL, params, headers=headers).status_code == 200
+
+    call_command("create_triage_client", deactivate="TPM Zwolle")
+    assert client.get(URL, params, headers=headers).status_code == 401
+
+
+def test_client_name_is_unique_and_deactivate_needs_a_known_name(db):
+    call_command("create_triage_client", "TPM")
+    with pytest.raises(CommandError):
+        call_command("create_triage_client", "TPM")
+    with pytest.raises(CommandError):
+        call_command("create_triage_client", deactivate="nobody")
