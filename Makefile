@@ -57,6 +57,11 @@ security: $(STAMP)
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
 
+# The state graph, generated from the transitions: docs/state-graph.dot and the diagram in
+# docs/architecture.md (tests/procedure/test_graph.py fails when either drifts from the code).
 graph: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -c 'import django; django.setup(); \
 	from tests.procedure.test_graph import generated_dot; print(generated_dot(), end="")' > docs/state-graph.dot
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -c 'import django; django.setup(); \
+	from tests.procedure.test_graph import architecture_with_graph as page; \
+	text = page(); open("docs/architecture.md", "w").write(text)'

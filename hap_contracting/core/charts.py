@@ -1,5 +1,5 @@
 """Small server-side SVG bar charts: the geometry is computed here, the templates
-``_bar_chart.html`` and ``_expiry_chart.html`` draw it. No JavaScript and nothing loaded from
+``templates/_bar_chart.html`` draws it. No JavaScript and nothing loaded from
 elsewhere, so the pages work offline and print. Values may be amounts; a negative value (a month
 with more credited than billed) draws no bar but keeps its label."""
 
@@ -49,10 +49,19 @@ class Chart:
     bars: list[ChartBar]
     width: int
     height: int
+    left: int  # room for the gridlines' values
     baseline: float
     label_y: float
     sublabel_y: float
     gridlines: list[tuple[float, str]]
+
+    @property
+    def gridline_x(self) -> int:
+        return self.left - 4
+
+    @property
+    def axis_label_x(self) -> int:
+        return self.left - 8
 
     @property
     def total(self) -> float | int:
@@ -107,6 +116,7 @@ def bar_chart(
         bars=bars,
         width=width,
         height=height,
+        left=left,
         baseline=baseline,
         label_y=baseline + 16,
         sublabel_y=baseline + 30,

@@ -1,7 +1,4 @@
-"""Contracts, tariffs, reminders and the triage filter list in the Django admin."""
-
-import datetime
-from decimal import Decimal
+"""Contracts and the daily job's reminders in the Django admin, within the user's region."""
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -11,7 +8,6 @@ from django.utils import timezone
 from hap_contracting.contracts.constants import ContractStatus, ReminderKind
 from hap_contracting.contracts.models import Reminder
 from hap_contracting.core.roles import Role
-from hap_contracting.tariffs.models import Act, InsurerTariff
 from hap_contracting.triage.constants import TriageFilterReason
 from hap_contracting.triage.models import TriageFilterEntry
 from tests.contracts.factories import ContractFactory
@@ -96,95 +92,6 @@ def test_another_regions_contract_is_not_found_in_the_admin(client, quality_team
     response = client.get(reverse("admin:contracts_contract_change", args=[other.pk]))
 
     assert response.status_code == 302  # the admin redirects a missing object to its index
-
-
-def _tariff_form(act, amount, valid_from, valid_until=""):
-    return {
-        "act": act.pk,
-        "amount": amount,
-        "valid_from": valid_from,
-        "valid_until": valid_until,
-        "note": "Contract zorgverzekeraar 2026",
-    }
-
-
-def test_finance_adds_a_tariff_and_an_overlapping_period_is_refused(client, finance):
-    consult = Act.objects.get(code="CONSULT")
-    client.force_login(finance)
-    add = reverse("admin:tariffs_insurertariff_add")
-
-    created = client.post(add, _tariff_form(consult, "52.40", "2026-01-01", "2026-12-31"))
-    overlapping = client.post(add, _tariff_form(consult, "55.00", "2026-07-01"))
-
-    assert created.status_code == 302
-    tariff = InsurerTariff.objects.get()
-    assert (tariff.amount, tariff.note) == (Decimal("52.40"), "Contract zorgverzekeraar 2026")
-    assert overlapping.status_code == 200
-    assert overlapping.context["adminform"].form.errors["valid_from"] == [
-        "Deze periode overlapt het tarief van Consult op de huisartsenpost geldig vanaf 01-01-2026."
-    ]
-    assert InsurerTariff.objects.count() == 1
-
-
-def test_administrative_cost_periods_may_not_overlap(client, finance):
-    from hap_contracting.billing.models import AdministrativeCost
-
-    client.force_login(finance)
-    add = reverse("admin:billing_administrativecost_add")
-
-    def period(amount, valid_from, valid_until=""):
-        data = {"amount": amount, "valid_from": valid_from, "valid_until": valid_until}
-        return client.post(add, {**data, "note": "Voorbeeldbedrag"})
-
-    created = period("25.00", "2026-01-01", "2026-12-31")
-    overlapping = period("30.00", "2026-12-01")
-    following = period("30.00", "2027-01-01")
-
-    assert created.status_code == 302 and following.status_code == 302
-    assert overlapping.status_code == 200
-    assert overlapping.context["adminform"].form.errors["valid_from"] == [
-        "Deze periode overlapt de administratiekosten geldig vanaf 01-01-2026."
-    ]
-    assert list(
-        AdministrativeCost.objects.order_by("valid_from").values_list("amount", flat=True)
-    ) == [
-        Decimal("25.00"),
-        Decimal("30.00"),
-    ]
-
-
-def test_finance_changes_a_tariffs_period_through_the_service(client, finance):
-    consult = Act.objects.get(code="CONSULT")
-    first = InsurerTariff.objects.create(
-        act=consult, amount=Decimal("50.00"), valid_from=datetime.date(2025, 1, 1)
-    )
-    client.force_login(finance)
-    add = reverse("admin:tariffs_insurertariff_add")
-    change = reverse("admin:tariffs_insurertariff_change", args=[first.pk])
-
-    refused = client.post(add, _tariff_form(consult, "52.40", "2026-01-01"))
-    closed = client.post(change, {**_tariff_form(consult, "50.00", "2025-01-01", "2025-12-31")})
-    added = client.post(add, _tariff_form(consult, "52.40", "2026-01-01"))
-
-    assert refused.status_code == 200
-    assert closed.status_code == added.status_code == 302
-    first.refresh_from_db()
-    assert first.valid_until == datetime.date(2025, 12, 31)
-    assert InsurerTariff.objects.count() == 2
-
-
-def test_finance_sees_tariffs_but_not_contracts_and_the_quality_team_no_tariffs(
-    client, finance, quality_team
-):
-    client.force_login(finance)
-    finance_tariffs = client.get(reverse("admin:tariffs_insurertariff_changelist"))
-    finance_contracts = client.get(reverse(CHANGELIST))
-    client.force_login(quality_team)
-    quality_tariffs = client.get(reverse("admin:tariffs_insurertariff_changelist"))
-
-    assert finance_tariffs.status_code == 200
-    assert finance_contracts.status_code == 403
-    assert quality_tariffs.status_code == 403
 
 
 def test_administrators_read_reminders_and_the_triage_filter_list(

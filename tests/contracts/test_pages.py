@@ -222,7 +222,7 @@ def test_the_chart_counts_contracts_ending_per_month_over_18_months(
     assert chart.total == 4
     content = response.content.decode()
     assert "<svg" in content
-    assert f'data-month="{this_month:%Y-%m}" data-count="1"' in content
+    assert f'data-key="{this_month:%Y-%m}" data-value="1.0"' in content
 
 
 # --- The contract page ----------------------------------------------------------------------
@@ -666,9 +666,7 @@ def test_the_complete_contracting_form_shows_tariff_and_minimum_per_act(
     request = in_contracting_with_tariffs(staff, location, today)
     client.force_login(staff[Role.SECRETARIAT])
 
-    response = client.get(
-        reverse("contracts:complete_contracting", args=[request.pk])
-    )
+    response = client.get(reverse("contracts:complete_contracting", args=[request.pk]))
 
     assert response.status_code == 200
     content = response.content.decode()

@@ -167,4 +167,5 @@ def advice_choices(admission_request: AdmissionRequest, user, step: str) -> list
             admission_request, admission_request.state, user or AnonymousUser()
         ):
             permitted.append(choice)
-    return permitted or step_outcomes
+    order = list(AdviceOutcome.values)
+    return sorted(permitted or step_outcomes, key=lambda choice: order.index(choice[0]))
