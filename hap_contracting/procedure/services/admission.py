@@ -12,14 +12,13 @@ from collections.abc import Callable
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
-from hap_contracting.core.errors import DomainError, domain_error_from
+from hap_contracting.core.errors import DomainError, full_clean_or_raise
 from hap_contracting.core.jobs import enqueue_on_commit
 
 from .. import rules as procedure_rules
@@ -170,11 +169,8 @@ def admission_request_register(
         if kind == RequestKind.REGULARISATION
         else None,
     )
-    try:
-        # The state is protected: django-fsm alone sets it.
-        admission_request.full_clean(exclude=["state"])
-    except ValidationError as error:
-        raise domain_error_from(error) from error
+    # The state is protected: django-fsm alone sets it.
+    full_clean_or_raise(admission_request, exclude=["state"])
     with transaction.atomic():
         admission_request.save()
     _notify_after_commit(admission_request)
