@@ -7,12 +7,15 @@ An administrator who deletes a lost device (admin, *TOTP devices*) lets the user
 """
 
 import base64
+import math
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hap_contracting.core.errors import DomainError
@@ -41,32 +44,56 @@ def totp_device_start_enrolment(*, user) -> TOTPDevice:
     return device
 
 
-@transaction.atomic
+def _throttled_message(device: TOTPDevice) -> str | None:
+    """django-otp's throttling: after a wrong code the next try waits 1, 2, 4, 8 … seconds. The
+    Dutch message says how long, or None when a code may be tried now."""
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return None
+    wait = max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds()))
+    return ngettext(
+        "Too many wrong codes. Wait %(seconds)s second and try again.",
+        "Too many wrong codes. Wait %(seconds)s seconds and try again.",
+        wait,
+    ) % {"seconds": wait}
+
+
+def _verify(devices, token: str) -> tuple[TOTPDevice | None, str | None]:
+    """The device of ``devices`` that accepts ``token``, or None and why not. The devices are
+    locked while checking (two tabs can't use one code twice), and the transaction commits
+    before anything is refused, so django-otp's count of wrong codes is kept. While every device
+    waits after wrong codes, the code is not even tried."""
+    with transaction.atomic():
+        locked = list(devices.select_for_update().order_by("pk"))
+        waiting = [message for device in locked if (message := _throttled_message(device))]
+        if locked and len(waiting) == len(locked):
+            return None, waiting[0]
+        for device in locked:
+            if _throttled_message(device) is None and device.verify_token(token):
+                return device, None
+    return None, _("The code is not correct. Check the time on your phone.")
+
+
 def totp_device_confirm(*, request, device: TOTPDevice, token: str) -> None:
-    """Confirm the device with a first code from the app and count this session as verified.
-
-    The row lock keeps two tabs from confirming with the same code (TOTP codes are single-use).
-    """
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=request.user)
-    if device.confirmed or two_factor_enrolled(request.user):
+    """Confirm the device with a first code from the app and count this session as verified."""
+    if two_factor_enrolled(request.user):
         raise DomainError(_("Two-factor authentication is already set up for this account."))
-    if not device.verify_token(token):
-        raise DomainError(
-            _("The code is not correct. Check the time on your phone."), field="token"
-        )
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    otp_login(request, device)
+    unconfirmed = TOTPDevice.objects.filter(pk=device.pk, user=request.user, confirmed=False)
+    verified, refusal = _verify(unconfirmed, token)
+    if verified is None:
+        raise DomainError(refusal, field="token")
+    # Of two confirmations at once, only the first confirms the device.
+    if not unconfirmed.update(confirmed=True):
+        raise DomainError(_("Two-factor authentication is already set up for this account."))
+    verified.confirmed = True
+    otp_login(request, verified)
 
 
-@transaction.atomic
 def two_factor_verify(*, request, token: str) -> None:
-    """Check a code against the user's confirmed devices (locked while checking)."""
-    device = match_token(request.user, token)
+    """Check a code against the user's confirmed devices."""
+    device, refusal = _verify(TOTPDevice.objects.filter(user=request.user, confirmed=True), token)
     if device is None:
-        raise DomainError(
-            _("The code is not correct. Check the time on your phone."), field="token"
-        )
+        raise DomainError(refusal, field="token")
     otp_login(request, device)
 
 

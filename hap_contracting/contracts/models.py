@@ -37,9 +37,21 @@ def minimum_rate(kind: str, tariff) -> Decimal | None:
     return twice_the_tariff(tariff.amount)
 
 
+def renewal_opens_on(end_date: datetime.date) -> datetime.date:
+    """The day the renewal of a contract ending on ``end_date`` starts (seed 004, 7.1: three
+    months before): the end date minus three calendar months, clamped to the month's last day
+    (a contract ending on 31 December is renewed from 30 September)."""
+    return end_date - relativedelta(months=settings.RENEWAL_LEAD_MONTHS)
+
+
 def renewal_horizon(today: datetime.date) -> datetime.date:
-    """The last end date for which renewal starts today (seed 004, 7.1: three months before)."""
-    return today + relativedelta(months=settings.RENEWAL_LEAD_MONTHS)
+    """The last end date whose renewal starts today or earlier. Three months after today, plus
+    the month-end days that ``renewal_opens_on`` clamps onto today (after 28 February the days
+    up to 31 May)."""
+    horizon = today + relativedelta(months=settings.RENEWAL_LEAD_MONTHS)
+    while renewal_opens_on(horizon + datetime.timedelta(days=1)) <= today:
+        horizon += datetime.timedelta(days=1)
+    return horizon
 
 
 def contract_status(

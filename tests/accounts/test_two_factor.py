@@ -3,8 +3,12 @@ administrators and superusers (NEN 7510); other roles log in with their password
 
 The test settings switch it off for the rest of the suite; every test here switches it on."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -104,12 +108,14 @@ def test_setting_up_the_app_lets_the_council_member_in(client, council):
     assert wrong.status_code == 200
     assert "De code klopt niet" in wrong.content.decode()
 
-    right = client.post(setup, {"token": code_for(device), "next": reverse("admin:index")})
-    assert right.status_code == 302
-    assert right["Location"] == reverse("admin:index")
-    device.refresh_from_db()
-    assert device.confirmed
-    assert client.get(reverse("admin:index")).status_code == 200
+    # After a wrong code django-otp lets the next try wait a second.
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=2), tick=False):
+        right = client.post(setup, {"token": code_for(device), "next": reverse("admin:index")})
+        assert right.status_code == 302
+        assert right["Location"] == reverse("admin:index")
+        device.refresh_from_db()
+        assert device.confirmed
+        assert client.get(reverse("admin:index")).status_code == 200
 
 
 def test_reloading_the_setup_page_keeps_the_same_secret(client, council):
@@ -204,3 +210,54 @@ def _base32(device: TOTPDevice) -> str:
     import base64
 
     return base64.b32encode(device.bin_key).decode()
+
+
+def wrong_code_for(device: TOTPDevice) -> str:
+    return "000000" if code_for(device) != "000000" else "111111"
+
+
+def test_six_wrong_codes_make_even_the_right_one_wait(client, council):
+    device = confirmed_device(council)
+    client.force_login(council)
+    verify = reverse("accounts:two_factor_verify")
+    start = timezone.now()
+
+    for attempt in range(6):
+        # Each wrong code is tried once its wait (1, 2, 4, 8, 16 s) is over.
+        with time_machine.travel(start + datetime.timedelta(seconds=2**attempt), tick=False):
+            client.post(verify, {"token": wrong_code_for(device)})
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 6
+
+    with time_machine.travel(start + datetime.timedelta(seconds=33), tick=False):
+        refused = client.post(verify, {"token": code_for(device)})
+    assert refused.status_code == 200
+    assert "Wacht" in refused.content.decode() and "seconden" in refused.content.decode()
+    assert client.get(MY_WORK).status_code == 302  # still not verified
+
+    # The sixth wrong code (at 32 s) asks for 32 seconds.
+    with time_machine.travel(start + datetime.timedelta(seconds=65), tick=False):
+        accepted = client.post(verify, {"token": code_for(device)})
+        assert accepted.status_code == 302
+        assert client.get(MY_WORK).status_code == 200
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+
+
+def test_enrolment_waits_after_wrong_codes_too(client, council):
+    client.force_login(council)
+    setup = reverse("accounts:two_factor_setup")
+    client.get(setup)
+    device = TOTPDevice.objects.get(user=council, confirmed=False)
+    start = timezone.now()
+
+    for attempt in range(6):
+        with time_machine.travel(start + datetime.timedelta(seconds=2**attempt), tick=False):
+            client.post(setup, {"token": wrong_code_for(device)})
+    with time_machine.travel(start + datetime.timedelta(seconds=33), tick=False):
+        refused = client.post(setup, {"token": code_for(device)})
+
+    assert "Wacht" in refused.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert device.throttling_failure_count == 6

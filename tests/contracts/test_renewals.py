@@ -10,12 +10,13 @@ from unittest import mock
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from hap_contracting.contracts.constants import BreachActionKind, ReminderKind
+from hap_contracting.contracts.constants import BreachActionKind, ContractStatus, ReminderKind
 from hap_contracting.contracts.models import Breach, BreachAction, Contract, Reminder
 from hap_contracting.contracts.services.reminders import reminders_send_pending
 from hap_contracting.core.roles import Role
@@ -83,6 +84,32 @@ def test_the_renewal_opens_three_months_before_the_end_date(ending_contract):
     assert renewal.location == ending_contract.location
     assert renewal.requester_email == "zorg@example.org"
     assert renewal.created_by is None
+
+
+@pytest.mark.parametrize(
+    ("end_date", "opens_on"),
+    [
+        # Three calendar months before the end date, clamped to the month's last day.
+        (datetime.date(2026, 12, 31), datetime.date(2026, 9, 30)),
+        (datetime.date(2028, 5, 31), datetime.date(2028, 2, 29)),  # a leap year
+        (datetime.date(2027, 5, 31), datetime.date(2027, 2, 28)),  # a common year
+        (datetime.date(2027, 6, 15), datetime.date(2027, 3, 15)),
+    ],
+)
+def test_the_renewal_opens_on_the_end_date_minus_three_calendar_months(
+    ending_contract, end_date, opens_on
+):
+    ending_contract.start_date = end_date - relativedelta(years=2)
+    ending_contract.end_date = end_date
+    ending_contract.save()
+
+    daily_job(opens_on - days(1))
+    assert not AdmissionRequest.objects.filter(kind=RequestKind.RENEWAL).exists()
+    daily_job(opens_on)
+
+    assert ending_contract.renewal_request.received_on == opens_on
+    assert ending_contract.status_on(opens_on) == ContractStatus.EXPIRING
+    assert ending_contract.status_on(opens_on - days(1)) == ContractStatus.ACTIVE
 
 
 def test_opening_a_renewal_notifies_the_secretariat_and_the_location_manager(

@@ -357,10 +357,14 @@ class Command(BaseCommand):
             )
 
     def _demo_terms(self, location) -> ContractTerms:
-        """A contract that started long enough ago to be up for renewal in Zwolle, and a fresh
-        one elsewhere, so the register and the daily job have something to show."""
+        """A contract that started long enough ago to be up for renewal in Zwolle, and one in
+        Flevoland that ended last month without a renewal (none was opened: it ended before the
+        demo began), so the register, the dashboard and the daily job have something to show."""
         today = timezone.localdate()
-        start = today - relativedelta(months=22) if location.region.slug == "zwolle" else today
+        start = {
+            "zwolle": today - relativedelta(months=22),
+            "flevoland": today - relativedelta(months=25),
+        }.get(location.region.slug, today)
         treatment = location.wlz_treatment_admission
         return ContractTerms(
             kind=ContractKind.WLZ_WITH_TREATMENT
