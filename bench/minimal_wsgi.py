@@ -1,9 +1,10 @@
 """WSGI application of the triage benchmark: the project's application with ROOT_URLCONF set to
 ``bench.minimal_urls`` (the project's URLs plus ``/bench/ok.json``).
 
-The environment (DJANGO_SETTINGS_MODULE, DATABASE_URL, DJANGO_DEBUG=false) is set by
-``bench/triage_lookup.py`` before it starts gunicorn. ``BENCH_CONN_MAX_AGE`` (seconds, default
-0 as in production) lets the benchmark show what persistent database connections would change.
+The environment (``runner.django_environment``: DJANGO_SETTINGS_MODULE, DATABASE_URL,
+DJANGO_DEBUG=false, …) is set by ``bench/triage_lookup.py`` when it starts gunicorn.
+``BENCH_CONN_MAX_AGE`` (seconds, default 0) sets the workers' CONN_MAX_AGE, so the benchmark
+shows what persistent database connections change (``--conn-max-age``).
 """
 
 import os

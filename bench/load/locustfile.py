@@ -1,8 +1,11 @@
 """Simulated users of the contracting system, per role, for ``bench/load/run.py``.
 
-Read-only load: every user logs in once (``on_start``) with a demo login of its role and keeps
-its session, then opens the pages of its role with a think time of one to five seconds. Pages
-are grouped by ``name=`` so locust's statistics are per page, not per URL.
+Read-only load: every user logs in once (``on_start``) with a demo login of its role (made by
+``seed_demo`` of ``hap_contracting.operations``) and keeps its session, then opens the pages of
+its role with a think time of one to five seconds: the procedure's (``/aanvragen/``), the
+contracts' (``/contracten/``), billing's (``/facturatie/``, ``/onderzoek/``), the dashboards and,
+in the admin, the requests of the ``procedure`` app (``/admin/procedure/admissionrequest/``).
+Pages are grouped by ``name=`` so locust's statistics are per page, not per URL.
 
 A request fails when its final status is not 200 or when it ends on a login page (a lost session
 is a redirect to ``/login/`` that would otherwise pass as 200). The password of the demo logins
@@ -332,7 +335,7 @@ class Administrator(PortalUser):
 
     @task(2)
     def admin_index(self) -> None:
-        self.page("/admin/", "/admin/", expect="app-hap_contracting")
+        self.page("/admin/", "/admin/", expect="app-procedure")
 
     @task(2)
     def requests_in_the_admin(self) -> None:

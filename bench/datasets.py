@@ -1,0 +1,1015 @@
+"""The benchmarks' data sets, built with ``bulk_create`` (and ``COPY`` for the million claims and
+invoice lines of the export benchmark), each called by ``runner.prepare_database`` inside a
+migrated, empty database of its own.
+
+The parts: the production reference data (the ``regions`` fixture: regions, posts, postcode
+ranges, target groups), staff per role per region, care organisations, care locations
+round-robin over the posts (a postcode in the post's ranges, the house number alone keeping the
+address unique), admission requests over the states (only a location's latest request may be
+unfinished), contracts, triage filter entries, claims and invoice lines. Then one function per
+benchmark puts together what it needs: ``procedure_pages``, ``daily_job``, ``triage``,
+``invoice_lines``, ``claims_reference`` (and ``write_claims_file``) and ``load_volume``.
+
+Everything is deterministic: a seeded ``random.Random`` is passed along.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from bench.runner import user_prefix
+
+BATCH_SIZE = 2000
+STREETS = ("Hofstraat", "Kerkweg", "Molenweg", "Dorpsstraat", "Stationsplein", "Brink")
+
+
+def postcode_letters() -> list[str]:
+    """The two letters of a Dutch postcode (not SA, SD, SS)."""
+    letters = "ABCDEFGHJKLMNPRSTVWXZ"
+    return [a + b for a in letters for b in letters if a + b not in {"SA", "SD", "SS"}]
+
+
+def at(day: datetime.date, hour: int = 9) -> datetime.datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+# --- The parts -------------------------------------------------------------------------------
+
+
+@dataclass
+class Reference:
+    regions: list
+    posts: list
+    ranges_of: dict  # post pk -> its postcode ranges
+    target_groups: list
+
+
+def reference_data(*, load: bool = True) -> Reference:
+    """The ``regions`` fixture (loaded unless ``load`` is false): the regions, posts, postcode
+    ranges and target groups of production."""
+    from django.core.management import call_command
+
+    from hap_contracting.organisations.models import HapPost, Region, TargetGroup
+
+    if load:
+        call_command("loaddata", "regions", verbosity=0)
+    posts = list(HapPost.objects.prefetch_related("postcode_ranges").order_by("pk"))
+    return Reference(
+        regions=list(Region.objects.order_by("pk")),
+        posts=posts,
+        ranges_of={post.pk: list(post.postcode_ranges.all()) for post in posts},
+        target_groups=list(TargetGroup.objects.order_by("pk")),
+    )
+
+
+def staff(benchmark: str, regions, roles: Sequence[str]) -> dict[tuple[str, int], object]:
+    """One user per role per region, ``bench.<benchmark>.<role>.<region>``; the quality team and
+    the council are staff (they work in the admin). Keyed by (role, region pk)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+    from hap_contracting.core.roles import Role
+
+    groups = {role: Group.objects.get_or_create(name=role)[0] for role in roles}
+    users = {}
+    for region in regions:
+        for role in roles:
+            user = User(
+                username=f"{user_prefix(benchmark)}{role}.{region.slug}",
+                first_name=str(Role(role).label),
+                last_name=region.name,
+                email=f"{role}.{region.slug}@bench.invalid",
+                region=region,
+                is_staff=role in (Role.QUALITY_TEAM, Role.REGIONAL_COUNCIL),
+            )
+            user.set_unusable_password()
+            users[(role, region.pk)] = user
+    User.objects.bulk_create(users.values())
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user_id=user.pk, group_id=groups[role].pk)
+        for (role, _region), user in users.items()
+    )
+    return users
+
+
+def finance_user(benchmark: str):
+    """``bench.<benchmark>.finance``: finance sees every region's invoices and imports."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+    from hap_contracting.core.roles import Role
+
+    user = User.objects.create_user(f"{user_prefix(benchmark)}finance", region=None)
+    user.groups.add(Group.objects.get_or_create(name=Role.FINANCE)[0])
+    return user
+
+
+def organisations(n: int, *, formula_every: int = 0) -> list:
+    """``n`` care organisations of every type in turn. With ``formula_every``, every so many
+    names start with ``=`` (a formula to a spreadsheet: the exports must escape it)."""
+    from hap_contracting.organisations.constants import OrganisationType
+    from hap_contracting.organisations.models import CareOrganisation
+
+    types = list(OrganisationType.values)
+    return CareOrganisation.objects.bulk_create(
+        [
+            CareOrganisation(
+                name=("=" if formula_every and i % formula_every == formula_every - 1 else "")
+                + f"Zorgorganisatie {i + 1:05d}",
+                kvk_number=f"{20_000_000 + i}",
+                agb_code=f"{73_000_000 + i}",
+                organisation_type=types[i % len(types)],
+                contact_email=f"info{i + 1}@zorg.invalid",
+            )
+            for i in range(max(1, n))
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def locations(
+    n: int,
+    reference: Reference,
+    organisations_: Sequence,
+    rng: random.Random,
+    *,
+    first_house_number: int = 1,
+    without_organisation_every: int = 0,
+    addresses: Sequence[tuple[str, int, str]] | None = None,
+) -> list:
+    """``n`` care locations round-robin over the posts and over ``organisations_``, each with a
+    postcode in its post's ranges (or at ``addresses[i]``); 40 % have Wlz treatment admission,
+    one in seven a house number addition. With ``without_organisation_every``, every so many
+    have no organisation yet."""
+    from hap_contracting.organisations.models import CareLocation
+
+    letters = postcode_letters()
+    rows = []
+    for i in range(n):
+        post = reference.posts[i % len(reference.posts)]
+        if addresses is not None:
+            postcode, house_number, addition = addresses[i]
+        else:
+            postcode_range = rng.choice(reference.ranges_of[post.pk])
+            postcode = (
+                f"{rng.randint(postcode_range.first, postcode_range.last)} {rng.choice(letters)}"
+            )
+            house_number = first_house_number + i
+            addition = "AB"[i // 7 % 2] if i % 7 == 0 else ""
+        treatment = rng.random() < 0.4
+        without = without_organisation_every and i % without_organisation_every == (
+            without_organisation_every - 1
+        )
+        rows.append(
+            CareLocation(
+                organisation=None if without else organisations_[i % len(organisations_)],
+                name=f"Woonzorglocatie {i + 1:06d}",
+                street=rng.choice(STREETS),
+                house_number=house_number,
+                house_number_addition=addition,
+                postcode=postcode,
+                city=post.city,
+                region_id=post.region_id,
+                hap_post=post,
+                wlz_treatment_admission=treatment,
+                treatment_delivered=treatment and rng.random() < 0.9,
+                highest_care_profile=rng.randint(4, 10),
+                financed_vpt=not treatment and rng.random() < 0.5,
+                financed_pgb=rng.random() < 0.3,
+                number_of_residents=rng.randint(6, 120),
+            )
+        )
+    CareLocation.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    return rows
+
+
+def target_groups_of(locations_: Iterable, target_groups: Sequence, rng: random.Random) -> None:
+    """One or two target groups for every location."""
+    from hap_contracting.organisations.models import CareLocation
+
+    through = CareLocation.target_groups.through
+    through.objects.bulk_create(
+        [
+            through(carelocation_id=location.pk, targetgroup_id=group.pk)
+            for location in locations_
+            for group in rng.sample(target_groups, rng.randint(1, 2))
+        ],
+        batch_size=BATCH_SIZE * 5,
+    )
+
+
+# Weights of the states requests are drawn in (``request_states``). The latest request of a
+# location in the load test: mostly just received, the rest spread over the procedure.
+MOSTLY_RECEIVED = {
+    "received": 50,
+    "pre_assessment": 14,
+    "quality_review": 8,
+    "council_review": 6,
+    "contracting": 6,
+    "contracted": 10,
+    "rejected": 4,
+    "withdrawn": 2,
+}
+EVERY_STATE = dict.fromkeys(MOSTLY_RECEIVED, 1)
+FINISHED = {"contracted": 6, "rejected": 3, "withdrawn": 1}
+
+
+def request_states(
+    n_requests: int, n_locations: int, rng: random.Random, *, latest: dict, earlier: dict
+) -> list[str]:
+    """The state of request k, which is for location ``k % n_locations`` in "round"
+    ``k // n_locations``: drawn from ``latest`` for a location's latest request, from
+    ``earlier`` (finished states, so no location has two open requests) for the others."""
+    states = []
+    for k in range(n_requests):
+        weights = latest if k + n_locations >= n_requests else earlier
+        states.append(rng.choices(list(weights), weights=list(weights.values()))[0])
+    return states
+
+
+def request(location, users: dict, state: str, **fields):
+    """An unsaved request for ``location`` in ``state`` (the FSM field is protected, but may be
+    given to the constructor), made by the region's secretariat and, once past reception,
+    assigned to its location manager. ``users``: ``staff()``'s, by (role, region pk)."""
+    from hap_contracting.core.roles import Role
+    from hap_contracting.procedure.constants import RequestKind, RequestState
+    from hap_contracting.procedure.models import AdmissionRequest
+
+    region_id = location.region_id
+    fields = {
+        "kind": RequestKind.NEW_ENTRANT,
+        "requester_name": f"Aanvrager {location.pk}",
+        "requester_email": f"aanvrager{location.pk}@zorg.invalid",
+        "requester_phone": "038 123 45 67",
+        "created_by": users[(Role.SECRETARIAT, region_id)],
+        "assigned_location_manager": None
+        if state == RequestState.RECEIVED
+        else users[(Role.LOCATION_MANAGER, region_id)],
+        **fields,
+    }
+    return AdmissionRequest(location=location, state=state, **fields)
+
+
+def admission_requests(
+    locations_: Sequence,
+    states: Sequence[str],
+    rng: random.Random,
+    users: dict,
+    *,
+    notes: dict[int, str] | None = None,
+) -> list:
+    """Request k for location ``k % len(locations_)`` in state ``states[k]``, received up to
+    four months ago in its location's latest round and a year earlier per round before, every
+    kind in turn; an outcome recorded for half of those in contracting and for the contracted
+    ones."""
+    from django.utils import timezone
+
+    from hap_contracting.procedure.constants import RequestKind
+    from hap_contracting.procedure.constants import RequestState as S
+    from hap_contracting.procedure.models import AdmissionRequest
+
+    notes = notes or {}
+    n_locations, n_requests = len(locations_), len(states)
+    kinds = list(RequestKind.values)
+    rounds = -(-n_requests // n_locations)
+    now = timezone.now()
+    rows = []
+    for k, state in enumerate(states):
+        latest = k + n_locations >= n_requests
+        age = datetime.timedelta(
+            days=(rounds - 1 - k // n_locations) * 365 + rng.randint(1, 120 if latest else 300),
+            minutes=rng.randint(0, 24 * 60),
+        )
+        entered = now - age
+        if state != S.RECEIVED:
+            entered += min(age, datetime.timedelta(days=180)) * rng.random()
+        outcome_recorded_at = completed_on = None
+        if state == S.CONTRACTING and rng.random() < 0.5:
+            outcome_recorded_at = entered + (now - entered) * rng.random()
+        elif state == S.CONTRACTED:
+            outcome_recorded_at = entered - datetime.timedelta(days=rng.randint(1, 30))
+            completed_on = timezone.localdate(entered)
+        rows.append(
+            request(
+                locations_[k % n_locations],
+                users,
+                state,
+                kind=kinds[k % len(kinds)],
+                received_on=timezone.localdate(now - age),
+                notes=notes.get(k, ""),
+                state_entered_at=entered,
+                outcome_recorded_at=outcome_recorded_at,
+                outcome_notes="Uitkomst verwerkt." if outcome_recorded_at else "",
+                completed_on=completed_on,
+            )
+        )
+    AdmissionRequest.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    return rows
+
+
+def contract(location, start: datetime.date, end: datetime.date, **fields):
+    """An unsaved contract on ``location``, with or without treatment as the location has it."""
+    from hap_contracting.contracts.constants import ContractKind
+    from hap_contracting.contracts.models import Contract
+
+    kind = ContractKind.WLZ_WITHOUT_TREATMENT
+    if location.wlz_treatment_admission:
+        kind = ContractKind.WLZ_WITH_TREATMENT
+    if fields.get("terminated_on"):
+        fields.setdefault("termination_reason", "Beëindigd (benchmark).")
+    fields = {"kind": kind, **fields}
+    return Contract(
+        organisation_id=location.organisation_id,
+        location=location,
+        region_id=location.region_id,
+        start_date=start,
+        end_date=end,
+        **fields,
+    )
+
+
+def contracts_on(locations_: Sequence, rng: random.Random, today: datetime.date) -> list:
+    """A running two-year contract on each location, started in the last 700 days."""
+    from hap_contracting.contracts.models import Contract
+
+    rows = []
+    for location in locations_:
+        start = today - datetime.timedelta(days=rng.randint(0, 700))
+        rows.append(contract(location, start, start + datetime.timedelta(days=730)))
+    return Contract.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+
+
+def contracts_from_requests(
+    requests: Sequence, n_contracts: int, rng: random.Random, today: datetime.date
+) -> list:
+    """Contracts from contracted requests: first every location's newest (running or recently
+    ended), then the one before it two years earlier, and so on, so that a location's contracts
+    follow each other; one in 53 terminated early."""
+    from dateutil.relativedelta import relativedelta
+
+    from hap_contracting.contracts.models import Contract
+    from hap_contracting.procedure.constants import RequestState
+
+    per_location: dict[int, list] = {}
+    for request_ in reversed(requests):
+        if request_.state == RequestState.CONTRACTED:
+            per_location.setdefault(request_.location_id, []).append(request_)
+    origins: list[tuple[object, int]] = []
+    depth = 0
+    while len(origins) < n_contracts and any(len(r) > depth for r in per_location.values()):
+        origins += [(r[depth], depth) for r in per_location.values() if len(r) > depth]
+        depth += 1
+    if len(origins) < n_contracts:
+        raise SystemExit(f"Only {len(origins)} contracted requests for {n_contracts} contracts.")
+    rows = []
+    for i, (origin, generation) in enumerate(origins[:n_contracts]):
+        months = rng.randint(0, 26) + 24 * generation
+        start = today - relativedelta(months=months, days=rng.randint(0, 27))
+        end = start + relativedelta(months=24) - datetime.timedelta(days=1)
+        terminated_on = None
+        if i % 53 == 52:
+            terminated_on = min(end, start + datetime.timedelta(days=rng.randint(30, 400)))
+        rows.append(
+            contract(
+                origin.location, start, end, terminated_on=terminated_on, admission_request=origin
+            )
+        )
+    return Contract.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+
+
+def contract_rates(contracts: Iterable, rng: random.Random) -> None:
+    """A rate per act on every contract with treatment."""
+    from hap_contracting.contracts.constants import ContractKind
+    from hap_contracting.contracts.models import ContractRate
+    from hap_contracting.tariffs.models import Act
+
+    acts = list(Act.objects.order_by("code"))
+    ContractRate.objects.bulk_create(
+        [
+            ContractRate(contract=c, act=act, amount=rng.choice((130, 150, 200)))
+            for c in contracts
+            if c.kind == ContractKind.WLZ_WITH_TREATMENT
+            for act in acts
+        ],
+        batch_size=BATCH_SIZE * 5,
+    )
+
+
+def triage_entries(
+    locations_: Iterable,
+    rng: random.Random,
+    today: datetime.date,
+    *,
+    days: tuple[int, int] = (0, 300),
+    reason: str | None = None,
+) -> None:
+    """A filter entry for each location, listed ``days`` ago, as billing (with treatment) or
+    the end of a grace period (without) would leave it, or for ``reason``."""
+    from hap_contracting.triage.constants import TriageFilterReason
+    from hap_contracting.triage.models import TriageFilterEntry
+
+    TriageFilterEntry.objects.bulk_create(
+        [
+            TriageFilterEntry(
+                location_id=location.pk,
+                reason=reason
+                or (
+                    TriageFilterReason.BILLED_WITHOUT_CONTRACT
+                    if location.wlz_treatment_admission
+                    else TriageFilterReason.GRACE_PERIOD_ENDED
+                ),
+                listed_on=today - datetime.timedelta(days=rng.randint(*days)),
+            )
+            for location in locations_
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    """COPY ``rows`` (tuples) into ``table`` through psycopg 3's own cursor."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+        )
+
+
+# --- bench/procedure_pages.py ----------------------------------------------------------------
+
+PROCEDURE_ROLES = (
+    "secretariat",
+    "location_manager",
+    "quality_team",
+    "regional_council",
+    "programme_manager",
+)
+
+
+def procedure_pages(benchmark: str, n_locations: int, n_requests: int, history_mark: str) -> None:
+    """Locations (one in fifty without an organisation yet) with target groups, five roles per
+    region, requests over every state; the latest request of a location in the busiest region is
+    ``received`` with ``history_mark`` as notes and gets a genuine history through the services
+    (forwarded, checklist submitted, two advices)."""
+    from django.db import transaction
+
+    rng = random.Random(20260401)
+    with transaction.atomic():
+        reference = reference_data()
+        users = staff(benchmark, reference.regions, PROCEDURE_ROLES)
+        locations_ = locations(
+            n_locations,
+            reference,
+            organisations(n_locations // 25),
+            rng,
+            without_organisation_every=50,
+        )
+        target_groups_of(locations_, reference.target_groups, rng)
+
+        located = min(n_locations, n_requests)
+        region_of = [locations_[j].region_id for j in range(located)]
+        region_id = Counter(region_of).most_common(1)[0][0]
+        first = region_of.index(region_id)
+        history_k = first + n_locations * ((n_requests - 1 - first) // n_locations)
+        states = request_states(n_requests, n_locations, rng, latest=EVERY_STATE, earlier=FINISHED)
+        states[history_k] = "received"
+        admission_requests(locations_, states, rng, users, notes={history_k: history_mark})
+    _walk_history(users, region_id, history_mark)
+
+
+def _walk_history(users: dict, region_id: int, history_mark: str) -> None:
+    from django.test.utils import override_settings
+
+    from checklist.demo import complete_answers
+    from hap_contracting.core.roles import Role
+    from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
+    from hap_contracting.procedure.models import AdmissionRequest
+    from hap_contracting.procedure.services import admission
+    from hap_contracting.procedure.services.pre_assessment import (
+        pre_assessment_start,
+        pre_assessment_submit,
+    )
+
+    request = AdmissionRequest.objects.select_related("location__region").get(notes=history_mark)
+    manager = users[(Role.LOCATION_MANAGER, region_id)]
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        request = admission.admission_request_forward(
+            admission_request=request,
+            by=users[(Role.SECRETARIAT, region_id)],
+            location_manager=manager,
+        )
+        assessment = pre_assessment_start(admission_request=request, by=manager)
+        pre_assessment_submit(
+            assessment=assessment, by=manager, answers=complete_answers(assessment.template)
+        )
+        for step, role, motivation in (
+            (
+                AdviceStep.LOCATION_MANAGER,
+                Role.LOCATION_MANAGER,
+                "Voorwacht en achterwacht op orde; SO 24/7 bereikbaar.",
+            ),
+            (
+                AdviceStep.QUALITY_TEAM,
+                Role.QUALITY_TEAM,
+                "Checklist volledig; positief advies aan de regioraad.",
+            ),
+        ):
+            admission.admission_request_advise(
+                admission_request=request,
+                by=users[(role, region_id)],
+                step=step,
+                outcome=AdviceOutcome.POSITIVE,
+                motivation=motivation,
+            )
+
+
+# --- bench/daily_job.py ----------------------------------------------------------------------
+
+
+def daily_job(benchmark: str, n_contracts: int, today: datetime.date) -> None:
+    """Every contract has a care location of its own and a contracted origin request (one in
+    ten a regularisation); the end dates are spread uniformly over the five years after
+    ``today``, one in 97 terminated. Work for every step of the job: 2 % of the contracts the
+    job may renew have their renewal open already (with the reminders sent so far), a few more
+    another unfinished request on their location; requests in contracting with the council's
+    approval about six months ago; regularisations whose grace period ends around ``today``;
+    triage filter entries of contract locations; overdue actions on breaches."""
+    from dateutil.relativedelta import relativedelta
+    from django.conf import settings
+    from django.db import transaction
+
+    from hap_contracting.contracts.constants import BreachActionKind, ContractKind, ReminderKind
+    from hap_contracting.contracts.models import (
+        Breach,
+        BreachAction,
+        Contract,
+        Reminder,
+        renewal_horizon,
+    )
+    from hap_contracting.core.roles import Role
+    from hap_contracting.procedure.constants import (
+        UNFINISHED_STATES,
+        AdviceOutcome,
+        AdviceStep,
+        RequestKind,
+    )
+    from hap_contracting.procedure.constants import RequestState as S
+    from hap_contracting.procedure.models import AdmissionRequest, Advice
+
+    rng = random.Random(20261123)
+    days = datetime.timedelta
+    n_open_renewals = max(1, round(n_contracts * 0.02))
+    n_busy = max(2, n_contracts // 2000)
+    n_contracting = max(10, n_contracts // 300)
+    n_regularisation = max(10, n_contracts // 300)
+    n_triage = max(5, n_contracts // 1000)
+    n_breach_actions = max(5, n_contracts // 1000)
+    roles = (Role.SECRETARIAT, Role.LOCATION_MANAGER, Role.QUALITY_TEAM, Role.REGIONAL_COUNCIL)
+
+    with transaction.atomic():
+        reference = reference_data()
+        users = staff(benchmark, reference.regions, roles)
+        n_locations = n_contracts + n_contracting + n_regularisation
+        locations_ = locations(n_locations, reference, organisations(n_contracts // 25), rng)
+
+        # Contract i: location i, ending on a day of the five years from today (shuffled over
+        # the rows), from a contracted origin request; every kind in turn.
+        span = ((today + relativedelta(years=5)) - today).days
+        offsets = [i * span // n_contracts for i in range(n_contracts)]
+        rng.shuffle(offsets)
+        origins, contracts = [], []
+        kinds = list(ContractKind.values)
+        for i, offset in enumerate(offsets):
+            end = today + days(offset)
+            start = end - relativedelta(years=2) + days(1)
+            completed_on = start - days(rng.randint(1, 30))
+            regularisation = i % 10 == 9
+            origins.append(
+                request(
+                    locations_[i],
+                    users,
+                    S.CONTRACTED,
+                    kind=RequestKind.REGULARISATION if regularisation else RequestKind.NEW_ENTRANT,
+                    received_on=completed_on - days(rng.randint(90, 200)),
+                    state_entered_at=at(completed_on),
+                    outcome_recorded_at=at(completed_on - days(rng.randint(1, 20))),
+                    outcome_notes="Uitkomst verwerkt.",
+                    completed_on=completed_on,
+                    grace_ends_on=start + days(rng.randint(0, 60)) if regularisation else None,
+                )
+            )
+            terminated = i % 97 == 96
+            contracts.append(
+                contract(
+                    locations_[i],
+                    start,
+                    end,
+                    kind=kinds[i % len(kinds)],
+                    terminated_on=max(start, today - days(rng.randint(1, 200)))
+                    if terminated
+                    else None,
+                    admission_request=origins[-1],
+                )
+            )
+        AdmissionRequest.objects.bulk_create(origins, batch_size=BATCH_SIZE)
+        Contract.objects.bulk_create(contracts, batch_size=BATCH_SIZE)
+
+        # Contracts the job may renew today; some have their renewal open already, a few have
+        # another unfinished request on their location.
+        horizon = renewal_horizon(today)
+        window = [c for c in contracts if c.terminated_on is None and c.end_date <= horizon]
+        rng.shuffle(window)
+        renewed, busy = window[:n_open_renewals], window[n_open_renewals:][:n_busy]
+        extra_requests, sent_reminders = [], []
+        for contract_ in renewed:
+            opened_on = contract_.end_date - relativedelta(months=3)
+            extra_requests.append(
+                request(
+                    contract_.location,
+                    users,
+                    S.PRE_ASSESSMENT,
+                    kind=RequestKind.RENEWAL,
+                    renews_contract=contract_,
+                    received_on=opened_on,
+                    notes="Geopend door de dagelijkse taak (benchmark).",
+                    state_entered_at=at(min(opened_on + days(2), today - days(1))),
+                )
+            )
+            # What earlier days' runs scheduled and sent: the opening and the reminders due
+            # before today.
+            due = [(ReminderKind.RENEWAL_OPENED, opened_on)] + [
+                (ReminderKind.RENEWAL_DUE, contract_.end_date - days(offset))
+                for offset in settings.RENEWAL_REMINDER_DAYS
+                if contract_.end_date - days(offset) < today
+            ]
+            sent_reminders += [
+                Reminder(
+                    kind=kind,
+                    contract=contract_,
+                    due_on=due_on,
+                    sent_at=at(due_on, 7),
+                    recipients="bench@bench.invalid",
+                )
+                for kind, due_on in due
+            ]
+        for contract_ in busy:
+            extra_requests.append(
+                request(
+                    contract_.location,
+                    users,
+                    S.RECEIVED,
+                    requester_name="Aanvrager (tweede aanvraag)",
+                    received_on=today - days(rng.randint(1, 40)),
+                    state_entered_at=at(today - days(1)),
+                )
+            )
+
+        # Requests in contracting (the council approved them about six months ago) and
+        # regularisations whose grace period ends around today, each at a location of its own.
+        contracting, advices = [], []
+        for j in range(n_contracting):
+            location = locations_[n_contracts + j]
+            approved_on = today - relativedelta(months=6) + days(rng.randint(-30, 40))
+            request_ = request(
+                location,
+                users,
+                S.CONTRACTING,
+                received_on=approved_on - days(rng.randint(60, 120)),
+                state_entered_at=at(approved_on),
+                outcome_recorded_at=at(approved_on + days(20)) if j % 2 else None,
+                outcome_notes="Uitkomst verwerkt." if j % 2 else "",
+            )
+            contracting.append(request_)
+            advices += [
+                Advice(
+                    admission_request=request_,
+                    step=step,
+                    outcome=AdviceOutcome.POSITIVE,
+                    motivation="Positief (benchmark).",
+                    decided_on=approved_on - days(before),
+                    decided_by=users[(role, location.region_id)],
+                )
+                for step, role, before in (
+                    (AdviceStep.LOCATION_MANAGER, Role.LOCATION_MANAGER, 40),
+                    (AdviceStep.QUALITY_TEAM, Role.QUALITY_TEAM, 20),
+                    (AdviceStep.REGIONAL_COUNCIL, Role.REGIONAL_COUNCIL, 0),
+                )
+            ]
+        for j in range(n_regularisation):
+            location = locations_[n_contracts + n_contracting + j]
+            grace_ends_on = today + days(rng.randint(-20, 40))
+            state = UNFINISHED_STATES[j % len(UNFINISHED_STATES)]
+            extra_requests.append(
+                request(
+                    location,
+                    users,
+                    state,
+                    kind=RequestKind.REGULARISATION,
+                    received_on=grace_ends_on - relativedelta(months=3),
+                    state_entered_at=at(min(grace_ends_on - days(60), today - days(1))),
+                    grace_ends_on=grace_ends_on,
+                )
+            )
+        AdmissionRequest.objects.bulk_create(contracting + extra_requests, batch_size=BATCH_SIZE)
+        Advice.objects.bulk_create(advices, batch_size=BATCH_SIZE)
+        Reminder.objects.bulk_create(sent_reminders, batch_size=BATCH_SIZE)
+
+        # Filter entries of contract locations (delisted once the contract runs), as billing
+        # left them, and overdue actions on breaches.
+        triage_entries(
+            [c.location for c in rng.sample(contracts, n_triage)],
+            rng,
+            today,
+            days=(10, 90),
+            reason="billed_without_contract",
+        )
+        breaches = Breach.objects.bulk_create(
+            Breach(
+                contract=c,
+                observed_on=today - days(rng.randint(70, 120)),
+                agreement="SO/AVG niet bereikbaar voor de dienstdoende huisarts.",
+                description="Benchmark.",
+                recorded_by=users[(Role.SECRETARIAT, c.region_id)],
+            )
+            for c in rng.sample(contracts, n_breach_actions)
+        )
+        BreachAction.objects.bulk_create(
+            BreachAction(
+                breach=breach,
+                kind=BreachActionKind.WRITTEN_WARNING,
+                description="Schriftelijke waarschuwing met termijn.",
+                deadline=today - days(rng.randint(1, 60)),
+                completed_on=today - days(1) if k % 4 == 3 else None,
+                recorded_by=breach.recorded_by,
+            )
+            for k, breach in enumerate(breaches)
+        )
+
+
+# --- bench/triage_lookup.py ------------------------------------------------------------------
+
+
+def triage(n_locations: int, n_contracts: int, n_listed: int) -> None:
+    """Locations; running contracts on ``n_contracts`` of them (a tenth also covering another
+    location); filter entries on ``n_listed`` locations without a contract."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from hap_contracting.contracts.models import Contract
+
+    rng = random.Random(20260401)
+    today = timezone.localdate()
+    with transaction.atomic():
+        reference = reference_data()
+        locations_ = locations(n_locations, reference, organisations(n_locations // 25), rng)
+        rng.shuffle(locations_)
+        contracts = contracts_on(locations_[:n_contracts], rng, today)
+        triage_entries(locations_[n_contracts : n_contracts + n_listed], rng, today)
+        through = Contract.other_locations.through
+        through.objects.bulk_create(
+            [
+                through(contract_id=c.pk, carelocation_id=other.pk)
+                for c, other in zip(
+                    contracts[::10], locations_[n_contracts + n_listed :], strict=False
+                )
+            ],
+            batch_size=BATCH_SIZE,
+        )
+
+
+# --- bench/invoice_export.py -----------------------------------------------------------------
+
+EXPORT_ORGANISATIONS = 1000
+EXPORT_MONTHS = 12
+CLAIM_COLUMNS = """id claim_import_id line_number care_at care_on post_id act_id patient_reference
+    bsn_hash postcode house_number house_number_addition reason_code location_id"""
+LINE_COLUMNS = (
+    "invoice_id claim_id location_id act_id care_on tariff amount is_credit billing_round"
+)
+TARIFFS = {"CONSULT": Decimal("52.40"), "VISITE": Decimal("78.60"), "TELEFOON": Decimal("26.20")}
+
+
+def invoice_lines(benchmark: str, n_lines: int) -> None:
+    """A finance user; 1,000 organisations (every 50th name a formula) with two locations each;
+    one imported claim file of ``n_lines`` refused claims and as many invoice lines, on the
+    monthly invoices of the last twelve months (the newest month still in draft, the others
+    sent), written with COPY."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from hap_contracting.billing.constants import InvoiceState
+    from hap_contracting.billing.models import Claim, ClaimImport, Invoice, InvoiceLine
+    from hap_contracting.tariffs.models import Act
+
+    rng = random.Random(20260301)
+    user = finance_user(benchmark)
+    reference = reference_data()
+    orgs = organisations(EXPORT_ORGANISATIONS, formula_every=50)
+    # Organisation o has locations o and o + EXPORT_ORGANISATIONS.
+    locations_ = locations(2 * EXPORT_ORGANISATIONS, reference, orgs, rng)
+    acts = list(Act.objects.order_by("code"))
+    tariffs = [TARIFFS.get(act.code, Decimal("50.00")) for act in acts]
+    claim_import = ClaimImport.objects.create(
+        file="claim-imports/bench.csv",
+        original_name="bench.csv",
+        sha256="0" * 64,
+        uploaded_by=user,
+        status="imported",
+        imported_count=n_lines,
+        finished_at=timezone.now(),
+    )
+    newest = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    months = []
+    for m in range(EXPORT_MONTHS):
+        year, month = divmod(newest.year * 12 + newest.month - 1 - m, 12)
+        months.append(datetime.date(year, month + 1, 1))
+    n_invoices = EXPORT_MONTHS * EXPORT_ORGANISATIONS
+
+    def line(i: int):
+        """Line i: its invoice's index (months outer, organisations inner), location, act."""
+        j = i % n_invoices
+        location = locations_[j % EXPORT_ORGANISATIONS + EXPORT_ORGANISATIONS * (i % 2)]
+        care_on = months[j // EXPORT_ORGANISATIONS] + datetime.timedelta(days=i % 28)
+        return j, location, i % len(acts), care_on
+
+    # Totals first: a sent invoice can't be updated afterwards (its trigger refuses).
+    totals = [Decimal("0.00")] * n_invoices
+    for i in range(n_lines):
+        j, _location, a, _care_on = line(i)
+        totals[j] += tariffs[a] * 2
+    invoices, sequence = [], 0
+    for j in range(n_invoices):
+        period = months[j // EXPORT_ORGANISATIONS]
+        sent = period != months[0]
+        sequence += sent
+        invoices.append(
+            Invoice(
+                organisation=orgs[j % EXPORT_ORGANISATIONS],
+                period=period,
+                state=InvoiceState.SENT if sent else InvoiceState.DRAFT,
+                year=period.year if sent else None,
+                sequence=sequence if sent else None,
+                number=f"{period.year}-{sequence:05d}" if sent else "",
+                lines_total=totals[j],
+                total=totals[j],
+                reason="bench",
+            )
+        )
+    invoices = Invoice.objects.bulk_create(invoices, batch_size=BATCH_SIZE)
+    zone = timezone.get_current_timezone()
+
+    # fmt: off
+    def claims():  # the columns of CLAIM_COLUMNS
+        for i in range(n_lines):
+            _j, location, a, care_on = line(i)
+            care_at = datetime.datetime.combine(care_on, datetime.time(23, 15), tzinfo=zone)
+            yield (i + 1, claim_import.pk, i + 2, care_at, care_on, location.hap_post_id,
+                   acts[a].pk, f"ZK-{i:08d}", "", location.postcode, location.house_number,
+                   location.house_number_addition, "WLZ-BEH", location.pk)
+
+    def lines():  # the columns of LINE_COLUMNS
+        for i in range(n_lines):
+            j, location, a, care_on = line(i)
+            yield (invoices[j].pk, i + 1, location.pk, acts[a].pk, care_on, tariffs[a],
+                   tariffs[a] * 2, False, 0)
+    # fmt: on
+
+    with transaction.atomic():
+        copy_rows(Claim._meta.db_table, CLAIM_COLUMNS.split(), claims())
+        copy_rows(InvoiceLine._meta.db_table, LINE_COLUMNS.split(), lines())
+
+
+# --- bench/claims_import.py ------------------------------------------------------------------
+
+
+def claim_addresses(count: int, seed: int = 11) -> list[tuple[str, int, str]]:
+    """``count`` distinct addresses (postcode, house number, addition) the claims come from."""
+    rng = random.Random(seed)
+    letters = postcode_letters()
+    found: set[tuple[str, int, str]] = set()
+    while len(found) < count:
+        found.add(
+            (
+                f"{rng.randint(1000, 9999)} {rng.choice(letters)}",
+                rng.randint(1, 300),
+                rng.choice(("", "", "", "A", "B")),
+            )
+        )
+    return sorted(found)
+
+
+def claims_reference(benchmark: str, addresses: Sequence[tuple[str, int, str]]) -> None:
+    """Posts (the fixture), the standard acts (a migration), a finance user and a care location
+    at each of ``addresses``."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        reference = reference_data()
+        finance_user(benchmark)
+        locations(
+            len(addresses), reference, organisations(1), random.Random(5), addresses=addresses
+        )
+
+
+def _valid_bsns(rng: random.Random, count: int) -> list[str]:
+    from hap_contracting.core.validators import bsn_is_valid
+
+    found = []
+    while len(found) < count:
+        digits = [rng.randint(0, 9) for _ in range(8)]
+        check = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
+        bsn = "".join(map(str, digits)) + str(check)
+        if check < 10 and bsn_is_valid(bsn):
+            found.append(bsn)
+    return found
+
+
+def write_claims_file(
+    path: Path, lines: int, addresses: Sequence[tuple[str, int, str]], seed: int = 20260401
+) -> None:
+    """A claims file of the import's template columns: known post names, the standard acts,
+    care in the past, every (post, act, time, patient reference) unique, one line in ten with a
+    valid BSN."""
+    from hap_contracting.billing.services.claims_import import COLUMNS
+    from hap_contracting.organisations.models import HapPost
+    from hap_contracting.tariffs.models import Act
+
+    rng = random.Random(seed)
+    posts = list(HapPost.objects.values_list("name", flat=True))
+    acts = list(
+        Act.objects.filter(code__in=("CONSULT", "VISITE", "TELEFOON")).values_list(
+            "code", flat=True
+        )
+    )
+    if len(acts) != 3 or not posts:
+        raise SystemExit("The standard acts or the posts are missing (migrations, fixture).")
+    bsns = _valid_bsns(rng, 1000)
+    start = datetime.datetime(2024, 1, 1)
+    minutes = 2 * 365 * 24 * 60
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow([column.header for column in COLUMNS])
+        for i in range(lines):
+            postcode, number, addition = rng.choice(addresses)
+            care_at = start + datetime.timedelta(minutes=rng.randrange(minutes))
+            writer.writerow(
+                [
+                    care_at.strftime("%Y-%m-%d %H:%M"),
+                    rng.choice(posts),
+                    rng.choice(acts),
+                    f"ZK-{i:07d}",
+                    rng.choice(bsns) if i % 10 == 0 else "",
+                    postcode,
+                    number,
+                    addition,
+                    "WLZ-BEH",
+                ]
+            )
+
+
+# --- bench/load/run.py -----------------------------------------------------------------------
+
+
+def load_volume(n_locations: int, n_requests: int, n_contracts: int) -> None:
+    """On top of the demo (``seed_demo``, whose logins it uses): locations with target groups
+    (house numbers from 1,000 up, above the demo's), requests over states and regions, contracts
+    from contracted requests with their rates."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from hap_contracting.operations.management.commands.seed_demo import ROLE_USERNAMES
+
+    rng = random.Random(20260501)
+    prefix_of = {prefix: role for role, (prefix, _first, _last) in ROLE_USERNAMES.items()}
+    with transaction.atomic():
+        reference = reference_data(load=False)  # seed_demo loaded it
+        users = {
+            (prefix_of[user.username.split(".")[0]], user.region_id): user
+            for user in User.objects.filter(region__isnull=False)
+            if user.username.split(".")[0] in prefix_of
+        }
+        locations_ = locations(
+            n_locations, reference, organisations(n_locations // 25), rng, first_house_number=1000
+        )
+        target_groups_of(locations_, reference.target_groups, rng)
+        states = request_states(
+            n_requests, n_locations, rng, latest=MOSTLY_RECEIVED, earlier=FINISHED
+        )
+        requests = admission_requests(locations_, states, rng, users)
+        contracts = contracts_from_requests(requests, n_contracts, rng, timezone.localdate())
+        contract_rates(contracts, rng)
