@@ -6,8 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from hap_contracting.core.triggers import append_only
-
 from .constants import AccessAction
 
 
@@ -21,12 +19,14 @@ class AccessLogEntry(models.Model):
     action = models.CharField(_("action"), max_length=10, choices=AccessAction.choices)
     what = models.CharField(_("what"), max_length=200)
     patient_references = models.TextField(_("patient references"), blank=True)
+    # The SHA-256 of every patient the entry names in rows of its own (``AccessLogReference``),
+    # sorted, one per line: the entry's place in the hash chain covers them too.
+    references_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
-        triggers = [append_only("access_log_append_only")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.what}"
@@ -42,7 +42,6 @@ class AccessLogReference(models.Model):
     class Meta:
         verbose_name = _("patient in the access log")
         verbose_name_plural = _("patients in the access log")
-        triggers = [append_only("access_log_reference_append_only")]
 
     def __str__(self) -> str:
         return f"{self.entry_id}: {self.patient_reference}"

@@ -1,6 +1,8 @@
 """NEN 7513: every read, search, import and export of claim data by a user is logged with who,
 their roles, what, which patient references, and when."""
 
+import hashlib
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -11,7 +13,12 @@ from .models import AccessLogEntry, AccessLogReference
 
 
 def access_log_record(
-    *, user, action: str, what: str, patient_references: list[str] | tuple = ()
+    *,
+    user,
+    action: str,
+    what: str,
+    patient_references: list[str] | tuple = (),
+    references_digest: str = "",
 ) -> AccessLogEntry:
     return AccessLogEntry.objects.create(
         user=user,
@@ -19,7 +26,30 @@ def access_log_record(
         action=action,
         what=what[:200],
         patient_references=", ".join(sorted(set(patient_references))),
+        references_digest=references_digest,
     )
+
+
+def references_digest(references: QuerySet) -> str:
+    """The SHA-256 of the distinct patient references of ``references`` (a queryset of
+    ``values_list("patient_reference", flat=True)``), sorted, one per line: in SQL on
+    PostgreSQL, streamed elsewhere, never held as a list."""
+    ordered = references.order_by("patient_reference")
+    if connection.vendor != "postgresql":
+        joined = "\n".join(ordered.iterator(chunk_size=5000))
+        return hashlib.sha256(joined.encode()).hexdigest()
+    try:
+        sql, params = ordered.query.sql_with_params()
+    except EmptyResultSet:  # a queryset Django knows to be empty (``none()``)
+        return hashlib.sha256(b"").hexdigest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT encode(sha256(convert_to(coalesce(string_agg(named.patient_reference, "
+            "E'\\n' ORDER BY named.patient_reference), ''), 'UTF8')), 'hex') "
+            f"FROM ({sql}) named",  # noqa: S608 (no user input)
+            params,
+        )
+        return cursor.fetchone()[0]
 
 
 def access_log_record_many(
@@ -28,17 +58,19 @@ def access_log_record_many(
     """An entry for a read that may name very many patients (an export): the text field names
     the first ``shown``; every one of them gets an ``AccessLogReference`` row, inserted by one
     ``INSERT … SELECT`` so no list of references is held in memory. ``references`` is a
-    queryset of distinct patient references (``values_list("patient_reference")``)."""
+    queryset of distinct patient references (``values_list("patient_reference", flat=True)``).
+    The entry keeps the digest of them all, so the hash chain covers the rows too."""
     with transaction.atomic():
         entry = access_log_record(
             user=user,
             action=action,
             what=what,
             patient_references=list(references.order_by("patient_reference")[:shown]),
+            references_digest=references_digest(references),
         )
         try:
             sql, params = references.order_by().query.sql_with_params()
-        except EmptyResultSet:  # a queryset Django knows to be empty (``none()``)
+        except EmptyResultSet:
             return entry
         table = AccessLogReference._meta.db_table
         with connection.cursor() as cursor:

@@ -16,7 +16,6 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from hap_contracting.core.triggers import append_only
 from hap_contracting.tariffs.models import twice_the_tariff
 
 from .constants import (
@@ -328,7 +327,6 @@ class ContractEvent(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("contract event")
         verbose_name_plural = _("contract history")
-        triggers = [append_only("contract_event_append_only")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
+from hap_contracting.audit.chain import verify_all
 from hap_contracting.contracts.services.renewals import reminders_schedule, renewals_open_due
 from hap_contracting.triage.services import (
     triage_filter_delist_contracted,
@@ -28,6 +29,7 @@ class DailyJobReport:
     reminders_scheduled: int = 0
     locations_listed: int = 0
     locations_delisted: int = 0
+    audit_trail_breaks: int = 0
 
     def as_dict(self) -> dict:
         return {**asdict(self), "today": self.today.isoformat()}
@@ -36,12 +38,26 @@ class DailyJobReport:
 def daily_job(today: datetime.date | None = None) -> DailyJobReport:
     """Run every step for ``today`` (Amsterdam date): open the renewals due, schedule the
     reminders, list the locations whose grace period ended without a contract and delist those
-    a contract now covers. The reminders are sent afterwards (``contracts``' sending task)."""
+    a contract now covers, and check the audit trail. The reminders are sent afterwards
+    (``contracts``' sending task)."""
     today = today or timezone.localdate()
     report = DailyJobReport(today=today)
     report.renewals_opened = renewals_open_due(today)
     report.reminders_scheduled = reminders_schedule(today)
     report.locations_listed = triage_filter_list_after_grace(today)
     report.locations_delisted = triage_filter_delist_contracted(today)
+    report.audit_trail_breaks = _audit_trail_verify()
     logger.info("daily job %s", report.as_dict())
     return report
+
+
+def _audit_trail_verify() -> int:
+    """Recompute the history's and the access log's hash chains. A break is an error in the
+    log, for whoever watches it; the heads go to the log too, so that a rewrite of the whole
+    chain from an edited row onward can be found against an earlier day's log."""
+    heads, breaks = verify_all()
+    for head in heads:
+        logger.info("audit trail %s: %s rows, last hash %s", head.table, head.rows, head.last_hash)
+    for chain_break in breaks:
+        logger.error("audit trail broken: %s", chain_break)
+    return len(breaks)

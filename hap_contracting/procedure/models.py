@@ -20,7 +20,6 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from django_fsm_log.models import StateLog
 
 from checklist.selectors import checklist_blockers, latest_assessment
-from hap_contracting.core.triggers import append_only
 
 from . import rules as procedure_rules
 from .constants import (
@@ -393,7 +392,6 @@ class Advice(models.Model):
         ordering = ["recorded_at", "pk"]
         verbose_name = _("advice or decision")
         verbose_name_plural = _("advices and decisions")
-        triggers = [append_only("advice_append_only")]
 
     def __str__(self) -> str:
         return f"{self.get_step_display()}: {self.get_outcome_display()} ({self.decided_on})"
@@ -406,7 +404,6 @@ class TransitionLog(StateLog):
         proxy = True
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
-        triggers = [append_only("transition_log_append_only")]
 
 
 def advice_transitions() -> dict[tuple[str, str], str]:

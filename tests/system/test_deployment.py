@@ -77,6 +77,28 @@ def test_the_stack_has_its_services_with_health_checks_and_one_beat():
     assert {"pgdata", "media"} <= set(compose["volumes"])
 
 
+def test_the_application_runs_as_a_role_that_owns_nothing_and_the_owner_migrates():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    example = dict(
+        line.split("=", 1)
+        for line in (DOCKER / "env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    migrate = " ".join(compose["services"]["migrate"]["command"])
+
+    assert 'DATABASE_URL="$$MIGRATE_DATABASE_URL" python manage.py migrate' in migrate
+    assert 'grant_database_roles "$$HAP_APP_ROLE"' in migrate
+    assert example["DATABASE_URL"].startswith(f"postgres://{example['HAP_APP_ROLE']}:")
+    assert example["MIGRATE_DATABASE_URL"].startswith(f"postgres://{example['HAP_OWNER_ROLE']}:")
+    assert example["POSTGRES_USER"] not in (example["HAP_APP_ROLE"], example["HAP_OWNER_ROLE"])
+    assert (
+        "./postgres-init:/docker-entrypoint-initdb.d:ro"
+        in compose["services"]["postgres"]["volumes"]
+    )
+    init = (DOCKER / "postgres-init" / "10-roles.sh").read_text()
+    assert "HAP_APP_ROLE" in init and "HAP_OWNER_ROLE" in init
+
+
 def test_the_image_is_multi_stage_and_runs_unprivileged():
     dockerfile = (DOCKER / "Dockerfile").read_text()
 

@@ -1,0 +1,30 @@
+"""The access log becomes append-only by a trigger of its own (no session setting switches it
+off) and its entries a hash chain (``audit.chain``); django-pgtrigger's trigger goes."""
+
+import pgtrigger.migrations
+from django.db import migrations, models
+
+from hap_contracting.audit import chain
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0001_initial")]
+
+    operations = [
+        pgtrigger.migrations.RemoveTrigger(
+            model_name="accesslogentry", name="access_log_append_only"
+        ),
+        pgtrigger.migrations.RemoveTrigger(
+            model_name="accesslogreference", name="access_log_reference_append_only"
+        ),
+        migrations.AddField(
+            model_name="accesslogentry",
+            name="references_digest",
+            field=models.CharField(blank=True, editable=False, max_length=64),
+        ),
+        migrations.RunPython(chain.install_functions, chain.drop_functions),
+        migrations.RunPython(*chain.protect("audit_accesslogentry")),
+        # One export can name a million patients: the references are not chained one by one;
+        # their entry's ``references_digest`` covers them.
+        migrations.RunPython(*chain.protect("audit_accesslogreference", chained=False)),
+    ]
