@@ -56,3 +56,41 @@ class User(AbstractUser):
             raise ValidationError(
                 {"region": _("Choose a region: only finance and administrators may see all.")}
             )
+
+
+class UserChange(models.Model):
+    """A change of what a user may do: roles, staff or superuser status, active, two-factor
+    device. Append-only and hash-chained in the database (``core.chain``); administrators read
+    it in the admin."""
+
+    class Field(models.TextChoices):
+        ROLES = "roles", _("roles")
+        STAFF = "is_staff", _("staff status")
+        SUPERUSER = "is_superuser", _("superuser status")
+        ACTIVE = "is_active", _("active")
+        DEVICE = "two_factor_device", _("two-factor device")
+
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="changes", verbose_name=_("user")
+    )
+    by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty: a command on the server, not a page."),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    field = models.CharField(_("what"), max_length=20, choices=Field.choices)
+    before = models.CharField(_("before"), max_length=500, blank=True)
+    after = models.CharField(_("after"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("change of a user's rights")
+        verbose_name_plural = _("changes of users' rights")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.field}"

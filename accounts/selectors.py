@@ -1,6 +1,7 @@
 """Reads of staff: who has a role in a region, and their e-mail addresses."""
 
 from django.db.models import QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hap_contracting.core.roles import Role
 
@@ -33,3 +34,22 @@ class StaffDirectory:
 
     def emails(self, role: str, region_id: int | None) -> list[str]:
         return list(self._emails.get((role, region_id), []))
+
+
+def user_rights(user_id: int | None) -> dict[str, str]:
+    """What a user may do, as the trail of changes records it: roles, staff and superuser
+    status, active, and the confirmed two-factor devices. Empty for a user not saved yet."""
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    if user is None:
+        return {}
+    return {
+        "roles": ", ".join(sorted(user.groups.values_list("name", flat=True))),
+        "is_staff": str(user.is_staff),
+        "is_superuser": str(user.is_superuser),
+        "is_active": str(user.is_active),
+        "two_factor_device": ", ".join(
+            sorted(
+                TOTPDevice.objects.filter(user=user, confirmed=True).values_list("name", flat=True)
+            )
+        ),
+    }

@@ -20,6 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hap_contracting.core.errors import DomainError
 
+from .models import UserChange
+from .selectors import user_rights
+
 DEVICE_NAME = "Authenticator-app"
 
 
@@ -82,10 +85,12 @@ def totp_device_confirm(*, request, device: TOTPDevice, token: str) -> None:
     verified, refusal = _verify(unconfirmed, token)
     if verified is None:
         raise DomainError(refusal, field="token")
+    before = user_rights(request.user.pk)
     # Of two confirmations at once, only the first confirms the device.
     if not unconfirmed.update(confirmed=True):
         raise DomainError(_("Two-factor authentication is already set up for this account."))
     verified.confirmed = True
+    user_rights_record(user=request.user, by=request.user, before=before)
     otp_login(request, verified)
 
 
@@ -101,3 +106,21 @@ def totp_secret_for_display(device: TOTPDevice) -> str:
     """The key in base32, in groups of four, for typing into an app without a camera."""
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def user_rights_record(*, user, by, before: dict[str, str]) -> list:
+    """Write what changed of ``user``'s rights since ``before`` (``selectors.user_rights``) to
+    the append-only trail: who, when, before and after."""
+    after = user_rights(user.pk)
+    changes = [
+        UserChange(
+            user=user,
+            by=by if getattr(by, "pk", None) else None,
+            field=field,
+            before=before.get(field, "")[:500],
+            after=value[:500],
+        )
+        for field, value in after.items()
+        if before.get(field, "") != value
+    ]
+    return UserChange.objects.bulk_create(changes)

@@ -3,12 +3,15 @@
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from hap_contracting.core.errors import DomainError
 
@@ -79,3 +82,45 @@ def two_factor_verify(request):
     return render(
         request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)}
     )
+
+
+# --- Passwords ------------------------------------------------------------------------------
+# Django's own views, with the app's templates; a reset is rate-limited per address and per
+# e-mail address, and never says whether an account exists (Django's view answers the same).
+
+PASSWORD_RESETS_PER_ADDRESS = "5/h"
+PASSWORD_RESETS_PER_EMAIL = "3/h"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        limited = [
+            is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+            for group, key, rate in (
+                ("password-reset-address", "ip", PASSWORD_RESETS_PER_ADDRESS),
+                ("password-reset-email", "post:email", PASSWORD_RESETS_PER_EMAIL),
+            )
+        ]
+        if any(limited):
+            return render(request, "registration/password_reset_limited.html", status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+@login_required
+@require_POST
+def session_keepalive(request):
+    """The idle-logout warning's "stay logged in": any request counts as activity."""
+    return HttpResponse(status=204)

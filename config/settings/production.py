@@ -6,6 +6,13 @@
 from .base import *  # noqa: F403
 from .base import STORAGES, env
 
+# Every web process counts the same rate limits. django-ratelimit (4.1) names django-redis as
+# its supported Redis backend; Django's own RedisCache, used here, has the atomic increment it
+# needs all the same.
+CACHES = {"default": env.dj_cache_url("DJANGO_CACHE_URL", default="redis://127.0.0.1:6379/1")}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# TLS ends at one reverse proxy, which sets X-Forwarded-For: the client is the last address.
+AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1)
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

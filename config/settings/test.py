@@ -15,3 +15,7 @@ LANGUAGE_CODE = "nl"
 # Most tests log in with `force_login` and are about the procedure, not about the second factor;
 # tests/test_two_factor.py switches it on (the `two_factor_on` fixture) and tests it there.
 OTP_REQUIRED = False
+
+# One process (the tests, the development server): its in-process cache is the shared cache
+# the rate limits need; production uses Redis.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

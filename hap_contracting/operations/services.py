@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
-from hap_contracting.audit.chain import verify_all
+from hap_contracting.audit.selectors import audit_trail_check
 from hap_contracting.contracts.services.renewals import reminders_schedule, renewals_open_due
 from hap_contracting.triage.services import (
     triage_filter_delist_contracted,
@@ -55,7 +55,7 @@ def _audit_trail_verify() -> int:
     """Recompute the history's and the access log's hash chains. A break is an error in the
     log, for whoever watches it; the heads go to the log too, so that a rewrite of the whole
     chain from an edited row onward can be found against an earlier day's log."""
-    heads, breaks = verify_all()
+    heads, breaks = audit_trail_check()
     for head in heads:
         logger.info("audit trail %s: %s rows, last hash %s", head.table, head.rows, head.last_hash)
     for chain_break in breaks:

@@ -9,12 +9,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from hap_contracting.audit.chain import chained_tables, protected_tables
 from hap_contracting.audit.constants import AccessAction
 from hap_contracting.audit.models import AccessLogEntry, AccessLogReference
 from hap_contracting.audit.services import access_log_record, access_log_record_many
 from hap_contracting.contracts.constants import ContractEventKind
 from hap_contracting.contracts.models import ContractEvent
+from hap_contracting.core.chain import chained_tables, protected_tables
 from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
@@ -31,6 +31,7 @@ pytestmark = [
 
 APP_ROLE = "hap_test_app"
 TABLES = {
+    "accounts_userchange",
     "audit_accesslogentry",
     "audit_accesslogreference",
     "contracts_contractevent",

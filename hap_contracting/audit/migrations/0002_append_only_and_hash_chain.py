@@ -4,7 +4,7 @@ off) and its entries a hash chain (``audit.chain``); django-pgtrigger's trigger 
 import pgtrigger.migrations
 from django.db import migrations, models
 
-from hap_contracting.audit import chain
+from hap_contracting.core import chain
 
 
 class Migration(migrations.Migration):

@@ -4,7 +4,7 @@ chains (``audit.chain``); django-pgtrigger's triggers go."""
 import pgtrigger.migrations
 from django.db import migrations
 
-from hap_contracting.audit import chain
+from hap_contracting.core import chain
 
 
 class Migration(migrations.Migration):

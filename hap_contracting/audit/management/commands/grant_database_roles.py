@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from psycopg import sql
 
-from hap_contracting.audit.chain import protected_tables
+from hap_contracting.core.chain import protected_tables
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""The audit trail's integrity, kept by PostgreSQL itself (NEN 7513 asks for log integrity).
+"""The audit trail's integrity, kept by PostgreSQL itself (NEN 7513 asks for log integrity). Each
+app that keeps history makes its tables append-only and chained with ``protect`` in a migration.
 
 The history tables (transitions, advices, contract events) and the access log are append-only:
 a trigger refuses every UPDATE and DELETE, and no session setting switches it off (unlike
@@ -15,7 +16,7 @@ database only: the models do not know them, so Django never writes them. What is
 out NULL values: a column added to one of these tables later must be nullable (NULL in the rows
 before it), or the older rows' hashes no longer match. The access log's entries chain; the
 patients of an entry that names many (``AccessLogReference``) are covered by the entry's
-``references_digest``, which ``verify_table`` checks too.
+``references_digest``, which the audit app checks (``audit.selectors.audit_trail_check``).
 
 On SQLite (the local demo) none of this exists; the checks say so instead of failing.
 """
@@ -99,6 +100,7 @@ def protect(table: str, *, chained: bool = True):
     def forwards(apps, schema_editor):
         if not _postgresql(schema_editor):
             return
+        install_functions(apps, schema_editor)  # idempotent: whichever app migrates first
         statements = [
             f"DROP TRIGGER IF EXISTS {APPEND_ONLY_TRIGGER} ON {quoted}",
             f"CREATE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE UPDATE OR DELETE ON {quoted} "
@@ -212,44 +214,12 @@ def verify_table(table: str) -> tuple[ChainHead, ChainBreak | None]:
     return ChainHead(table, rows, head), first_break
 
 
-REFERENCES_CHECK = r"""
-    SELECT e.id
-    FROM audit_accesslogentry e
-    CROSS JOIN LATERAL (
-        SELECT encode(sha256(convert_to(coalesce(
-                   string_agg(r.patient_reference, E'\n' ORDER BY r.patient_reference), ''
-               ), 'UTF8')), 'hex') AS digest
-        FROM audit_accesslogreference r
-        WHERE r.entry_id = e.id
-    ) stored
-    WHERE e.references_digest <> '' AND e.references_digest <> stored.digest
-    ORDER BY e.id
-    LIMIT 1
-"""
-
-
-def verify_references() -> ChainBreak | None:
-    """The first access-log entry whose patients (``AccessLogReference``) no longer match the
-    digest the entry was written with."""
-    with connection.cursor() as cursor:
-        cursor.execute(REFERENCES_CHECK)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return ChainBreak("audit_accesslogreference", row[0], None, "its patients were changed")
-
-
 def verify_all() -> tuple[list[ChainHead], list[ChainBreak]]:
     """Every chained table's head and its first break, if any; nothing on SQLite."""
     heads, breaks = [], []
-    tables = _tables_with_triggers()
-    for table in tables[CHAIN_TRIGGER]:
+    for table in chained_tables():
         head, first_break = verify_table(table)
         heads.append(head)
         if first_break is not None:
             breaks.append(first_break)
-    if "audit_accesslogreference" in tables[APPEND_ONLY_TRIGGER]:
-        references_break = verify_references()
-        if references_break is not None:
-            breaks.append(references_break)
     return heads, breaks
