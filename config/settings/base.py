@@ -245,6 +245,11 @@ DASHBOARD_WAITING_DAYS = env.int("DASHBOARD_WAITING_DAYS", default=14)
 # key; set it apart from the secret key in production so rotating one leaves the other.
 BSN_HASH_KEY = env.str("BSN_HASH_KEY", default=SECRET_KEY)
 CLAIM_IMPORT_MAX_BYTES = env.int("CLAIM_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# What one import may take beyond the worker's own memory; past it the import is rejected
+# ("too large to read") rather than the worker killed. And a worker child whose memory grew
+# past the second figure (in KiB) is replaced after its task.
+CLAIM_IMPORT_MEMORY_MB = env.int("CLAIM_IMPORT_MEMORY_MB", default=512)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_KB", default=800_000)
 CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 DJANGO_FSM_LOG_IGNORED_MODELS: list[str] = []

@@ -72,6 +72,12 @@ class ClaimImport(models.Model):
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     imported_count = models.PositiveIntegerField(_("claims imported"), default=0)
     message = models.TextField(_("message"), blank=True)
+    ignored_columns = models.CharField(
+        _("columns not read"),
+        max_length=500,
+        blank=True,
+        help_text=_("Columns of the file beyond the expected ones: not read, not stored."),
+    )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

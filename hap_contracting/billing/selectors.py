@@ -38,6 +38,7 @@ from .models import (
     AdministrativeCost,
     Claim,
     ClaimImport,
+    ClaimImportError,
     Invoice,
     InvoiceLine,
 )
@@ -62,6 +63,10 @@ def claim_reference_expression(field: str = "claim_id"):
 
 def claim_imports() -> QuerySet[ClaimImport]:
     return ClaimImport.objects.select_related("uploaded_by")
+
+
+def claim_import_errors(claim_import: ClaimImport) -> QuerySet[ClaimImportError]:
+    return ClaimImportError.objects.filter(claim_import=claim_import).order_by("line_number", "pk")
 
 
 # --- Investigations -------------------------------------------------------------------------

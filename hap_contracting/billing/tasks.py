@@ -1,14 +1,26 @@
 """Thin Celery tasks: they take primary keys and call a service."""
 
 from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from hap_contracting.core.limits import memory_ceiling
 
 from .services.claims_import import claim_import_run
 
-# The import is safe to run again, so a failure (a database that went away) is retried a few
-# times, minutes apart.
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": 60, "max_retries": 5}
+# The import is safe to run again, so a database that went away is retried a few times,
+# minutes apart. Any other failure is the file's: the import ends rejected with the reason, and
+# trying again would not change it.
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 60,
+    "max_retries": 5,
+}
 
 
 @shared_task(name="billing.import_claims", soft_time_limit=3600, time_limit=3700, **RETRY)
 def import_claims(claim_import_id: int) -> str:
-    return claim_import_run(claim_import_id).status
+    with memory_ceiling(
+        0 if settings.CELERY_TASK_ALWAYS_EAGER else settings.CLAIM_IMPORT_MEMORY_MB
+    ):
+        return claim_import_run(claim_import_id).status

@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("facturatie/import/<int:pk>/", claims.claim_import_detail, name="claim_import_detail"),
     path(
+        "facturatie/import/<int:pk>/fouten.csv",
+        claims.claim_import_errors_csv,
+        name="claim_import_errors_csv",
+    ),
+    path(
         "facturatie/import/<int:pk>/status.json",
         claims.claim_import_status,
         name="claim_import_status",

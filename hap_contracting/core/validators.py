@@ -6,6 +6,7 @@ python-stdnum checks the postcode (no leading zero, never SA, SD or SS) and the 
 """
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -76,9 +77,26 @@ def bsn_is_valid(bsn: str) -> bool:
     return bool(re.fullmatch(r"[0-9]{9}", bsn or "")) and stdnum_bsn.is_valid(bsn)
 
 
+def digits_of(text: str) -> str:
+    """The digits of ``text`` after Unicode NFKC (full-width ``１２３`` are ``123``); every other
+    character (spaces, dots, dashes, letters such as a ``BSN`` prefix) left out."""
+    normalised = unicodedata.normalize("NFKC", text or "")
+    return "".join(
+        str(unicodedata.digit(c)) for c in normalised if unicodedata.digit(c, None) is not None
+    )
+
+
+def bsn_digits(text: str) -> str:
+    """A BSN as typed (``111.222.333``, ``111 222 333``, a spreadsheet's 8 digits), as its nine
+    digits; empty when nothing was typed."""
+    digits = digits_of(text)
+    return digits.lstrip("0").zfill(9) if digits else ""
+
+
 def looks_like_a_bsn(reference: str) -> bool:
-    """Eight or nine digits, spaces and dots aside, that pass the 11-test (a spreadsheet drops a
-    BSN's leading zero). Another numeric reference passes it by chance one time in eleven:
+    """Whether the digits of a reference form a valid BSN, however written: with separators,
+    a prefix (``BSN111222333``), full-width digits, a leading zero too many or one dropped by a
+    spreadsheet. Another numeric reference passes the 11-test by chance one time in eleven:
     refusing that one too is the lesser mistake than storing a BSN in clear."""
-    digits = re.sub(r"[\s.]", "", reference or "")
-    return re.fullmatch(r"[0-9]{8,9}", digits) is not None and bsn_is_valid(digits.zfill(9))
+    significant = digits_of(reference).lstrip("0")
+    return 7 <= len(significant) <= 9 and bsn_is_valid(significant.zfill(9))

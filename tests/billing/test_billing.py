@@ -161,18 +161,12 @@ def test_importing_the_same_file_twice_bills_nothing_twice(finance, billed_locat
     assert (duplicate.line_number, duplicate.column) == (2, "patientreferentie")
 
 
-def test_every_duplicate_is_counted_but_only_the_first_ones_are_kept(
-    finance, billed_location, monkeypatch
-):
-    from hap_contracting.billing.services import claims_import
-
-    monkeypatch.setattr(claims_import, "MAX_STORED_ERRORS", 2)
-
+def test_every_duplicate_is_in_the_error_report(finance, billed_location):
     result = import_file(finance, [line(), line(), line(), line(), line(patient="ZK-2")])
 
     assert result.status == ClaimImportStatus.REJECTED
     assert result.error_count == 3
-    assert list(ClaimImportError.objects.values_list("line_number", flat=True)) == [3, 4]
+    assert list(ClaimImportError.objects.values_list("line_number", flat=True)) == [3, 4, 5]
 
 
 def test_a_missing_column_is_named(finance):

@@ -16,22 +16,16 @@ outcome; its SHA-256 stays to refuse the same file twice.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
 import hmac
-import io
 import itertools
 import logging
-import re
-import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -43,6 +37,7 @@ from hap_contracting.core import spreadsheets
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.jobs import enqueue_on_commit
 from hap_contracting.core.validators import (
+    bsn_digits,
     bsn_is_valid,
     looks_like_a_bsn,
     normalise_house_number,
@@ -62,36 +57,25 @@ from ..models import (
     ClaimImportError,
     ClaimStagingLine,
 )
+from .claims_file import (
+    COLUMNS,
+    HEADER_OF,
+    MAX_FIELD_LENGTH,
+    WHOLE_FILE,
+    FileProblem,
+    check_xlsx_archive,
+    fold,
+    parse_moment,
+    read_header,
+    records,
+)
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
-MAX_STORED_ERRORS = 10_000
 # A duplicate is the same patient reference with the same post, act and moment.
 DUPLICATE_COLUMN = "patientreferentie"
 PROGRESS_EVERY = 10_000
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str  # the header of the template file
-    aliases: tuple[str, ...]
-    required: bool = True
-
-
-# The expected columns; headers match case- and accent-insensitively, Dutch or English.
-COLUMNS = (
-    Column("care_at", "datum_tijd", ("datum tijd", "datum", "date time", "datetime", "date")),
-    Column("post", "huisartsenpost", ("post", "hap", "hap post")),
-    Column("act", "verrichting", ("verrichtingcode", "act", "act code", "code")),
-    Column("patient_reference", "patientreferentie", ("patient", "patient reference")),
-    Column("bsn", "bsn", ("burgerservicenummer",), required=False),
-    Column("postcode", "postcode", ("zip", "postal code")),
-    Column("house_number", "huisnummer", ("house number", "nummer")),
-    Column("house_number_addition", "toevoeging", ("addition", "huisnummertoevoeging"), False),
-    Column("reason_code", "redencode", ("reden", "reason", "reason code")),
-)
 TEMPLATE_EXAMPLE = [
     "2026-11-01 23:15",
     "HAP Zwolle",
@@ -103,14 +87,7 @@ TEMPLATE_EXAMPLE = [
     "A",
     "WLZ-BEH",
 ]
-DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S")
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents and separators: 'Patiënt-referentie' → 'patientreferentie'."""
-    decomposed = unicodedata.normalize("NFKD", str(text or ""))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]", "", plain)
+COLUMN_LIMITS = {"patient_reference": 40, "reason_code": 20}
 
 
 def template_csv() -> str:
@@ -119,7 +96,8 @@ def template_csv() -> str:
     return spreadsheets.csv_text(columns, [TEMPLATE_EXAMPLE])
 
 
-# --- Reading the file, one line at a time ---------------------------------------------------
+def _is_xlsx(claim_import: ClaimImport) -> bool:
+    return claim_import.original_name.lower().endswith(".xlsx")
 
 
 def _count_lines(claim_import: ClaimImport) -> int | None:
@@ -128,9 +106,10 @@ def _count_lines(claim_import: ClaimImport) -> int | None:
     A line break inside a quoted CSV field makes it an estimate, which is all a bar needs."""
     claim_import.file.open("rb")
     try:
-        if claim_import.original_name.lower().endswith(".xlsx"):
+        if _is_xlsx(claim_import):
             from openpyxl import load_workbook
 
+            check_xlsx_archive(claim_import.file)
             workbook = load_workbook(claim_import.file, read_only=True)
             try:
                 rows = workbook.worksheets[0].max_row
@@ -148,67 +127,6 @@ def _count_lines(claim_import: ClaimImport) -> int | None:
         claim_import.file.close()
 
 
-def _rows(claim_import: ClaimImport) -> Iterator[list[str]]:
-    name = claim_import.original_name.lower()
-    claim_import.file.open("rb")
-    try:
-        if name.endswith(".xlsx"):
-            from openpyxl import load_workbook
-
-            workbook = load_workbook(claim_import.file, read_only=True, data_only=True)
-            try:
-                for row in workbook.worksheets[0].iter_rows(values_only=True):
-                    yield [_cell(value) for value in row]
-            finally:
-                workbook.close()
-        else:
-            # Excel in a Dutch locale saves CSV as Windows-1252; anything else is UTF-8.
-            head = claim_import.file.read(1 << 16)
-            claim_import.file.seek(0)
-            try:
-                head.decode("utf-8")
-                encoding = "utf-8-sig"
-            except UnicodeDecodeError as error:
-                # A cut multi-byte character at the end of the sample is still UTF-8.
-                encoding = "utf-8-sig" if error.start >= len(head) - 3 else "cp1252"
-            text = io.TextIOWrapper(claim_import.file, encoding=encoding, newline="")
-            first = text.readline()
-            delimiter = ";" if first.count(";") >= first.count(",") else ","
-            yield from csv.reader(io.StringIO(first), delimiter=delimiter)
-            yield from csv.reader(text, delimiter=delimiter)
-    finally:
-        claim_import.file.close()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _header_positions(header: list[str]) -> dict[str, int]:
-    folded = [_fold(cell) for cell in header]
-    positions, missing = {}, []
-    for column in COLUMNS:
-        names = {_fold(column.header), *(_fold(alias) for alias in column.aliases)}
-        found = [index for index, cell in enumerate(folded) if cell in names]
-        if found:
-            positions[column.key] = found[0]
-        elif column.required:
-            missing.append(column.header)
-    if missing:
-        raise DomainError(
-            _("Line 1: these columns are missing: %(columns)s. Download the template file.")
-            % {"columns": ", ".join(missing)},
-            field="file",
-        )
-    return positions
-
-
 # --- Checking one line ----------------------------------------------------------------------
 
 
@@ -219,42 +137,40 @@ def bsn_hash(bsn: str) -> str:
 class _LineChecker:
     def __init__(self, now: datetime.datetime):
         self.now = now
-        self.posts = {_fold(post.name): post.pk for post in HapPost.objects.all()}
-        self.posts.update({_fold(post.city): post.pk for post in HapPost.objects.all()})
+        self.posts = {fold(post.name): post.pk for post in HapPost.objects.all()}
+        self.posts.update({fold(post.city): post.pk for post in HapPost.objects.all()})
         self.acts = {act.code.upper(): act.pk for act in Act.objects.all()}
         self.zone = timezone.get_current_timezone()
 
     def check(self, values: dict[str, str]) -> tuple[dict, list[tuple[str, str]]]:
         errors: list[tuple[str, str]] = []
-        row: dict = {}
-        raw = values["care_at"].strip()
-        care_at = None
-        if len(raw) > 10:  # a date alone is not enough: the hour decides the date of care
-            try:
-                # The ISO form is the common one and much cheaper to parse than strptime.
-                care_at = datetime.datetime.fromisoformat(raw)
-            except ValueError:
-                care_at = None
-            if care_at is not None:
-                # The date of care is the Amsterdam date, whatever offset the file wrote.
-                care_at = (
-                    care_at.replace(tzinfo=self.zone)
-                    if care_at.tzinfo is None
-                    else care_at.astimezone(self.zone)
+        for key, value in values.items():
+            if "\x00" in value:
+                errors.append((HEADER_OF[key], _("holds a NUL character")))
+            elif len(value) > COLUMN_LIMITS.get(key, MAX_FIELD_LENGTH):
+                errors.append(
+                    (
+                        HEADER_OF[key],
+                        _("longer than %(max)s characters")
+                        % {"max": COLUMN_LIMITS.get(key, MAX_FIELD_LENGTH)},
+                    )
                 )
-        for fmt in DATETIME_FORMATS if care_at is None else ():
-            try:
-                care_at = datetime.datetime.strptime(raw, fmt).replace(tzinfo=self.zone)
-                break
-            except ValueError:
-                care_at = None
+        if errors:
+            return {}, errors
+        row: dict = {}
+        care_at = parse_moment(values["care_at"], self.zone)
         if care_at is None:
-            errors.append(("datum_tijd", _("not a date and time like 2026-11-01 23:15")))
+            errors.append(
+                (
+                    "datum_tijd",
+                    _("not a date and time like 2026-11-01 23:15 or 01-11-2026 23:15"),
+                )
+            )
         elif care_at > self.now:
             errors.append(("datum_tijd", _("the date lies in the future")))
         else:
             row["care_at"], row["care_on"] = care_at, care_at.date()
-        post_id = self.posts.get(_fold(values["post"]))
+        post_id = self.posts.get(fold(values["post"]))
         if post_id is None:
             errors.append(("huisartsenpost", _("unknown post")))
         row["post_id"] = post_id
@@ -265,8 +181,6 @@ class _LineChecker:
         reference = values["patient_reference"].strip()
         if not reference:
             errors.append(("patientreferentie", _("empty")))
-        elif len(reference) > 40:
-            errors.append(("patientreferentie", _("longer than 40 characters")))
         elif looks_like_a_bsn(reference):
             # No BSN is stored in clear: a reference that is one goes back to the sender.
             errors.append(
@@ -276,9 +190,8 @@ class _LineChecker:
                 )
             )
         row["patient_reference"] = reference
-        bsn = re.sub(r"[\s.]", "", values.get("bsn", ""))
+        bsn = bsn_digits(values.get("bsn", ""))
         if bsn:
-            bsn = bsn.zfill(9)
             if not bsn_is_valid(bsn):
                 errors.append(("bsn", _("not a valid BSN (11-test)")))
             row["bsn_hash"] = bsn_hash(bsn)
@@ -300,8 +213,8 @@ class _LineChecker:
             errors.append(("toevoeging", _("not a house number addition")))
             row["house_number_addition"] = ""
         reason = values["reason_code"].strip()
-        if not reason or len(reason) > 20:
-            errors.append(("redencode", _("empty or longer than 20 characters")))
+        if not reason:
+            errors.append(("redencode", _("empty")))
         row["reason_code"] = reason
         return row, errors
 
@@ -364,18 +277,13 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
     _progress(claim_import, status=ClaimImportStatus.RUNNING, processed_lines=0, error_count=0)
     try:
         _progress(claim_import, total_lines=_count_lines(claim_import))
-        error_count, processed = _stage(claim_import)
-        error_count += _find_duplicates(claim_import, stored=MAX_STORED_ERRORS - error_count)
-        if error_count:
-            ClaimStagingLine.objects.filter(claim_import=claim_import).delete()
-            _progress(
+        bad_lines, processed = _stage(claim_import)
+        bad_lines += _find_duplicates(claim_import)
+        if bad_lines:
+            _reject(
                 claim_import,
-                status=ClaimImportStatus.REJECTED,
-                error_count=error_count,
+                _("%(count)s lines have errors; nothing was stored.") % {"count": bad_lines},
                 processed_lines=processed,
-                finished_at=timezone.now(),
-                message=_("%(count)s lines have errors; nothing was stored.")
-                % {"count": error_count},
             )
         else:
             with transaction.atomic():
@@ -388,26 +296,29 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
                     finished_at=timezone.now(),
                     message=_("%(count)s claims imported.") % {"count": imported},
                 )
-    except Exception as error:  # noqa: BLE001  (every failure must end the import visibly)
-        if isinstance(error, DomainError):
-            message = str(error.message)
-        else:
-            # Never the exception's text: it may quote a line of the file (patient data).
-            logger.warning("claims import %s failed: %s", claim_import.pk, type(error).__name__)
-            message = _(
-                "The file could not be read (%(kind)s). Save it again as CSV (UTF-8) or XLSX "
-                "from the template and upload it again."
-            ) % {"kind": type(error).__name__}
-        ClaimStagingLine.objects.filter(claim_import=claim_import).delete()
-        ClaimImportError.objects.create(
-            claim_import=claim_import, line_number=1, column="", reason=message[:300]
-        )
-        _progress(
+    except FileProblem as problem:
+        _reject_whole_file(claim_import, problem.line, problem.column, problem.reason)
+    except MemoryError:
+        _reject_whole_file(
             claim_import,
-            status=ClaimImportStatus.REJECTED,
-            error_count=1,
-            finished_at=timezone.now(),
-            message=message,
+            1,
+            str(WHOLE_FILE),
+            _("the file is too large to read; split it, or save it as CSV"),
+        )
+    except (OperationalError, InterfaceError):
+        # The database went away: the task tries again (the import is safe to run again).
+        raise
+    except Exception as error:  # noqa: BLE001  (every other failure must end the import visibly)
+        # Never the exception's text nor its name: it may quote a line of the file.
+        logger.warning("claims import %s failed: %s", claim_import.pk, type(error).__name__)
+        _reject_whole_file(
+            claim_import,
+            1,
+            str(WHOLE_FILE),
+            _(
+                "the file could not be read; save it again as CSV (UTF-8) or XLSX from the "
+                "template and upload it again"
+            ),
         )
     claim_import.refresh_from_db()
     if claim_import.status == ClaimImportStatus.IMPORTED:
@@ -425,6 +336,30 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
     return claim_import
 
 
+def _reject(claim_import: ClaimImport, message: str, **fields) -> None:
+    ClaimStagingLine.objects.filter(claim_import=claim_import).delete()
+    _progress(
+        claim_import,
+        status=ClaimImportStatus.REJECTED,
+        error_count=ClaimImportError.objects.filter(claim_import=claim_import).count(),
+        finished_at=timezone.now(),
+        message=message,
+        **fields,
+    )
+
+
+def _reject_whole_file(claim_import: ClaimImport, line: int, column: str, reason: str) -> None:
+    """A problem that stops the reading: it is the report's last error, at its line."""
+    ClaimImportError.objects.create(
+        claim_import=claim_import, line_number=line, column=column[:40], reason=reason[:300]
+    )
+    _reject(
+        claim_import,
+        _("Line %(line)s, %(column)s: %(reason)s. Nothing was stored.")
+        % {"line": line, "column": column, "reason": reason},
+    )
+
+
 def _delete_file(claim_import: ClaimImport) -> None:
     """The file is not kept once it has been read, imported or rejected: it holds patient
     references and perhaps BSNs in clear. What was imported is in the claims (the BSN only as a
@@ -434,16 +369,26 @@ def _delete_file(claim_import: ClaimImport) -> None:
 
 
 def _stage(claim_import: ClaimImport) -> tuple[int, int]:
-    rows = _rows(claim_import)
-    header = next(rows, None)
-    if header is None:
-        raise DomainError(_("The file is empty."), field="file")
-    positions = _header_positions(header)
+    """Read and check every line; stage the good ones while none is bad. Returns the number of
+    bad lines and of lines read. Every error is stored (in batches), however many."""
+    claim_import.file.open("rb")
+    try:
+        return _stage_records(claim_import, records(claim_import.file, xlsx=_is_xlsx(claim_import)))
+    finally:
+        claim_import.file.close()
+
+
+def _stage_records(claim_import: ClaimImport, rows) -> tuple[int, int]:
+    _start, header_cells = next(rows)
+    header = read_header(header_cells)
+    if header.ignored:
+        _progress(claim_import, ignored_columns=", ".join(header.ignored)[:500])
+    positions = header.positions
     checker = _LineChecker(timezone.now())
     batch: list[tuple] = []  # rows in STAGING_COLUMNS order
     errors: list[ClaimImportError] = []
-    error_count = processed = 0
-    for line_number, cells in enumerate(rows, start=2):
+    bad_lines = processed = 0
+    for line_number, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue
         values = {
@@ -452,25 +397,17 @@ def _stage(claim_import: ClaimImport) -> tuple[int, int]:
         row, line_errors = checker.check(values)
         processed += 1
         if line_errors:
-            for column, reason in line_errors:
-                if error_count < MAX_STORED_ERRORS:
-                    errors.append(
-                        ClaimImportError(
-                            claim_import=claim_import,
-                            line_number=line_number,
-                            column=column,
-                            reason=reason,
-                        )
-                    )
-                error_count += 1
-        elif not error_count:
+            bad_lines += 1
+            errors += [
+                ClaimImportError(
+                    claim_import=claim_import, line_number=line_number, column=column, reason=reason
+                )
+                for column, reason in line_errors
+            ]
+        elif not bad_lines:
             # Once a line is bad nothing will be stored; the rest is only checked.
             batch.append(
-                (
-                    claim_import.pk,
-                    line_number,
-                    *(row[column] for column in STAGING_COLUMNS[2:]),
-                )
+                (claim_import.pk, line_number, *(row[column] for column in STAGING_COLUMNS[2:]))
             )
         if len(batch) >= BATCH_SIZE:
             _write_staging(batch)
@@ -479,12 +416,14 @@ def _stage(claim_import: ClaimImport) -> tuple[int, int]:
             ClaimImportError.objects.bulk_create(errors)
             errors = []
         if processed % PROGRESS_EVERY == 0:
-            _progress(claim_import, processed_lines=processed, error_count=error_count)
-    if batch and not error_count:
-        _write_staging(batch)
+            _progress(claim_import, processed_lines=processed, error_count=bad_lines)
     ClaimImportError.objects.bulk_create(errors)
-    _progress(claim_import, processed_lines=processed, error_count=error_count)
-    return error_count, processed
+    if not processed:
+        raise FileProblem(2, WHOLE_FILE, _("the file has no lines under the header (geen regels)"))
+    if batch and not bad_lines:
+        _write_staging(batch)
+    _progress(claim_import, processed_lines=processed, error_count=bad_lines)
+    return bad_lines, processed
 
 
 STAGING_COLUMNS = (
@@ -517,10 +456,13 @@ def _write_staging(batch: list[tuple]) -> None:
                 copy.write_row(row)
 
 
-def _find_duplicates(claim_import: ClaimImport, *, stored: int) -> int:
-    """Lines repeating an earlier line of the file, or a claim imported before."""
+def _find_duplicates(claim_import: ClaimImport) -> int:
+    """Lines repeating an earlier line of the file, or a claim imported before, written to the
+    error report in one statement (a file uploaded again may repeat every one of its million
+    lines). Returns how many."""
     staging = ClaimStagingLine._meta.db_table
     claims = Claim._meta.db_table
+    errors = ClaimImportError._meta.db_table
     within = _("duplicate of an earlier line of this file")
     before = _("this claim was imported before")
     with connection.cursor() as cursor:
@@ -544,25 +486,15 @@ def _find_duplicates(claim_import: ClaimImport, *, stored: int) -> int:
                       AND c.care_at = r.care_at AND c.patient_reference = r.patient_reference
                 )
             )
-            SELECT line_number, reason, COUNT(*) OVER () FROM duplicates
-            ORDER BY line_number LIMIT %s
-            """,
-            # Only the lines that are kept are fetched, with the total: a file uploaded again
-            # may repeat every one of its million lines.
-            [claim_import.pk, within, before, max(stored, 1)],
+            INSERT INTO {errors} (claim_import_id, line_number, "column", reason)
+            SELECT %s, line_number, %s, reason FROM duplicates
+            """,  # noqa: S608 (table names from the models, no user input)
+            [claim_import.pk, within, before, claim_import.pk, DUPLICATE_COLUMN],
         )
-        found = cursor.fetchall()
-    if found and stored > 0:
-        ClaimImportError.objects.bulk_create(
-            ClaimImportError(
-                claim_import=claim_import,
-                line_number=line,
-                column=DUPLICATE_COLUMN,
-                reason=reason,
-            )
-            for line, reason, _total in found[:stored]
-        )
-    return found[0][2] if found else 0
+    # Not the cursor's rowcount: SQLite does not count the rows of an INSERT that starts WITH.
+    return ClaimImportError.objects.filter(
+        claim_import=claim_import, column=DUPLICATE_COLUMN
+    ).count()
 
 
 def _move_staged_claims(claim_import: ClaimImport) -> int:

@@ -3,9 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hap_contracting.core import spreadsheets
@@ -81,7 +82,9 @@ def _import_status(claim_import) -> dict:
 def claim_import_detail(request, pk: int):
     _require_finance(request.user)
     claim_import = get_object_or_404(billing_selectors.claim_imports(), pk=pk)
-    errors = Paginator(claim_import.errors.all(), 50).get_page(request.GET.get("page"))
+    errors = Paginator(billing_selectors.claim_import_errors(claim_import), 50).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "billing/claim_import_detail.html",
@@ -97,4 +100,28 @@ def claim_import_status(request, pk: int):
     claim_import = get_object_or_404(billing_selectors.claim_imports(), pk=pk)
     response = JsonResponse(_import_status(claim_import))
     response["Cache-Control"] = "no-store"
+    return response
+
+
+ERROR_REPORT_COLUMNS = (
+    spreadsheets.Column("line_number", gettext_lazy("line"), spreadsheets.NUMBER),
+    spreadsheets.Column("column", gettext_lazy("column")),
+    spreadsheets.Column("reason", gettext_lazy("reason")),
+)
+
+
+@login_required
+@require_GET
+def claim_import_errors_csv(request, pk: int):
+    """Every error of an import, however many: line, column and reason (never a value)."""
+    _require_finance(request.user)
+    claim_import = get_object_or_404(billing_selectors.claim_imports(), pk=pk)
+    rows = spreadsheets.rows_of(
+        billing_selectors.claim_import_errors(claim_import), ERROR_REPORT_COLUMNS
+    )
+    response = StreamingHttpResponse(
+        spreadsheets.csv_bytes(ERROR_REPORT_COLUMNS, rows),
+        content_type=spreadsheets.CSV_CONTENT_TYPE,
+    )
+    response["Content-Disposition"] = f'attachment; filename="importfouten-{claim_import.pk}.csv"'
     return response
