@@ -7,3 +7,9 @@ class AccessAction(models.TextChoices):
     VIEW = "view", _("View")
     SEARCH = "search", _("Search")
     EXPORT = "export", _("Export")
+
+
+class AccessOutcome(models.TextChoices):
+    SHOWN = "shown", _("Shown")
+    REFUSED = "refused", _("Refused")
+    NOT_FOUND = "not_found", _("Not found")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .constants import AccessAction
+from .constants import AccessAction, AccessOutcome
 
 
 class AccessLogEntry(models.Model):
@@ -22,6 +22,12 @@ class AccessLogEntry(models.Model):
     # The SHA-256 of every patient the entry names in rows of its own (``AccessLogReference``),
     # sorted, one per line: the entry's place in the hash chain covers them too.
     references_digest = models.CharField(max_length=64, blank=True, editable=False)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=AccessOutcome.choices, default=AccessOutcome.SHOWN
+    )
+    # Where the request came from (NEN 7513: the source of the access).
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

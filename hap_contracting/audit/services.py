@@ -8,7 +8,10 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from .constants import AccessAction
+from hap_contracting.core.validators import bsn_digits, bsn_hash, looks_like_a_bsn
+
+from .constants import AccessAction, AccessOutcome
+from .middleware import current_source
 from .models import AccessLogEntry, AccessLogReference
 
 
@@ -19,7 +22,10 @@ def access_log_record(
     what: str,
     patient_references: list[str] | tuple = (),
     references_digest: str = "",
+    outcome: str = AccessOutcome.SHOWN,
 ) -> AccessLogEntry:
+    """One entry; its source is the request being handled (``middleware.current_source``)."""
+    source = current_source.get()
     return AccessLogEntry.objects.create(
         user=user,
         roles=", ".join(sorted(user.role_names)),
@@ -27,7 +33,18 @@ def access_log_record(
         what=what[:200],
         patient_references=", ".join(sorted(set(patient_references))),
         references_digest=references_digest,
+        outcome=outcome,
+        client_address=source.address,
+        user_agent=source.user_agent,
     )
+
+
+def access_log_record_attempt(*, user, what: str, outcome: str) -> AccessLogEntry | None:
+    """A read of patient-linked data that was refused or found nothing is logged too; an
+    anonymous visitor (sent to the login) is not a user to log."""
+    if not user.is_authenticated:
+        return None
+    return access_log_record(user=user, action=AccessAction.VIEW, what=what, outcome=outcome)
 
 
 def references_digest(references: QuerySet) -> str:
@@ -93,10 +110,18 @@ def access_log_record_log_read(*, user, entry_ids: list[int], search: str = "") 
     )
     what = (
         gettext("access log, search %(search)s: %(entries)s")
-        % {"search": search, "entries": entries}
+        % {"search": search_term_for_the_log(search), "entries": entries}
         if search
         else gettext("access log: %(entries)s") % {"entries": entries}
     )
     return access_log_record(
         user=user, action=AccessAction.SEARCH if search else AccessAction.VIEW, what=what
     )
+
+
+def search_term_for_the_log(term: str) -> str:
+    """What the log keeps of a search term: the term, or, when it is or holds a BSN, its keyed
+    hash instead (a BSN is never stored in clear, not even as typed in a search box)."""
+    if looks_like_a_bsn(term):
+        return gettext("[a BSN, hash %(hash)s]") % {"hash": bsn_hash(bsn_digits(term))[:16]}
+    return term

@@ -5,9 +5,12 @@ python-stdnum checks the postcode (no leading zero, never SA, SD or SS) and the 
 11-test); KvK numbers and AGB codes are eight digits (stdnum has neither).
 """
 
+import hashlib
+import hmac
 import re
 import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
@@ -100,3 +103,8 @@ def looks_like_a_bsn(reference: str) -> bool:
     refusing that one too is the lesser mistake than storing a BSN in clear."""
     significant = digits_of(reference).lstrip("0")
     return 7 <= len(significant) <= 9 and bsn_is_valid(significant.zfill(9))
+
+
+def bsn_hash(bsn: str) -> str:
+    """The keyed hash (HMAC-SHA256 with ``BSN_HASH_KEY``) under which a BSN is kept."""
+    return hmac.new(settings.BSN_HASH_KEY.encode(), bsn.encode(), hashlib.sha256).hexdigest()

@@ -126,7 +126,8 @@ def test_the_application_role_reads_and_adds_to_the_log(history, as_app_role, st
     rows = as_app_role.execute("SELECT count(*) FROM audit_accesslogentry").fetchone()[0]
     as_app_role.execute(
         "INSERT INTO audit_accesslogentry (at, user_id, roles, action, what, patient_references,"
-        " references_digest) VALUES (now(), %s, 'finance', 'view', 'y', '', '')",
+        " references_digest, outcome, user_agent) VALUES (now(), %s, 'finance', 'view', 'y',"
+        " '', '', 'shown', '')",
         [staff[Role.FINANCE].pk],
     )
 

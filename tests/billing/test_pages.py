@@ -685,7 +685,9 @@ def test_an_export_logs_every_patient_however_many_there_are(
         == everyone
     )
     client.force_login(make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
-    found = client.get(reverse("admin:audit_accesslogentry_changelist"), {"q": everyone[2]})
+    found = client.post(
+        reverse("admin:audit_accesslogentry_changelist"), {"q": everyone[2]}, follow=True
+    )
     assert entry in found.context["cl"].result_list
 
 

@@ -1,5 +1,6 @@
-"""The access log becomes append-only by a trigger of its own (no session setting switches it
-off) and its entries a hash chain (``audit.chain``); django-pgtrigger's trigger goes."""
+"""The access log records the outcome and the source of each access, becomes append-only by a
+trigger of its own (no session setting switches it off) and its entries a hash chain
+(``core.chain``); django-pgtrigger's trigger goes."""
 
 import pgtrigger.migrations
 from django.db import migrations, models
@@ -21,6 +22,21 @@ class Migration(migrations.Migration):
             model_name="accesslogentry",
             name="references_digest",
             field=models.CharField(blank=True, editable=False, max_length=64),
+        ),
+        migrations.AddField(
+            model_name='accesslogentry',
+            name='client_address',
+            field=models.GenericIPAddressField(blank=True, null=True, verbose_name='client address'),
+        ),
+        migrations.AddField(
+            model_name='accesslogentry',
+            name='outcome',
+            field=models.CharField(choices=[('shown', 'Shown'), ('refused', 'Refused'), ('not_found', 'Not found')], default='shown', max_length=10, verbose_name='outcome'),
+        ),
+        migrations.AddField(
+            model_name='accesslogentry',
+            name='user_agent',
+            field=models.CharField(blank=True, max_length=300, verbose_name='browser'),
         ),
         migrations.RunPython(chain.install_functions, chain.drop_functions),
         migrations.RunPython(*chain.protect("audit_accesslogentry")),

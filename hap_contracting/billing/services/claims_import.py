@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import hmac
 import itertools
 import logging
 
@@ -38,6 +37,7 @@ from hap_contracting.core.errors import DomainError
 from hap_contracting.core.jobs import enqueue_on_commit
 from hap_contracting.core.validators import (
     bsn_digits,
+    bsn_hash,
     bsn_is_valid,
     looks_like_a_bsn,
     normalise_house_number,
@@ -128,10 +128,6 @@ def _count_lines(claim_import: ClaimImport) -> int | None:
 
 
 # --- Checking one line ----------------------------------------------------------------------
-
-
-def bsn_hash(bsn: str) -> str:
-    return hmac.new(settings.BSN_HASH_KEY.encode(), bsn.encode(), hashlib.sha256).hexdigest()
 
 
 class _LineChecker:

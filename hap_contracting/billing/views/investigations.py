@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hap_contracting.audit.constants import AccessAction
+from hap_contracting.audit.decorators import logs_refused_reads
 from hap_contracting.audit.services import access_log_record
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.predicates import is_location_manager, is_programme_manager
@@ -48,6 +49,7 @@ def investigation_list(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refused_reads("claims at investigated address {pk}")
 def investigation_detail(request, pk: int):
     _require_investigator(request.user)
     investigation = billing_selectors.investigation_for_user(request.user, pk)

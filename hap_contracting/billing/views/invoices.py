@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hap_contracting.audit.constants import AccessAction
+from hap_contracting.audit.decorators import logs_refused_reads
 from hap_contracting.audit.services import access_log_record, access_log_record_many
 from hap_contracting.core import spreadsheets
 from hap_contracting.core.errors import DomainError
@@ -101,6 +102,7 @@ INVOICE_SERVICES = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refused_reads("invoice {pk}")
 def invoice_detail(request, pk: int):
     _require_finance(request.user)
     try:
@@ -227,6 +229,7 @@ def invoice_list_xlsx(request):
 
 @login_required
 @require_GET
+@logs_refused_reads("invoice lines CSV")
 def invoice_export_csv(request):
     filters, lines = _export_lines(request)
     _log_export(request, f"invoice lines CSV ({filters.describe()})", lines)
@@ -240,6 +243,7 @@ def invoice_export_csv(request):
 
 @login_required
 @require_GET
+@logs_refused_reads("invoice lines XLSX")
 def invoice_export_xlsx(request):
     filters, lines = _export_lines(request)
     _log_export(request, f"invoice lines XLSX ({filters.describe()})", lines)
@@ -264,6 +268,7 @@ def invoice_pdf_bytes(invoice, lines) -> bytes:
 
 @login_required
 @require_GET
+@logs_refused_reads("invoice {pk} PDF")
 def invoice_pdf(request, pk: int):
     _require_finance(request.user)
     invoice = billing_selectors.invoice_for_user(request.user, pk)
