@@ -1,24 +1,12 @@
-"""The source of an access (NEN 7513): the client's address and browser, for every access-log
-entry written while a request is handled, whichever service writes it."""
-
-from contextvars import ContextVar
-from dataclasses import dataclass
-
 from axes.helpers import get_client_ip_address
 
-
-@dataclass(frozen=True)
-class AccessSource:
-    address: str | None = None
-    user_agent: str = ""
-
-
-NO_SOURCE = AccessSource()
-current_source: ContextVar[AccessSource] = ContextVar("access_source", default=NO_SOURCE)
+from .sources import AccessSource, current_source
 
 
 class AccessSourceMiddleware:
-    """The address as the login lockout reads it (behind the proxy: X-Forwarded-For)."""
+    """Every access-log entry written while a request is handled, whichever service writes it,
+    names the request's source: the address as the login lockout reads it (behind the proxy:
+    X-Forwarded-For) and the browser."""
 
     def __init__(self, get_response):
         self.get_response = get_response

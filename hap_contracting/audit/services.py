@@ -11,8 +11,8 @@ from django.utils.translation import gettext
 from hap_contracting.core.validators import bsn_digits, bsn_hash, looks_like_a_bsn
 
 from .constants import AccessAction, AccessOutcome
-from .middleware import current_source
 from .models import AccessLogEntry, AccessLogReference
+from .sources import current_source
 
 
 def access_log_record(
