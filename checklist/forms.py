@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hap_contracting.core.text import TextLimit
+
 from .constants import ItemKind
 from .selectors import AssessmentView, ItemRow
 
@@ -66,7 +68,7 @@ class AssessmentForm(forms.Form):
             )
             field = None
         else:
-            field = forms.CharField(label=label, max_length=300, required=False)
+            field = forms.CharField(label=label, max_length=TextLimit.ANSWER, required=False)
         if field is not None:
             field.help_text = item.help_text
             field.initial = value
@@ -75,12 +77,14 @@ class AssessmentForm(forms.Form):
             label=_("Explanation"),
             required=False,
             initial=answer.explanation if answer else "",
+            max_length=TextLimit.DESCRIPTION,
             widget=forms.Textarea(attrs={"rows": 2}),
         )
         self.fields[_name(item, "remark")] = forms.CharField(
             label=_("Remark"),
             required=False,
             initial=answer.remark if answer else "",
+            max_length=TextLimit.REMARK,
             widget=forms.Textarea(attrs={"rows": 1}),
         )
         if row.needs_confirmation:
@@ -116,12 +120,15 @@ class AssessmentForm(forms.Form):
             }
         return answers
 
-    def add_item_errors(self, errors: dict[int, str]) -> None:
+    def add_item_errors(self, errors: dict) -> None:
+        """Show the service's errors at their fields: a key is an item's id (its answer) or
+        ``(item id, part)`` for its explanation or remark."""
         by_pk = {row.item.pk: row.item for row in self.rows}
-        for item_pk, message in errors.items():
+        for key, message in errors.items():
+            item_pk, part = key if isinstance(key, tuple) else (key, None)
             item = by_pk.get(item_pk)
             if item is None:
                 self.add_error(None, message)
                 continue
-            name = _name(item, "from" if item.kind == ItemKind.HOURS else "value")
-            self.add_error(name, message)
+            part = part or ("from" if item.kind == ItemKind.HOURS else "value")
+            self.add_error(_name(item, part), message)

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
+
 from .constants import Applicability, AssessmentStatus, ItemKind
 
 
@@ -189,8 +191,8 @@ class Answer(models.Model):
     # "yes"/"no", the chosen option, a text or telephone number, or for hours
     # {"from": "17:00", "to": "08:00", "weekends": true}.
     value = models.JSONField(_("answer"), null=True, blank=True)
-    explanation = models.TextField(_("explanation"), blank=True)
-    remark = models.TextField(_("remark"), blank=True)
+    explanation = LimitedTextField(_("explanation"), max_length=TextLimit.DESCRIPTION, blank=True)
+    remark = LimitedTextField(_("remark"), max_length=TextLimit.REMARK, blank=True)
     to_confirm = models.BooleanField(
         _("to confirm"),
         default=False,
@@ -201,6 +203,7 @@ class Answer(models.Model):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         constraints = [
+            *length_checks(explanation=TextLimit.DESCRIPTION, remark=TextLimit.REMARK),
             models.UniqueConstraint(fields=["assessment", "item"], name="answer_per_item"),
         ]
 

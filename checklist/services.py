@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
+from hap_contracting.core.text import TextLimit, too_long
 
 from .constants import AssessmentStatus, ItemKind
 from .evaluation import normalise_phone, parse_time
@@ -125,11 +126,16 @@ def assessment_save(*, assessment: Assessment, by, answers: dict[int, dict]) -> 
         value = _clean_value(item, data.get("value"))
         if item.kind == ItemKind.PHONE and value and normalise_phone(value) is None:
             errors[item_id] = _("%(value)s is not a valid telephone number.") % {"value": value}
+        elif isinstance(value, str) and (message := too_long(value, TextLimit.ANSWER)):
+            errors[item_id] = message
+        texts = {part: (data.get(part) or "").strip() for part in ("explanation", "remark")}
+        for part, limit in (("explanation", TextLimit.DESCRIPTION), ("remark", TextLimit.REMARK)):
+            if message := too_long(texts[part], limit):
+                errors[(item_id, part)] = message
         answer = existing.get(item_id) or Answer(assessment=assessment, item=item)
-        changed = (answer.value, answer.explanation) != (value, data.get("explanation", ""))
+        changed = (answer.value, answer.explanation) != (value, texts["explanation"])
         answer.value = value
-        answer.explanation = (data.get("explanation") or "").strip()
-        answer.remark = (data.get("remark") or "").strip()
+        answer.explanation, answer.remark = texts["explanation"], texts["remark"]
         if data.get("confirmed") or (answer.to_confirm and changed):
             answer.to_confirm = False
         to_write.append(answer)

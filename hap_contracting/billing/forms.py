@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import DateInput, MonthField, ServiceForm
+from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.models import CareLocation, CareOrganisation
 
 from .constants import InvoiceKind, InvoiceState, NotificationChannel
@@ -61,6 +62,7 @@ class InvestigationNotificationForm(ServiceForm):
         label=_("Notes"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        max_length=TextLimit.NOTES,
         help_text=_("Who was told, by whom; no patient data."),
     )
 
@@ -122,6 +124,7 @@ class InvoiceCreditForm(ServiceForm):
     reason = forms.CharField(
         label=_("Reason for the credit note"),
         widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=TextLimit.REASON,
         help_text=_(
             "Once the credit note is approved, making the invoices of this month again bills "
             "the claims that are still chargeable on a new invoice (for example after a tariff "

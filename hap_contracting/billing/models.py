@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from hap_contracting.core.periods import PeriodQuerySet, period_not_reversed
+from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
 
 from . import rules as billing_rules
 from .constants import (
@@ -224,17 +225,18 @@ class AddressInvestigation(models.Model):
     notified_how = models.CharField(
         _("told by"), max_length=12, choices=NotificationChannel.choices, blank=True
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = LimitedTextField(_("notes"), max_length=TextLimit.NOTES, blank=True)
 
     class Meta:
         ordering = ["opened_on", "pk"]
         verbose_name = _("address investigation")
         verbose_name_plural = _("address investigations")
         constraints = [
+            *length_checks(notes=TextLimit.NOTES),
             models.UniqueConstraint(
                 fields=["postcode", "house_number", "house_number_addition"],
                 name="investigation_one_per_address",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -297,7 +299,7 @@ class Invoice(models.Model):
         _("administrative costs"), max_digits=9, decimal_places=2, default=0
     )
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = LimitedTextField(_("reason"), max_length=TextLimit.REASON, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -313,6 +315,7 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         constraints = [
+            *length_checks(reason=TextLimit.REASON),
             models.UniqueConstraint(fields=["year", "sequence"], name="invoice_number_unique"),
             # One invoice per organisation per month and round; credit notes are separate.
             models.UniqueConstraint(

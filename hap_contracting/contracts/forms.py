@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import DateInput, MonthField, ServiceForm
+from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.selectors import regions_visible_to
 
 from .constants import BreachActionKind, ContractKind, ContractStatus, EscalationStep
@@ -29,7 +30,10 @@ class CompleteContractingForm(ServiceForm):
         help_text=_("Empty: the default term from the start date."),
     )
     note = forms.CharField(
-        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=TextLimit.REMARK,
     )
 
     def __init__(self, *args, admission_request=None, acts=(), **kwargs):
@@ -146,7 +150,11 @@ class BreachForm(ServiceForm):
         max_length=200,
         help_text=_("For example: the SO/AVG was not reachable for the duty GP."),
     )
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TextLimit.DESCRIPTION,
+    )
     escalation_step = forms.ChoiceField(label=_("Escalation step reached"))
 
     def __init__(self, *args, **kwargs):
@@ -161,7 +169,9 @@ class BreachEscalateForm(ServiceForm):
     submit_label = _("Escalate")
 
     escalation_step = forms.ChoiceField(label=_("Escalate to"))
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), max_length=TextLimit.REASON
+    )
 
     def __init__(self, *args, current_step: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,7 +188,11 @@ class BreachActionForm(ServiceForm):
     submit_label = _("Record action")
 
     kind = forms.ChoiceField(label=_("Action"))
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=TextLimit.DESCRIPTION,
+    )
     deadline = forms.DateField(
         label=_("Deadline"),
         widget=DateInput(),
@@ -195,7 +209,7 @@ class BreachActionCompleteForm(ServiceForm):
     submit_label = _("Mark as completed")
 
     completed_on = forms.DateField(label=_("Completed on"), widget=DateInput())
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), max_length=TextLimit.REMARK, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,7 +221,9 @@ class ContractTerminateForm(ServiceForm):
 
     terminated_on = forms.DateField(label=_("Terminated per"), widget=DateInput())
     reason = forms.CharField(
-        label=_("Reason for termination"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason for termination"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TextLimit.REASON,
     )
 
     def __init__(self, *args, **kwargs):

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
 from hap_contracting.tariffs.models import twice_the_tariff
 
 from .constants import (
@@ -135,7 +136,9 @@ class Contract(models.Model):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
     terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
-    termination_reason = models.TextField(_("reason for termination"), blank=True)
+    termination_reason = LimitedTextField(
+        _("reason for termination"), max_length=TextLimit.REASON, blank=True
+    )
     admission_request = models.OneToOneField(
         "procedure.AdmissionRequest",
         on_delete=models.PROTECT,
@@ -170,11 +173,12 @@ class Contract(models.Model):
             ),
         ]
         constraints = [
+            *length_checks(termination_reason=TextLimit.REASON),
             models.CheckConstraint(
                 condition=Q(end_date__gt=models.F("start_date")),
                 name="contract_ends_after_start",
                 violation_error_message=_("The end date must lie after the start date."),
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -256,7 +260,7 @@ class Breach(models.Model):
         max_length=200,
         help_text=_("For example: the SO/AVG was not reachable for the duty GP."),
     )
-    description = models.TextField(_("description"))
+    description = LimitedTextField(_("description"), max_length=TextLimit.DESCRIPTION)
     escalation_step = models.CharField(
         _("escalation step reached"),
         max_length=20,
@@ -272,6 +276,7 @@ class Breach(models.Model):
         ordering = ["-observed_on", "-pk"]
         verbose_name = _("breach")
         verbose_name_plural = _("breaches")
+        constraints = length_checks(description=TextLimit.DESCRIPTION)
 
     def __str__(self) -> str:
         return f"{self.observed_on}: {self.agreement}"
@@ -282,7 +287,7 @@ class BreachAction(models.Model):
 
     breach = models.ForeignKey(Breach, on_delete=models.PROTECT, related_name="actions")
     kind = models.CharField(_("action"), max_length=20, choices=BreachActionKind.choices)
-    description = models.TextField(_("description"))
+    description = LimitedTextField(_("description"), max_length=TextLimit.DESCRIPTION)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     recorded_by = models.ForeignKey(
@@ -294,6 +299,7 @@ class BreachAction(models.Model):
         ordering = ["recorded_at", "pk"]
         verbose_name = _("breach action")
         verbose_name_plural = _("breach actions")
+        constraints = length_checks(description=TextLimit.DESCRIPTION)
         indexes = [
             models.Index(
                 fields=["deadline"],

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from hap_contracting.core.forms import DateInput, ServiceForm
+from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.models import CareLocation
 
 from .constants import RequestKind, RequestState
@@ -25,7 +26,10 @@ class AdmissionRequestForm(ServiceForm):
         label=_("Requester's telephone"), max_length=20, required=False
     )
     notes = forms.CharField(
-        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Notes"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=TextLimit.NOTES,
     )
 
     def __init__(self, *args, locations, **kwargs):
@@ -41,7 +45,10 @@ class ForwardForm(ServiceForm):
         label=_("Location manager"), queryset=User.objects.none()
     )
     note = forms.CharField(
-        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=TextLimit.REMARK,
     )
 
     def __init__(self, *args, location_managers, **kwargs):
@@ -61,6 +68,7 @@ class AdviceForm(ServiceForm):
     motivation = forms.CharField(
         label=_("Motivation"),
         widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=TextLimit.MOTIVATION,
         help_text=_("Required. For a request sent back: say what is missing."),
     )
     decided_on = forms.DateField(label=_("Date of the advice or decision"), widget=DateInput())
@@ -76,14 +84,18 @@ class OutcomeForm(ServiceForm):
     submit_label = _("Record outcome")
 
     notes = forms.CharField(
-        label=_("How the outcome was processed"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("How the outcome was processed"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=TextLimit.NOTES,
     )
 
 
 class WithdrawForm(ServiceForm):
     submit_label = _("Withdraw request")
 
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=TextLimit.REASON
+    )
 
 
 class RequestFilterForm(forms.Form):

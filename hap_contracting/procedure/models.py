@@ -20,6 +20,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from django_fsm_log.models import StateLog
 
 from checklist.selectors import checklist_blockers, latest_assessment
+from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
 
 from . import rules as procedure_rules
 from .constants import (
@@ -143,7 +144,7 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
     requester_email = models.EmailField(_("requester's e-mail"))
     requester_phone = models.CharField(_("requester's telephone"), max_length=20, blank=True)
     received_on = models.DateField(_("date received"))
-    notes = models.TextField(_("notes at intake"), blank=True)
+    notes = LimitedTextField(_("notes at intake"), max_length=TextLimit.NOTES, blank=True)
     assigned_location_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -163,7 +164,7 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
     # reading the history table for every row.
     state_entered_at = models.DateTimeField(_("in this state since"))
     outcome_recorded_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
-    outcome_notes = models.TextField(_("outcome"), blank=True)
+    outcome_notes = LimitedTextField(_("outcome"), max_length=TextLimit.NOTES, blank=True)
     completed_on = models.DateField(_("contracting completed on"), null=True, blank=True)
     # The requester follows (and may withdraw) the request through a link with this token.
     public_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -223,12 +224,13 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         constraints = [
+            *length_checks(notes=TextLimit.NOTES, outcome_notes=TextLimit.NOTES),
             models.UniqueConstraint(
                 fields=["location"],
                 condition=models.Q(state__in=OPEN_STATES),
                 name="request_one_open_per_location",
                 violation_error_message=_("This location already has an open request."),
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -378,7 +380,7 @@ class Advice(models.Model):
     )
     step = models.CharField(_("step"), max_length=20, choices=AdviceStep.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=AdviceOutcome.choices)
-    motivation = models.TextField(_("motivation"))
+    motivation = LimitedTextField(_("motivation"), max_length=TextLimit.MOTIVATION)
     decided_on = models.DateField(_("date of the advice or decision"))
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -392,6 +394,7 @@ class Advice(models.Model):
         ordering = ["recorded_at", "pk"]
         verbose_name = _("advice or decision")
         verbose_name_plural = _("advices and decisions")
+        constraints = length_checks(motivation=TextLimit.MOTIVATION)
 
     def __str__(self) -> str:
         return f"{self.get_step_display()}: {self.get_outcome_display()} ({self.decided_on})"

@@ -37,6 +37,7 @@ from hap_contracting.billing.services.claims_import import (
 )
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.roles import Role
+from hap_contracting.core.text import TextLimit
 from hap_contracting.triage.constants import TriageFilterReason, TriageVerdict
 from hap_contracting.triage.models import TriageFilterEntry
 from hap_contracting.triage.selectors import triage_verdict
@@ -562,6 +563,20 @@ def test_a_sent_invoice_is_corrected_only_by_a_credit_note(finance, billed_locat
     assert credit.number.endswith("00002")
     with pytest.raises(DomainError):
         billing.invoice_credit(invoice=invoice, by=finance, reason="Nogmaals.")
+
+
+def test_a_credit_reason_over_its_limit_is_refused_and_no_credit_note_is_made(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line()])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    invoice = billing.invoice_send(invoice=approved_invoice(finance), by=finance)
+
+    with pytest.raises(DomainError) as error:
+        billing.invoice_credit(invoice=invoice, by=finance, reason="x" * (TextLimit.REASON + 1))
+
+    assert error.value.field == "reason"
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
 
 
 def test_credited_claims_are_billed_again_only_once_the_credit_note_is_approved(

@@ -13,6 +13,7 @@ from checklist.selectors import assessment_view, current_template
 from checklist.services import checklist_template_new_version
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.roles import Role
+from hap_contracting.core.text import TextLimit
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep, RequestKind, RequestState
 from hap_contracting.procedure.models import positive_advice_blockers
 from hap_contracting.procedure.services.admission import admission_request_advise
@@ -170,6 +171,44 @@ def test_a_telephone_number_that_is_not_one_is_refused_and_nothing_is_saved(
 
     assert phone.pk in error.value.errors
     assert not assessment.answers.exists()
+
+
+def test_an_explanation_over_its_limit_is_refused_at_its_field_and_nothing_is_saved(
+    request_in_pre_assessment, manager
+):
+    assessment = started(request_in_pre_assessment, manager)
+    nursing = item("voorwacht-24h-nursing")
+    answers = answers_with(assessment)
+    answers[nursing.pk] |= {"explanation": "x" * (TextLimit.DESCRIPTION + 1)}
+
+    with pytest.raises(DomainError) as error:
+        pre_assessment_save(assessment=assessment, by=manager, answers=answers)
+
+    assert list(error.value.errors) == [(nursing.pk, "explanation")]
+    assert not assessment.answers.exists()
+
+
+def test_a_text_answer_or_remark_over_its_limit_is_shown_at_its_field_on_the_page(
+    client, request_in_pre_assessment, manager
+):
+    client.force_login(manager)
+    client.post(reverse("procedure:checklist_start", args=[request_in_pre_assessment.pk]))
+    name = item("achterwacht-so-avg-name").pk
+    remark = item("record-access").pk
+
+    response = client.post(
+        reverse("procedure:checklist", args=[request_in_pre_assessment.pk]),
+        {
+            f"item_{name}_value": "x" * (TextLimit.ANSWER + 1),
+            f"item_{remark}_remark": "x" * (TextLimit.REMARK + 1),
+            "save": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert f"item_{name}_value" in errors and f"item_{remark}_remark" in errors
+    assert not Answer.objects.exists()
 
 
 @pytest.mark.parametrize(

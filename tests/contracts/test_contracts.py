@@ -21,6 +21,7 @@ from hap_contracting.contracts.services import breaches
 from hap_contracting.contracts.services import contracts as services
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.roles import Role
+from hap_contracting.core.text import TextLimit
 from hap_contracting.procedure.constants import RequestKind, RequestState
 from hap_contracting.tariffs.models import Act, InsurerTariff
 from hap_contracting.tariffs.services import insurer_tariff_save
@@ -483,6 +484,40 @@ def test_termination_ends_the_contract_with_reason_and_date(staff, location):
         services.contract_terminate(
             contract=contract, by=staff[Role.SECRETARIAT], terminated_on=today, reason="Nogmaals."
         )
+
+
+def test_a_termination_reason_over_its_limit_is_refused_and_the_contract_runs_on(staff, location):
+    contract = ContractFactory(location=location)
+    today = timezone.localdate()
+
+    with pytest.raises(DomainError) as error:
+        services.contract_terminate(
+            contract=contract,
+            by=staff[Role.SECRETARIAT],
+            terminated_on=today,
+            reason="x" * (TextLimit.REASON + 1),
+        )
+
+    assert error.value.field == "reason"
+    contract.refresh_from_db()
+    assert contract.terminated_on is None and contract.termination_reason == ""
+    assert not contract.events.filter(kind=ContractEventKind.TERMINATED).exists()
+
+
+def test_a_breach_description_over_its_limit_is_refused_and_nothing_is_recorded(staff, location):
+    contract = ContractFactory(location=location)
+
+    with pytest.raises(DomainError) as error:
+        breaches.breach_record(
+            contract=contract,
+            by=staff[Role.SECRETARIAT],
+            observed_on=timezone.localdate(),
+            agreement="SO/AVG bereikbaar",
+            description="x" * (TextLimit.DESCRIPTION + 1),
+        )
+
+    assert error.value.field == "description"
+    assert not contract.breaches.exists() and not contract.events.exists()
 
 
 @pytest.mark.postgres

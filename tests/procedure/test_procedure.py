@@ -9,6 +9,7 @@ from django.utils import timezone
 from hap_contracting.contracts.services import contracts as contract_services
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.roles import Role
+from hap_contracting.core.text import TextLimit
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep, RequestKind, RequestState
 from hap_contracting.procedure.models import Advice
 from hap_contracting.procedure.selectors.admission import admission_request_history
@@ -477,3 +478,37 @@ def test_a_location_in_another_region_is_not_registered_by_this_secretariat(staf
         register(staff, other_location)
 
     assert error.value.field == "location"
+
+
+def test_an_advice_with_a_motivation_over_its_limit_is_refused_and_changes_nothing(staff, location):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+
+    with pytest.raises(DomainError) as error:
+        advise(
+            request,
+            staff[Role.REGIONAL_COUNCIL],
+            AdviceStep.REGIONAL_COUNCIL,
+            AdviceOutcome.POSITIVE,
+            "x" * (TextLimit.MOTIVATION + 1),
+        )
+
+    assert error.value.field == "motivation"
+    request.refresh_from_db()
+    assert request.state == S.COUNCIL_REVIEW
+    assert not Advice.objects.exists()
+    assert not admission_request_history(request).exists()
+
+
+def test_a_withdrawal_reason_over_its_limit_is_refused_and_changes_nothing(staff, location):
+    request = register(staff, location)
+
+    with pytest.raises(DomainError) as error:
+        services.admission_request_withdraw(
+            admission_request=request,
+            by=staff[Role.SECRETARIAT],
+            reason="x" * (TextLimit.REASON + 1),
+        )
+
+    assert error.value.field == "reason"
+    request.refresh_from_db()
+    assert request.state == S.RECEIVED

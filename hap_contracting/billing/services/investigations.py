@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
+from hap_contracting.core.text import TextLimit, checked_text
 from hap_contracting.organisations.services import care_location_assign_organisation
 
 from .. import rules as billing_rules
@@ -75,8 +76,9 @@ def investigation_record_notification(
         raise DomainError(_("Choose how the organisation was told."), field="notified_how")
     if notified_on > timezone.localdate():
         raise DomainError(_("This date lies in the future."), field="notified_on")
+    notes = checked_text(notes, field="notes", limit=TextLimit.NOTES)
     AddressInvestigation.objects.filter(pk=investigation.pk).update(
-        notified_on=notified_on, notified_how=notified_how, notes=notes.strip()
+        notified_on=notified_on, notified_how=notified_how, notes=notes
     )
     investigation.refresh_from_db()
     return investigation

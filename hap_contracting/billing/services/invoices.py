@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.months import month_bounds
+from hap_contracting.core.text import TextLimit, checked_text
 from hap_contracting.tariffs.models import twice_the_tariff
 from hap_contracting.tariffs.selectors import insurer_tariff_amount_on
 from hap_contracting.triage.constants import TriageFilterReason
@@ -282,9 +283,12 @@ def invoice_delete_draft(*, invoice: Invoice, by) -> None:
 def invoice_credit(*, invoice: Invoice, by, reason: str) -> Invoice:
     """A sent invoice is never changed: a credit note with the opposite amounts corrects it."""
     _require_finance(by)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Give the reason for the credit note."), field="reason")
+    reason = checked_text(
+        reason,
+        field="reason",
+        limit=TextLimit.REASON,
+        required_message=_("Give the reason for the credit note."),
+    )
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.kind != InvoiceKind.INVOICE or invoice.state != InvoiceState.SENT:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
+from hap_contracting.core.text import TextLimit, checked_text
 
 from .. import rules as contract_rules
 from ..constants import BreachActionKind, ContractEventKind, EscalationStep
@@ -33,11 +34,18 @@ def breach_record(
         raise DomainError(_("This date lies in the future."), field="observed_on")
     if observed_on < contract.start_date:
         raise DomainError(_("The contract had not started on this date."), field="observed_on")
-    agreement, description = (agreement or "").strip(), (description or "").strip()
-    if not agreement:
-        raise DomainError(_("Say which agreement was not kept."), field="agreement")
-    if not description:
-        raise DomainError(_("Describe what happened."), field="description")
+    agreement = checked_text(
+        agreement,
+        field="agreement",
+        limit=Breach._meta.get_field("agreement").max_length,
+        required_message=_("Say which agreement was not kept."),
+    )
+    description = checked_text(
+        description,
+        field="description",
+        limit=TextLimit.DESCRIPTION,
+        required_message=_("Describe what happened."),
+    )
     if escalation_step not in ESCALATION_ORDER:
         raise DomainError(_("Choose an escalation step."), field="escalation_step")
     with transaction.atomic():
@@ -69,13 +77,14 @@ def breach_escalate(*, breach: Breach, by, escalation_step: str, note: str) -> B
             _("Escalation only goes forward: choose a step after the current one."),
             field="escalation_step",
         )
+    note = checked_text(note, field="note", limit=TextLimit.REASON)
     with transaction.atomic():
         Breach.objects.filter(pk=breach.pk).update(escalation_step=escalation_step)
         ContractEvent.objects.create(
             contract=breach.contract,
             kind=ContractEventKind.BREACH_ESCALATED,
             by=by,
-            description=f"{EscalationStep(escalation_step).label}. {note.strip()}".strip(),
+            description=f"{EscalationStep(escalation_step).label}. {note}".strip(),
         )
     breach.refresh_from_db()
     return breach
@@ -92,9 +101,12 @@ def breach_action_record(
     require_contract_permission(by, breach.contract, contract_rules.can_record_breach)
     if kind not in BreachActionKind.values:
         raise DomainError(_("Choose the action."), field="kind")
-    description = (description or "").strip()
-    if not description:
-        raise DomainError(_("Describe the action."), field="description")
+    description = checked_text(
+        description,
+        field="description",
+        limit=TextLimit.DESCRIPTION,
+        required_message=_("Describe the action."),
+    )
     if kind == BreachActionKind.WRITTEN_WARNING and deadline is None:
         raise DomainError(_("A written warning needs a term: give the deadline."), field="deadline")
     if deadline is not None and deadline < timezone.localdate():
@@ -128,6 +140,7 @@ def breach_action_complete(
     require_contract_permission(by, contract, contract_rules.can_record_breach)
     if completed_on > timezone.localdate():
         raise DomainError(_("This date lies in the future."), field="completed_on")
+    note = checked_text(note, field="note", limit=TextLimit.REMARK)
     with transaction.atomic():
         if not BreachAction.objects.filter(pk=action.pk, completed_on__isnull=True).update(
             completed_on=completed_on
@@ -137,7 +150,7 @@ def breach_action_complete(
             contract=contract,
             kind=ContractEventKind.ACTION_COMPLETED,
             by=by,
-            description=f"{action.get_kind_display()} ({completed_on:%d-%m-%Y}). {note.strip()}",
+            description=f"{action.get_kind_display()} ({completed_on:%d-%m-%Y}). {note}",
         )
     action.refresh_from_db()
     return action

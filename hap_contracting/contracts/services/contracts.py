@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.money import money
+from hap_contracting.core.text import TextLimit, checked_text
 from hap_contracting.procedure.constants import RequestKind
 from hap_contracting.procedure.services.admission import admission_request_complete_contracting
 from hap_contracting.tariffs.models import Act
@@ -222,9 +223,12 @@ def contract_terminate(
     *, contract: Contract, by, terminated_on: datetime.date, reason: str
 ) -> Contract:
     require_contract_permission(by, contract, contract_rules.can_manage_contract)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Give the reason for terminating."), field="reason")
+    reason = checked_text(
+        reason,
+        field="reason",
+        limit=TextLimit.REASON,
+        required_message=_("Give the reason for terminating."),
+    )
     if contract.terminated_on is not None:
         raise DomainError(_("This contract has been terminated already."))
     if not contract.start_date <= terminated_on <= contract.end_date:

@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from hap_contracting.core.errors import DomainError, full_clean_or_raise
 from hap_contracting.core.jobs import enqueue_on_commit
+from hap_contracting.core.text import TextLimit, checked_text
 
 from .. import rules as procedure_rules
 from ..constants import OPEN_STATES, AdviceStep, RequestKind, RequestState
@@ -29,13 +30,6 @@ CONCURRENT_CHANGE_MESSAGE = gettext_lazy(
     "Someone else changed this request a moment ago. Nothing was saved; "
     "reload the page to see its current state."
 )
-
-
-def _require_text(value: str, *, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise DomainError(message, field=field)
-    return value
 
 
 def _require_date_not_in_future(value: datetime.date, *, field: str) -> None:
@@ -161,7 +155,7 @@ def admission_request_register(
         requester_email=requester_email.strip(),
         requester_phone=requester_phone.strip(),
         received_on=received_on,
-        notes=notes.strip(),
+        notes=checked_text(notes, field="notes", limit=TextLimit.NOTES),
         created_by=by,
         state_entered_at=timezone.now(),
         # Seed 004, 7.1: running care to an uncontracted institution can't stop at once.
@@ -195,7 +189,7 @@ def admission_request_forward(
         admission_request,
         "forward_to_location_manager",
         by=by,
-        description=note.strip()
+        description=checked_text(note, field="note", limit=TextLimit.REMARK)
         or _("Forwarded to %(name)s.")
         % {"name": location_manager.get_full_name() or location_manager.username},
         not_at_step_message=_("Only a newly received request can be forwarded."),
@@ -221,8 +215,11 @@ def admission_request_advise(
     transition_name = advice_transitions().get((step, outcome))
     if transition_name is None:
         raise DomainError(_("This outcome is not possible at this step."), field="outcome")
-    motivation = _require_text(
-        motivation, field="motivation", message=_("Write down the motivation.")
+    motivation = checked_text(
+        motivation,
+        field="motivation",
+        limit=TextLimit.MOTIVATION,
+        required_message=_("Write down the motivation."),
     )
     decided_on = decided_on or timezone.localdate()
     _require_date_not_in_future(decided_on, field="decided_on")
@@ -252,8 +249,11 @@ def admission_request_record_outcome(
     *, admission_request: AdmissionRequest, by, notes: str
 ) -> AdmissionRequest:
     """Step 5: after approval the location manager processes the outcome."""
-    notes = _require_text(
-        notes, field="notes", message=_("Describe how the outcome was processed.")
+    notes = checked_text(
+        notes,
+        field="notes",
+        limit=TextLimit.NOTES,
+        required_message=_("Describe how the outcome was processed."),
     )
     return _run_transition(
         admission_request,
@@ -283,7 +283,8 @@ def admission_request_complete_contracting(
         admission_request,
         "complete_contracting",
         by=by,
-        description=note.strip() or _("Contracting completed."),
+        description=checked_text(note, field="note", limit=TextLimit.REMARK)
+        or _("Contracting completed."),
         not_at_step_message=_("Only an approved request can be contracted."),
         side_effects=make_contract,
         completed_on=completed_on,
@@ -295,7 +296,12 @@ def admission_request_withdraw(
 ) -> AdmissionRequest:
     """Withdraw a request that is not yet decided, by the secretariat or (``by=None``) the
     requester through the status link."""
-    reason = _require_text(reason, field="reason", message=_("Give the reason for withdrawing."))
+    reason = checked_text(
+        reason,
+        field="reason",
+        limit=TextLimit.REASON,
+        required_message=_("Give the reason for withdrawing."),
+    )
     return _run_transition(
         admission_request,
         "withdraw" if by is not None else "withdraw_by_requester",
