@@ -6,6 +6,7 @@ import os
 import socket
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -40,6 +41,8 @@ def pytest_runtest_setup(item):
 def _dutch_and_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "nl"
+    # The rate limits count in the cache: every test starts with none used.
+    cache.clear()
 
 
 @pytest.fixture

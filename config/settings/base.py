@@ -155,6 +155,11 @@ PASSWORD_RESET_TIMEOUT = 3600
 # production (Redis), in process for the demo and the tests.
 CACHES = {"default": env.dj_cache_url("DJANGO_CACHE_URL", default="locmem://")}
 RATELIMIT_USE_CACHE = "default"
+# The triage API per client: a post's triage system asks once per call about an address, a few
+# a minute on a busy evening; 300 a minute leaves room for a burst without letting a broken
+# client loop flood the database. Wrong tokens: 10 a minute per address.
+TRIAGE_API_RATE = env.str("TRIAGE_API_RATE", default="300/m")
+TRIAGE_API_BAD_TOKEN_RATE = env.str("TRIAGE_API_BAD_TOKEN_RATE", default="10/m")
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]

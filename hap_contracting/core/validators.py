@@ -2,7 +2,9 @@
 place for each rule; messages name the rule in Dutch via gettext.
 
 python-stdnum checks the postcode (no leading zero, never SA, SD or SS) and the BSN (the
-11-test); KvK numbers and AGB codes are eight digits (stdnum has neither).
+11-test); KvK numbers and AGB codes are eight digits (stdnum has neither). The postcode's and
+the addition's shapes are also written as patterns, which the triage API's OpenAPI description
+publishes as they are: a client that follows the description is never refused.
 """
 
 import hashlib
@@ -22,15 +24,24 @@ from stdnum.nl import postcode as stdnum_postcode
 # column on every database.
 HOUSE_NUMBER_MAX = 99999
 _HOUSE_NUMBER_RE = re.compile(r"^[0-9]{1,5}$")
-_POSTCODE_SHAPE_RE = re.compile(r"^\s*[0-9]{4}\s?[A-Za-z]{2}\s*$")
+# ECMA-262 patterns (what OpenAPI uses), matched here with ``fullmatch`` so that ``$`` does not
+# let a trailing newline through. The letters exclude SA, SD and SS, as stdnum does.
+POSTCODE_PATTERN = r"^[1-9][0-9]{3} ?(?:[A-RT-Za-rt-z][A-Za-z]|[Ss][B-CE-RT-Zb-ce-rt-z])$"
+HOUSE_NUMBER_ADDITION_PATTERN = r"^[A-Za-z0-9-]{0,6}$"
+
+
+def matches(pattern: str, value) -> bool:
+    """Whether ``value`` is a text that ``pattern`` (anchored) matches whole."""
+    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
 def normalise_postcode(value: str) -> str:
     """Return the postcode as ``1234 AB``, or raise ValidationError."""
     try:
-        if not _POSTCODE_SHAPE_RE.match(value or ""):
+        text = (value or "").strip()
+        if not matches(POSTCODE_PATTERN, text):
             raise StdnumValidationError()
-        return stdnum_postcode.validate(value)
+        return stdnum_postcode.validate(text)
     except StdnumValidationError:
         raise ValidationError(
             _("Enter a Dutch postcode such as 8011 AB."), code="invalid_postcode"
@@ -54,7 +65,7 @@ def normalise_house_number(value) -> int:
 
 
 validate_house_number_addition = RegexValidator(
-    r"^[A-Za-z0-9-]{0,6}$",
+    HOUSE_NUMBER_ADDITION_PATTERN,
     _("A house number addition has at most 6 letters or digits, such as A or 2-bis."),
     code="invalid_addition",
 )

@@ -6,22 +6,38 @@ only answers GET. The answer carries no patient data, only what the HAP does for
 
 A request costs two queries: the client, then the verdict. ``last_used_at`` is written at most
 once a minute per client, so a busy client does not turn every lookup into a write.
+
+Each client has its own rate limit (``TRIAGE_API_RATE``); requests with a wrong token are
+limited per address (``TRIAGE_API_BAD_TOKEN_RATE``), so guessing tokens is slow (and hopeless:
+a token has 256 random bits). Over a limit
+the answer is 429 with Retry-After, the seconds until the window ends. The limits count in the
+shared cache; when the cache is down the API answers anyway: a triage lookup during a call
+matters more than the limit.
+
+The parameters are checked exactly as the OpenAPI description below publishes them (one
+pattern for each, from ``core.validators``): a client that follows the description is never
+refused, and one that does not gets a 400 naming the field.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
-from django.core.exceptions import ValidationError
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_ratelimit.core import get_usage
 
 from hap_contracting.core.validators import (
+    HOUSE_NUMBER_ADDITION_PATTERN,
     HOUSE_NUMBER_MAX,
-    normalise_house_number,
+    POSTCODE_PATTERN,
+    matches,
     normalise_house_number_addition,
     normalise_postcode,
 )
@@ -30,7 +46,37 @@ from .constants import TriageVerdict
 from .selectors import triage_api_client_for_token, triage_verdict
 from .services import triage_api_client_record_use
 
+logger = logging.getLogger(__name__)
+
 _BEARER_RE = re.compile(r"^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$", re.IGNORECASE)
+HOUSE_NUMBER_PATTERN = r"^[1-9][0-9]{0,4}$"
+
+
+def _over_limit(request: HttpRequest, *, group: str, key: str, rate: str) -> JsonResponse | None:
+    """Count this request against ``key``'s limit; the 429 answer once it is over."""
+    try:
+        usage = get_usage(
+            request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
+        )
+    except Exception:  # each cache backend raises its own errors when its server is away
+        usage = {"limit": 0}
+    if usage is None:
+        return None
+    if usage["limit"] == 0:
+        logger.warning("Triage API rate limit not counted: the cache did not answer.")
+        return None
+    if not usage["should_limit"]:
+        return None
+    retry_after = max(1, usage["time_left"])
+    response = JsonResponse(
+        {
+            "error": "rate_limited",
+            "detail": f"Te veel verzoeken; probeer het over {retry_after} seconden opnieuw.",
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _unauthorised(error: str, description: str) -> JsonResponse:
@@ -52,28 +98,33 @@ def _authenticated_client(request: HttpRequest) -> dict | None:
     return client
 
 
-def _check(params) -> tuple[dict, dict]:
+def check_triage_parameters(params) -> tuple[dict, dict]:
     """The query's fields, normalised, and an error per bad field (in Dutch)."""
     errors, values = {}, {}
-    with translation.override("nl"):
-        postcode = params.get("postcode", "")
-        if not postcode.strip():
-            errors["postcode"] = "Verplicht: een postcode zoals 8011 AB."
-        else:
-            try:
-                values["postcode"] = normalise_postcode(postcode)
-            except ValidationError as error:
-                errors["postcode"] = str(error.messages[0])
-        try:
-            values["house_number"] = normalise_house_number(params.get("house_number", ""))
-        except ValidationError:
-            errors["house_number"] = (
-                f"Verplicht: een huisnummer van 1 tot en met {HOUSE_NUMBER_MAX}."
-            )
-        try:
-            values["addition"] = normalise_house_number_addition(params.get("addition", ""))
-        except ValidationError as error:
-            errors["addition"] = str(error.messages[0])
+    postcode = params.get("postcode", "")
+    if not postcode:
+        errors["postcode"] = "Verplicht: een postcode zoals 8011 AB."
+    elif not matches(POSTCODE_PATTERN, postcode):
+        errors["postcode"] = (
+            "Geef een Nederlandse postcode zoals 8011 AB of 8011ab: vier cijfers (niet met 0 "
+            "vooraan), hooguit één spatie, twee letters (niet SA, SD of SS)."
+        )
+    else:
+        values["postcode"] = normalise_postcode(postcode)
+    house_number = params.get("house_number", "")
+    if not matches(HOUSE_NUMBER_PATTERN, house_number):
+        errors["house_number"] = (
+            f"Verplicht: een huisnummer van 1 tot en met {HOUSE_NUMBER_MAX}, alleen cijfers."
+        )
+    else:
+        values["house_number"] = int(house_number)
+    addition = params.get("addition", "")
+    if not matches(HOUSE_NUMBER_ADDITION_PATTERN, addition):
+        errors["addition"] = (
+            "Een toevoeging heeft hooguit 6 letters, cijfers of streepjes, zoals A of 2-bis."
+        )
+    else:
+        values["addition"] = normalise_house_number_addition(addition)
     return values, errors
 
 
@@ -82,9 +133,23 @@ def _check(params) -> tuple[dict, dict]:
 def triage_verdict_view(request: HttpRequest) -> JsonResponse:
     if not request.META.get("HTTP_AUTHORIZATION"):
         return _unauthorised("unauthorized", "Geef een token mee: Authorization: Bearer <token>.")
-    if _authenticated_client(request) is None:
-        return _unauthorised("invalid_token", "Dit token is onbekend of ingetrokken.")
-    values, errors = _check(request.GET)
+    client = _authenticated_client(request)
+    if client is None:
+        # Wrong tokens are slowed per address. A valid token is never refused for them: a
+        # misconfigured system behind the same address must not stop triage.
+        limited = _over_limit(
+            request,
+            group="triage-api-bad-token",
+            key=get_client_ip_address(request) or "unknown",
+            rate=settings.TRIAGE_API_BAD_TOKEN_RATE,
+        )
+        return limited or _unauthorised("invalid_token", "Dit token is onbekend of ingetrokken.")
+    limited = _over_limit(
+        request, group="triage-api", key=str(client["pk"]), rate=settings.TRIAGE_API_RATE
+    )
+    if limited is not None:
+        return limited
+    values, errors = check_triage_parameters(request.GET)
     if errors:
         return JsonResponse({"errors": errors}, status=400)
     verdict = triage_verdict(
@@ -103,8 +168,10 @@ def triage_verdict_view(request: HttpRequest) -> JsonResponse:
 def openapi_document(verdict_path: str) -> dict:
     error = {
         "type": "object",
+        "required": ["error", "detail"],
         "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
     }
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -138,9 +205,21 @@ def openapi_document(verdict_path: str) -> dict:
                             "type": "string",
                             "description": "Het oordeel in het Nederlands.",
                         },
-                        "postcode": {"type": "string", "examples": ["8011 AB"]},
-                        "house_number": {"type": "integer", "minimum": 1, "maximum": 99999},
-                        "addition": {"type": "string", "examples": ["A", ""]},
+                        "postcode": {
+                            "type": "string",
+                            "pattern": r"^[1-9][0-9]{3} [A-Z]{2}$",
+                            "examples": ["8011 AB"],
+                        },
+                        "house_number": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": HOUSE_NUMBER_MAX,
+                        },
+                        "addition": {
+                            "type": "string",
+                            "pattern": r"^[A-Z0-9-]{0,6}$",
+                            "examples": ["A", ""],
+                        },
                     },
                 },
                 "FieldErrors": {
@@ -172,20 +251,35 @@ def openapi_document(verdict_path: str) -> dict:
                             "name": "postcode",
                             "in": "query",
                             "required": True,
-                            "schema": {"type": "string", "examples": ["8011 AB", "8011ab"]},
+                            "description": "Vier cijfers (niet met 0 vooraan), hooguit één "
+                            "spatie, twee letters in hoofd- of kleine letters (niet SA, SD of SS).",
+                            "schema": {
+                                "type": "string",
+                                "pattern": POSTCODE_PATTERN,
+                                "examples": ["8011 AB", "8011ab"],
+                            },
                         },
                         {
                             "name": "house_number",
                             "in": "query",
                             "required": True,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 99999},
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": HOUSE_NUMBER_MAX,
+                            },
                         },
                         {
                             "name": "addition",
                             "in": "query",
                             "required": False,
                             "description": "Huisnummertoevoeging; hoofdletters maken niet uit.",
-                            "schema": {"type": "string", "maxLength": 6},
+                            "schema": {
+                                "type": "string",
+                                "maxLength": 6,
+                                "pattern": HOUSE_NUMBER_ADDITION_PATTERN,
+                                "examples": ["A", "2-bis"],
+                            },
                         },
                     ],
                     "responses": {
@@ -210,11 +304,19 @@ def openapi_document(verdict_path: str) -> dict:
                             "headers": {
                                 "WWW-Authenticate": {"schema": {"type": "string"}},
                             },
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Error"}
-                                }
+                            "content": error_content,
+                        },
+                        "429": {
+                            "description": "Te veel verzoeken van dit systeem (of te veel "
+                            "onjuiste tokens van dit adres); probeer het na Retry-After seconden "
+                            "opnieuw.",
+                            "headers": {
+                                "Retry-After": {
+                                    "required": True,
+                                    "schema": {"type": "integer", "minimum": 1},
+                                },
                             },
+                            "content": error_content,
                         },
                     },
                 }

@@ -2,13 +2,21 @@
 
 import datetime
 import json
+import re
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone, translation
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from hap_contracting.core.tokens import token_hash
+from hap_contracting.core.validators import normalise_postcode
+from hap_contracting.triage.api import check_triage_parameters, openapi_document
 from hap_contracting.triage.constants import TriageFilterReason, TriageVerdict
 from hap_contracting.triage.models import TriageApiClient, TriageFilterEntry
 from tests.contracts.factories import ContractFactory
@@ -103,14 +111,16 @@ def test_last_used_is_written_at_most_once_a_minute(ask, api_client, location):
 # --- Validation -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("postcode", ["", "801 AB", "0123 AB", "8011 SS", "8011-AB"])
+@pytest.mark.parametrize(
+    "postcode", ["", "801 AB", "0123 AB", "8011 SS", "8011 sd", "8011-AB", " 8011AB", "8011AB\n"]
+)
 def test_bad_postcode_is_named(ask, postcode):
     response = ask(postcode=postcode, house_number="12")
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"postcode"}
 
 
-@pytest.mark.parametrize("number", ["", "0", "-3", "12a", "123456", "١٢"])
+@pytest.mark.parametrize("number", ["", "0", "-3", "12a", "123456", "١٢", "012", " 12"])
 def test_bad_house_number_is_named(ask, number):
     response = ask(postcode="8011 AB", house_number=number)
     assert response.status_code == 400
@@ -200,7 +210,7 @@ def test_unknown_address(ask, location):
 def test_addition_matches_whatever_its_case(ask, zwolle):
     location = CareLocationFactory(hap_post=zwolle.posts.get(), house_number_addition="b")
     on_the_list(location)
-    response = ask(postcode=location.postcode, house_number=location.house_number, addition=" B ")
+    response = ask(postcode=location.postcode, house_number=location.house_number, addition="B")
     assert response.json()["verdict"] == TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
     assert response.json()["addition"] == "B"
     without = ask(postcode=location.postcode, house_number=location.house_number)
@@ -225,7 +235,7 @@ def test_openapi_document_describes_the_endpoint(client, db):
     assert document["openapi"].startswith("3.1")
     operation = document["paths"][URL]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"postcode", "house_number", "addition"}
-    assert set(operation["responses"]) == {"200", "400", "401"}
+    assert set(operation["responses"]) == {"200", "400", "401", "429"}
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         **document["components"]["securitySchemes"]["bearerAuth"],
         "type": "http",
@@ -258,3 +268,106 @@ def test_client_name_is_unique_and_deactivate_needs_a_known_name(db):
         call_command("create_triage_client", "TPM")
     with pytest.raises(CommandError):
         call_command("create_triage_client", deactivate="nobody")
+
+
+# --- What the description publishes is what the API checks ---------------------------------
+
+
+def published_parameter(name: str) -> dict:
+    document = openapi_document(URL)
+    operation = document["paths"][URL]["get"]
+    return next(p for p in operation["parameters"] if p["name"] == name)["schema"]
+
+
+@pytest.mark.parametrize(
+    ("postcode", "accepted"),
+    [("8011 AB", True), ("8011ab", True), ("8011 sa", False), ("8011  AB", False)],
+)
+def test_the_published_postcode_pattern_is_the_one_checked(ask, postcode, accepted):
+    pattern = published_parameter("postcode")["pattern"]
+
+    response = ask(postcode=postcode, house_number="1")
+
+    assert (re.fullmatch(pattern, postcode) is not None) is accepted
+    assert (response.status_code == 200) is accepted
+
+
+@given(text=st.text(alphabet="0123456789 ABDSZabdsz-\n", max_size=9))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_a_postcode_is_accepted_exactly_when_it_matches_the_published_pattern(text):
+    pattern = published_parameter("postcode")["pattern"]
+    published = re.fullmatch(pattern, text) is not None
+
+    try:
+        normalise_postcode(text)
+        checked = text == text.strip()
+    except ValidationError:
+        checked = False
+
+    assert checked is published
+
+
+@given(text=st.text(alphabet="AZaz09-/ .", max_size=8))
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_an_addition_is_accepted_exactly_when_it_matches_the_published_pattern(text):
+    schema = published_parameter("addition")
+    published = re.fullmatch(schema["pattern"], text) is not None and len(text) <= 6
+    _values, errors = check_triage_parameters(
+        {"postcode": "8011 AB", "house_number": "1", "addition": text}
+    )
+
+    assert ("addition" not in errors) is published
+
+
+# --- Rate limits ---------------------------------------------------------------------------
+
+
+def test_a_client_over_its_rate_gets_429_with_retry_after_and_others_go_on(
+    ask, client, settings, location
+):
+    settings.TRIAGE_API_RATE = "3/m"
+    other_token = "token-of-another-post"
+    TriageApiClient.objects.create(name="TPM Lelystad", token_hash=token_hash(other_token))
+    params = {"postcode": location.postcode, "house_number": location.house_number}
+
+    answers = [ask(**params).status_code for _ in range(4)]
+    refused = ask(**params)
+    other = ask(token=other_token, **params)
+
+    assert answers == [200, 200, 200, 429]
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["error"] == "rate_limited"
+    assert other.status_code == 200
+
+
+def test_wrong_tokens_from_one_address_are_slowed_but_a_valid_token_still_answers(
+    client, api_client, settings, location
+):
+    settings.TRIAGE_API_BAD_TOKEN_RATE = "2/m"
+    params = {"postcode": location.postcode, "house_number": location.house_number}
+
+    guesses = [
+        client.get(URL, params, headers={"Authorization": f"Bearer guess-{n}"}).status_code
+        for n in range(3)
+    ]
+    valid = client.get(URL, params, headers={"Authorization": f"Bearer {TOKEN}"})
+
+    assert guesses == [401, 401, 429]
+    assert valid.status_code == 200
+
+
+class CacheServerAway(LocMemCache):
+    def add(self, *args, **kwargs):
+        raise ConnectionError("the cache server went away")
+
+    get = incr = add
+
+
+def test_when_the_cache_is_down_the_api_still_answers_and_says_so(ask, settings, location, caplog):
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.CacheServerAway"}}
+
+    response = ask(postcode=location.postcode, house_number=location.house_number)
+
+    assert response.status_code == 200
+    assert "rate limit not counted" in caplog.text
