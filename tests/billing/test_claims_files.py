@@ -7,12 +7,15 @@ import io
 import zipfile
 
 import pytest
+from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hap_contracting.billing import tasks as billing_tasks
 from hap_contracting.billing.constants import ClaimImportStatus
 from hap_contracting.billing.models import Claim, ClaimImportError
 from hap_contracting.billing.services.claims_import import (
@@ -182,6 +185,16 @@ def test_a_nul_byte_and_an_over_long_field_are_refused_at_their_line(finance, lo
     ]
 
 
+def test_a_nul_byte_in_an_extra_column_of_the_header_is_refused_at_line_1(finance, location):
+    """Found by the property-based test on PostgreSQL, whose text cannot hold NUL."""
+    content = f"{HEADER};opmerking\x00\n{row()}\n".encode()
+
+    result = run(finance, content)
+
+    assert_rejected_without_claims(result)
+    assert [(line, column) for line, column, _reason in errors_of(result)] == [(1, "kolom 10")]
+
+
 def test_a_quote_never_closed_is_refused_at_its_line(finance, location):
     content = (f'{HEADER}\n{row()}\n"2026-10-05 23:16;HAP Zwolle;' + "x" * 5000 + "\n").encode()
 
@@ -309,3 +322,32 @@ def test_the_memory_ceiling_turns_an_overrun_into_a_memory_error():
     with pytest.raises(MemoryError), memory_ceiling(64):
         bytearray(512 * 1024 * 1024)
     assert len(bytearray(128 * 1024 * 1024)) > 0  # the ceiling is lifted afterwards
+
+
+def failing_import(monkeypatch, failure) -> list:
+    attempts = []
+
+    def failing_run(claim_import_id):
+        attempts.append(claim_import_id)
+        raise failure
+
+    monkeypatch.setattr(billing_tasks, "claim_import_run", failing_run)
+    return attempts
+
+
+@pytest.mark.parametrize("failure", [MemoryError(), ValueError("bad file"), KeyError("x")])
+def test_an_import_that_fails_for_another_reason_is_not_retried(monkeypatch, failure):
+    attempts = failing_import(monkeypatch, failure)
+
+    result = billing_tasks.import_claims.apply(args=[42], throw=False)
+
+    assert (result.state, attempts) == ("FAILURE", [42])
+
+
+def test_an_import_is_retried_when_the_database_went_away(monkeypatch):
+    attempts = failing_import(monkeypatch, OperationalError("the database went away"))
+
+    with pytest.raises(Retry):
+        billing_tasks.import_claims.apply(args=[42], throw=False)
+
+    assert len(attempts) > 1  # tried again

@@ -85,6 +85,13 @@ class Header:
 
 def read_header(cells: list[str]) -> Header:
     """Where each expected column is; a column named twice or missing is refused."""
+    for index, cell in enumerate(cells):
+        if "\x00" in cell:
+            raise FileProblem(
+                1,
+                _("column %(number)s") % {"number": index + 1},
+                _("the header holds a NUL character"),
+            )
     folded = [fold(cell) for cell in cells]
     positions, missing, claimed = {}, [], {}
     for column in COLUMNS:
