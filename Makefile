@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PASSWORD ?= anw-demo-2026
+# `make demo PORT=8001` serves elsewhere; links in e-mails follow the address served.
+PORT ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: demo test check install migrate seed clean graph deploy-check security
@@ -26,8 +28,9 @@ seed: migrate
 	@echo "Password for every demo login: $(DEMO_PASSWORD)"
 
 demo: seed
-	@echo "Serving on http://127.0.0.1:8000 (log in with a login above; Ctrl-C stops)"
-	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:$(PORT) (log in with a login above; Ctrl-C stops)"
+	DJANGO_SETTINGS_MODULE=config.settings.local SITE_URL=http://127.0.0.1:$(PORT) \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -122,8 +122,8 @@ class TargetGroup(models.Model):
         _("special target group"),
         default=False,
         help_text=_(
-            "Specialised in behaviour, medical complexity or communication "
-            "(seed 004, appendix 4): 24/7 consultation on location is required."
+            "Specialised in behaviour, medical complexity or communication: 24/7 consultation "
+            "on location is required."
         ),
     )
 

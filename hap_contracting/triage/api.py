@@ -1,4 +1,4 @@
-"""The triage API (seed 004, 7.2): TPM asks "postcode + house number → verdict".
+"""The triage API: TPM asks "postcode + house number → verdict".
 
 Authentication is a bearer token per client (``TriageApiClient``); only its SHA-256 is stored,
 so a token is found by its hash in one indexed query. No session, no cookie, no CSRF: the API
@@ -178,7 +178,7 @@ def openapi_document(verdict_path: str) -> dict:
             "title": "Triage-filter ANW-zorg",
             "version": "1.0.0",
             "description": (
-                "Wat de huisartsenpost doet bij een hulpvraag vanaf een adres (seed 004, 7.2). "
+                "Wat de huisartsenpost doet bij een hulpvraag vanaf een adres. "
                 "`contracted`: de locatie heeft een ANW-contract. "
                 "`no_anw_care_without_agreement`: Wlz-locatie met behandeling zonder contract op "
                 "de triagefilterlijst; verwijs naar de eigen arts (SO/AVG) van de instelling. "

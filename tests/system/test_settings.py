@@ -33,3 +33,18 @@ def test_passwords_have_at_least_twelve_characters():
 
     assert "'min_length': 12" in validators
     assert "CommonPasswordValidator" in validators
+
+
+def test_the_demo_serves_on_another_port_and_its_links_follow():
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "--always-make", "demo", "PORT=8001"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+    serve = dry_run[dry_run.index("SITE_URL=") :]
+    assert serve.startswith("SITE_URL=http://127.0.0.1:8001 ")
+    assert "runserver 127.0.0.1:8001" in serve
