@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import DateInput, MonthField, ServiceForm
+from hap_contracting.core.money import euro
 from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.selectors import regions_visible_to
 
@@ -62,12 +63,12 @@ class CompleteContractingForm(ServiceForm):
             if act.code in tariffs:
                 tariff, minimum = tariffs[act.code]
                 help_text = _(
-                    "Insurer tariff on %(date)s: € %(tariff)s. Wlz with treatment: at least "
-                    "€ %(minimum)s (2 × the tariff)."
+                    "Insurer tariff on %(date)s: %(tariff)s. Wlz with treatment: at least "
+                    "%(minimum)s (2 × the tariff)."
                 ) % {
                     "date": start_date.strftime("%d-%m-%Y"),
-                    "tariff": tariff.amount,
-                    "minimum": minimum,
+                    "tariff": euro(tariff.amount),
+                    "minimum": euro(minimum),
                 }
             self.fields[name] = forms.DecimalField(
                 label=_("Agreed rate: %(act)s (€)") % {"act": act.name},

@@ -9,7 +9,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
+
+from .money import euro
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def bar_chart(
 
 
 def euros(amount: float | Decimal, decimals: int = 0) -> str:
-    return "€ " + number_format(amount, decimals, use_l10n=True, force_grouping=True)
+    return euro(amount, decimals)
 
 
 def _whole(value: float) -> str:

@@ -671,7 +671,7 @@ def test_the_complete_contracting_form_shows_tariff_and_minimum_per_act(
     assert response.status_code == 200
     content = response.content.decode()
     assert 'name="rate_CONSULT"' in content
-    assert "€ 52.40" in content and "€ 104.80" in content
+    assert "€ 52,40" in content and "€ 104,80" in content  # Dutch form, not 52.40
 
 
 def test_the_form_refuses_a_rate_below_twice_the_tariff_on_its_field(

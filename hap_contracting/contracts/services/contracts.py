@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
-from hap_contracting.core.money import money
+from hap_contracting.core.money import euro, money
 from hap_contracting.core.text import TextLimit, checked_text
 from hap_contracting.procedure.constants import RequestKind
 from hap_contracting.procedure.services.admission import admission_request_complete_contracting
@@ -64,8 +64,8 @@ def _checked_rates(terms: ContractTerms) -> list[tuple[Act, Decimal]]:
         for tariff in tariffs.values():
             if tariff.act.code not in given:
                 errors[f"rate_{tariff.act.code}"] = _(
-                    "Agree a rate for %(act)s (at least € %(minimum)s)."
-                ) % {"act": tariff.act.name, "minimum": minimum_rate(terms.kind, tariff)}
+                    "Agree a rate for %(act)s (at least %(minimum)s)."
+                ) % {"act": tariff.act.name, "minimum": euro(minimum_rate(terms.kind, tariff))}
     checked = []
     for code, amount in given.items():
         act = acts.get(code)
@@ -78,12 +78,12 @@ def _checked_rates(terms: ContractTerms) -> list[tuple[Act, Decimal]]:
         if floor is not None and money(amount) < floor:
             errors[f"rate_{code}"] = _(
                 "For Wlz with treatment the rate for %(act)s may not be lower than twice the "
-                "insurer tariff valid on %(date)s: at least € %(minimum)s (2 × € %(tariff)s)."
+                "insurer tariff valid on %(date)s: at least %(minimum)s (2 × %(tariff)s)."
             ) % {
                 "act": act.name,
                 "date": terms.start_date.strftime("%d-%m-%Y"),
-                "minimum": floor,
-                "tariff": tariffs[act.pk].amount,
+                "minimum": euro(floor),
+                "tariff": euro(tariffs[act.pk].amount),
             }
             continue
         checked.append((act, money(amount)))
