@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.text import TextLimit, too_long
@@ -166,7 +167,11 @@ def assessment_submit(*, assessment: Assessment, by, answers: dict[int, dict]) -
         )
     if errors:
         raise DomainError(
-            _("The checklist is not complete: %(count)s items need attention.")
+            ngettext(
+                "The checklist is not complete: %(count)s item needs attention.",
+                "The checklist is not complete: %(count)s items need attention.",
+                len(errors),
+            )
             % {"count": len(errors)},
             errors=errors,
         )

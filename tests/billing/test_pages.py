@@ -460,6 +460,17 @@ def test_reading_the_claims_at_an_address_is_logged(client, staff, unknown_addre
 # --- Invoices -------------------------------------------------------------------------------
 
 
+def test_making_one_invoice_says_so_in_the_singular(client, finance, claims, last_month):
+    client.force_login(finance)
+
+    response = client.post(
+        reverse("billing:invoice_list"), {"period": f"{last_month:%Y-%m}"}, follow=True
+    )
+
+    said = [str(message) for message in response.context["messages"]]
+    assert "1 conceptfactuur met 3 nieuwe regels." in said
+
+
 def test_generate_approve_send_and_credit_through_the_pages(
     client, finance, claims, last_month, location
 ):

@@ -29,6 +29,7 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hap_contracting.audit.constants import AccessAction
 from hap_contracting.audit.services import access_log_record
@@ -278,7 +279,12 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
         if bad_lines:
             _reject(
                 claim_import,
-                _("%(count)s lines have errors; nothing was stored.") % {"count": bad_lines},
+                ngettext(
+                    "%(count)s line has errors; nothing was stored.",
+                    "%(count)s lines have errors; nothing was stored.",
+                    bad_lines,
+                )
+                % {"count": bad_lines},
                 processed_lines=processed,
             )
         else:
@@ -290,7 +296,10 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
                     processed_lines=processed,
                     imported_count=imported,
                     finished_at=timezone.now(),
-                    message=_("%(count)s claims imported.") % {"count": imported},
+                    message=ngettext(
+                        "%(count)s claim imported.", "%(count)s claims imported.", imported
+                    )
+                    % {"count": imported},
                 )
     except FileProblem as problem:
         _reject_whole_file(claim_import, problem.line, problem.column, problem.reason)

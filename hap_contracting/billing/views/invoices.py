@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hap_contracting.audit.constants import AccessAction
@@ -40,29 +41,56 @@ def invoice_list(request):
         else:
             messages.success(
                 request,
-                _("%(invoices)s draft invoices with %(lines)s new lines.")
-                % {"invoices": result["invoices"], "lines": result["lines"]},
+                _("%(invoices)s with %(lines)s.")
+                % {
+                    "invoices": ngettext(
+                        "%(count)s draft invoice", "%(count)s draft invoices", result["invoices"]
+                    )
+                    % {"count": result["invoices"]},
+                    "lines": ngettext("%(count)s new line", "%(count)s new lines", result["lines"])
+                    % {"count": result["lines"]},
+                },
             )
             if result["lines_removed"]:
                 messages.warning(
                     request,
-                    _(
-                        "%(lines)s lines were taken off the drafts (%(drafts)s drafts removed): "
-                        "their claims are no longer chargeable, for example because a contract "
-                        "was recorded since."
+                    ngettext(
+                        "%(count)s line was taken off the drafts (%(drafts)s): its claim is no "
+                        "longer chargeable, for example because a contract was recorded since.",
+                        "%(count)s lines were taken off the drafts (%(drafts)s): their claims "
+                        "are no longer chargeable, for example because a contract was recorded "
+                        "since.",
+                        result["lines_removed"],
                     )
-                    % {"lines": result["lines_removed"], "drafts": result["drafts_removed"]},
+                    % {
+                        "count": result["lines_removed"],
+                        "drafts": ngettext(
+                            "%(count)s draft removed",
+                            "%(count)s drafts removed",
+                            result["drafts_removed"],
+                        )
+                        % {"count": result["drafts_removed"]},
+                    },
                 )
             if result["claims_without_tariff"]:
                 messages.warning(
                     request,
-                    _("%(count)s claims were left out: their act has no insurer tariff that day.")
+                    ngettext(
+                        "%(count)s claim was left out: its act has no insurer tariff that day.",
+                        "%(count)s claims were left out: their act has no insurer tariff that day.",
+                        result["claims_without_tariff"],
+                    )
                     % {"count": result["claims_without_tariff"]},
                 )
             if result["claims_after_approval"]:
                 messages.warning(
                     request,
-                    _("%(count)s claims belong to invoices approved already; they were not added.")
+                    ngettext(
+                        "%(count)s claim belongs to an invoice approved already; it was not added.",
+                        "%(count)s claims belong to invoices approved already; they were not "
+                        "added.",
+                        result["claims_after_approval"],
+                    )
                     % {"count": result["claims_after_approval"]},
                 )
             return redirect("billing:invoice_list")

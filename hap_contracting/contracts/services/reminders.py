@@ -23,7 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from accounts.selectors import StaffDirectory
 from hap_contracting.core.roles import Role
@@ -210,7 +210,11 @@ def _send(reminder: Reminder, directory: StaffDirectory, connection, now) -> int
         if refused:  # a temporary (4xx) refusal is retried without counting an attempt
             reminder.attempts += 1
         problems = refused or deferred
-        reminder.last_error = gettext("%(count)s addresses refused it (%(error)s)") % {
+        reminder.last_error = ngettext(
+            "%(count)s address refused it (%(error)s)",
+            "%(count)s addresses refused it (%(error)s)",
+            len(problems),
+        ) % {
             "count": len(problems),
             "error": problems[0],
         }
