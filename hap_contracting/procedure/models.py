@@ -124,10 +124,10 @@ def _step(source, target, *, may=None, conditions=(), records=None):
     return decorate
 
 
-def _advice(step: str, outcome: str, label=None) -> dict:
-    """A transition's ``custom``: it records this step's advice with this outcome; ``label`` is
-    how the form offers it (the council approves or rejects)."""
-    return {"step": step, "outcome": outcome, "label": label or AdviceOutcome(outcome).label}
+def _advice(step: str, outcome: str) -> dict:
+    """A transition's ``custom``: it records this step's advice with this outcome. The form offers
+    it by the outcome's own label, so that what a user chooses is what the result then reads."""
+    return {"step": step, "outcome": outcome, "label": AdviceOutcome(outcome).label}
 
 
 class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
@@ -319,7 +319,7 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
         S.COUNCIL_REVIEW,
         S.CONTRACTING,
         may=procedure_rules.can_decide_as_council,
-        records=_advice(AdviceStep.REGIONAL_COUNCIL, P, _("Approve")),
+        records=_advice(AdviceStep.REGIONAL_COUNCIL, P),
     )
     def council_approve(self, *, by=None, description=None):
         pass
@@ -328,7 +328,7 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
         S.COUNCIL_REVIEW,
         S.REJECTED,
         may=procedure_rules.can_decide_as_council,
-        records=_advice(AdviceStep.REGIONAL_COUNCIL, N, _("Reject")),
+        records=_advice(AdviceStep.REGIONAL_COUNCIL, N),
     )
     def council_reject(self, *, by=None, description=None):
         pass

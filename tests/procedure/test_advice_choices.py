@@ -25,15 +25,17 @@ def test_the_quality_team_may_advise_either_way_or_send_the_request_back(staff, 
     assert values(choices) == [OUTCOME.POSITIVE, OUTCOME.NEGATIVE, OUTCOME.MORE_INFORMATION]
 
 
-def test_the_council_approves_or_rejects(staff, location):
+def test_the_council_decides_in_the_words_its_decision_then_reads(staff, location):
+    """One word for one thing: the council chose "Akkoord" and the result read "Positief"."""
     request = AdmissionRequestFactory(at_council=True, location=location)
 
     choices = advice_choices(request, staff[Role.REGIONAL_COUNCIL], AdviceStep.REGIONAL_COUNCIL)
 
     assert [(value, str(label)) for value, label in choices] == [
-        (OUTCOME.POSITIVE, "Akkoord"),
-        (OUTCOME.NEGATIVE, "Afwijzen"),
+        (OUTCOME.POSITIVE, str(OUTCOME.POSITIVE.label)),
+        (OUTCOME.NEGATIVE, str(OUTCOME.NEGATIVE.label)),
     ]
+    assert [str(label) for _value, label in choices] == ["Positief", "Negatief"]
 
 
 def test_the_location_manager_advises_positively_or_negatively(location):

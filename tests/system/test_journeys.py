@@ -137,7 +137,7 @@ def test_a_registered_request_ends_as_an_active_contract_in_the_register(
         page,
         admission_request,
         action="Besluit regioraad vastleggen",
-        outcome="Akkoord",
+        outcome="Positief",
         motivation="Akkoord conform het advies van het kwaliteitsteam.",
     )
     sees_admin_state(page, "Contractering")
@@ -295,10 +295,7 @@ def test_finance_imports_claims_approves_the_invoice_and_downloads_the_invoice_l
     page.goto("/facturatie/facturen/")
     assert page.locator("input[name=period]").input_value() == f"{last_month:%Y-%m}"
     page.get_by_role("button", name=dutch("Make draft invoices")).click()
-    page.get_by_role("alert").filter(
-        has_text=dutch("%(invoices)s draft invoices with %(lines)s new lines.")
-        % {"invoices": 1, "lines": 1}
-    ).wait_for()
+    page.get_by_role("alert").filter(has_text="1 conceptfactuur met 1 nieuwe regel.").wait_for()
     row = page.locator("tbody tr").filter(has_text=location.organisation.name)
     assert dutch(InvoiceState.DRAFT.label) in row.inner_text()
     assert "157,20" in row.inner_text()
