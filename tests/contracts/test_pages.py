@@ -698,3 +698,33 @@ def test_the_form_refuses_a_rate_below_twice_the_tariff_on_its_field(
     assert "104,80" in errors["rate_CONSULT"][0] or "104.80" in errors["rate_CONSULT"][0]
     assert "rate_VISITE" not in errors
     assert not Contract.objects.exists()
+
+
+def test_a_finished_request_links_to_its_contract_and_the_contract_back(client, staff, location):
+    request = AdmissionRequestFactory(location=location, state=RequestState.CONTRACTED)
+    contract = ContractFactory(location=location, admission_request=request)
+    client.force_login(staff[Role.SECRETARIAT])
+
+    request_page = client.get(reverse("procedure:request_detail", args=[request.pk]))
+    contract_page = client.get(reverse("contracts:contract_detail", args=[contract.pk]))
+
+    contract_url = reverse("contracts:contract_detail", args=[contract.pk])
+    assert (
+        f'href="{contract_url}" data-testid="resulting-contract"' in request_page.content.decode()
+    )
+    request_url = reverse("procedure:request_detail", args=[request.pk])
+    assert f'href="{request_url}"' in contract_page.content.decode()
+
+
+def test_a_renewal_request_links_to_the_contract_it_renews(client, staff, location):
+    contract = ContractFactory(location=location)
+    renewal = AdmissionRequestFactory(
+        location=location, kind=RequestKind.RENEWAL, renews_contract=contract
+    )
+    client.force_login(staff[Role.SECRETARIAT])
+
+    page = client.get(reverse("procedure:request_detail", args=[renewal.pk]))
+
+    contract_url = reverse("contracts:contract_detail", args=[contract.pk])
+    assert f'href="{contract_url}" data-testid="renewed-contract"' in page.content.decode()
+    assert contract.reference in page.content.decode()
