@@ -52,8 +52,17 @@ def complete_contracting(request, pk: int):
         except DomainError as error:
             form.add_domain_error(error)
         else:
+            contract = contract_selectors.contract_from_request(admission_request)
             messages.success(
-                request, _("%(action)s: saved.") % {"action": ACTIONS["complete-contracting"].label}
+                request,
+                _(
+                    "%(action)s: done. Contract %(reference)s is in the register; the procedure "
+                    "has ended."
+                )
+                % {
+                    "action": ACTIONS["complete-contracting"].label,
+                    "reference": contract.reference,
+                },
             )
             return redirect("procedure:request_detail", pk=admission_request.pk)
     return render(

@@ -17,7 +17,11 @@ from hap_contracting.core.roles import Role
 
 from .actions import ACTIONS, available_actions
 from .models import AdmissionRequest, Advice, TransitionLog
-from .selectors.admission import admission_requests_visible_to, waiting_for_user_filter
+from .selectors.admission import (
+    admission_requests_visible_to,
+    waiting_for_user_filter,
+    who_acts_next,
+)
 
 
 class AdviceInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -152,7 +156,10 @@ class AdmissionRequestAdmin(ReadOnlyAdmin):
         form, taken = step.take(admission_request, request.user, data)
         if taken:
             self.message_user(
-                request, gettext("%(action)s: saved.") % {"action": step.label}, messages.SUCCESS
+                request,
+                gettext("%(action)s: done. %(next)s")
+                % {"action": step.label, "next": who_acts_next(admission_request)},
+                messages.SUCCESS,
             )
             return redirect(reverse("admin:procedure_admissionrequest_change", args=[pk]))
         context = {

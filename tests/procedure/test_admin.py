@@ -128,3 +128,27 @@ def test_a_location_manager_has_no_access_to_the_admin(client, zwolle, make_user
     response = client.get(reverse("admin:procedure_admissionrequest_changelist"))
 
     assert response.status_code == 403
+
+
+def test_after_a_positive_advice_the_message_says_who_acts_next(client, quality_team, location):
+    request = AdmissionRequestFactory(at_quality_team=True, location=location)
+    client.force_login(quality_team)
+
+    response = client.post(
+        reverse(
+            "admin:procedure_admissionrequest_action",
+            args=[request.pk, "advise-quality-team"],
+        ),
+        {
+            "outcome": "positive",
+            "motivation": "Voldoet aan alle voorwaarden.",
+            "decided_on": timezone.localdate().isoformat(),
+        },
+        follow=True,
+    )
+
+    said = [str(message) for message in response.context["messages"]]
+    region = location.region.name
+    assert said == [
+        f"Advies kwaliteitsteam geven: gedaan. De aanvraag ligt nu bij de regioraad {region}."
+    ]

@@ -236,3 +236,21 @@ def test_the_interface_switches_to_english(client, staff):
 
     assert "Mijn werk" in dutch.content.decode()
     assert "My work" in english.content.decode()
+
+
+def test_a_negative_council_decision_says_the_procedure_has_ended(client, staff, location):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+    client.force_login(staff[Role.REGIONAL_COUNCIL])
+
+    response = client.post(
+        reverse("procedure:request_action", args=[request.pk, "decide-council"]),
+        {
+            "outcome": "negative",
+            "motivation": "Niet bereikbaar.",
+            "decided_on": timezone.localdate(),
+        },
+        follow=True,
+    )
+
+    said = " ".join(str(message) for message in response.context["messages"])
+    assert "De procedure is afgerond: afgewezen." in said

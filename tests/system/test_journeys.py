@@ -62,7 +62,7 @@ def advise_in_the_admin(page, admission_request, *, action: str, outcome: str, m
     page.get_by_label(outcome, exact=True).check()
     page.get_by_label("Motivering").fill(motivation)
     page.get_by_role("button", name="Vastleggen").click()
-    page.get_by_text(f"{action}: opgeslagen.").wait_for()
+    page.get_by_text(f"{action}: gedaan.").wait_for()
 
 
 # Playwright's expect() retries until the page shows the text (across a navigation); its own
@@ -108,7 +108,9 @@ def test_a_registered_request_ends_as_an_active_contract_in_the_register(
     page.get_by_role("link", name="Doorsturen naar locatiemanager").click()
     page.get_by_label("Locatiemanager").select_option(label=manager.get_full_name())
     page.get_by_role("button", name="Doorsturen naar locatiemanager").click()
-    page.get_by_text("Doorsturen naar locatiemanager: opgeslagen.").wait_for()
+    page.get_by_text(
+        "Doorsturen naar locatiemanager: gedaan. De aanvraag ligt nu bij locatiemanager"
+    ).wait_for()
     sees_state(page, "Vooronderzoek door de locatiemanager")
 
     # The location manager fills in the checklist and advises positively.
@@ -148,7 +150,9 @@ def test_a_registered_request_ends_as_an_active_contract_in_the_register(
     page.get_by_role("link", name="Uitkomst vastleggen").click()
     page.get_by_label("Hoe de uitkomst is verwerkt").fill("Besluit met de organisatie besproken.")
     page.get_by_role("button", name="Uitkomst vastleggen").click()
-    page.get_by_text("Uitkomst vastleggen: opgeslagen.").wait_for()
+    page.get_by_text(
+        "Uitkomst vastleggen: gedaan. De aanvraag ligt nu bij het regiosecretariaat"
+    ).wait_for()
 
     # The secretariat completes contracting with rates of twice the insurer tariff.
     log_in(secretariat)
@@ -159,7 +163,9 @@ def test_a_registered_request_ends_as_an_active_contract_in_the_register(
     page.locator("input[name=rate_VISITE]").fill("157.20")
     page.locator("input[name=rate_TELEFOON]").fill("52.40")
     page.get_by_role("button", name="Contractering afronden en het contract aanmaken").click()
-    page.get_by_text("Contractering afronden: opgeslagen.").wait_for()
+    page.get_by_text(
+        re.compile(r"Contractering afronden: gedaan\. Contract C-\d+ staat in het register")
+    ).wait_for()
     sees_state(page, "Gecontracteerd")
 
     # The contract is in the register, running.

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin
 
 from hap_contracting.core.roles import Role
@@ -169,3 +170,27 @@ def advice_choices(admission_request: AdmissionRequest, user, step: str) -> list
             permitted.append(choice)
     order = list(AdviceOutcome.values)
     return sorted(permitted or step_outcomes, key=lambda choice: order.index(choice[0]))
+
+
+def who_acts_next(admission_request: AdmissionRequest) -> str:
+    """What a success message says comes next: who the request now lies with, in Dutch words
+    the office uses, or that the procedure has ended and how."""
+    state = admission_request.state
+    region = admission_request.location.region.name
+    if state == RequestState.PRE_ASSESSMENT or (
+        state == RequestState.CONTRACTING and admission_request.outcome_recorded_at is None
+    ):
+        manager = admission_request.assigned_location_manager
+        name = (manager.get_full_name() or manager.username) if manager else ""
+        who = _("location manager %(name)s") % {"name": name} if name else _("the location manager")
+    elif state == RequestState.QUALITY_REVIEW:
+        who = _("the quality team of %(region)s") % {"region": region}
+    elif state == RequestState.COUNCIL_REVIEW:
+        who = _("the regional council of %(region)s") % {"region": region}
+    elif state in (RequestState.RECEIVED, RequestState.CONTRACTING):
+        who = _("the regional secretariat of %(region)s") % {"region": region}
+    else:
+        return _("The procedure has ended: %(state)s.") % {
+            "state": str(RequestState(state).label).lower()
+        }
+    return _("The request now lies with %(who)s.") % {"who": who}

@@ -42,7 +42,9 @@ def assessment_page(request, pk: int):
         else:
             messages.success(
                 request,
-                _("The checklist has been submitted.") if submitting else _("Draft saved."),
+                _("The checklist has been submitted. Next: give your advice on the request.")
+                if submitting
+                else _("Draft saved; you can go on later."),
             )
             return redirect("procedure:checklist", pk=pk)
     can_start = may_fill_in and (assessment is None or assessment.is_submitted)

@@ -58,7 +58,14 @@ def request_action(request, pk: int, action: str):
     data = request.POST if request.method == "POST" else None
     form, taken = step.take(admission_request, request.user, data)
     if taken:
-        messages.success(request, _("%(action)s: saved.") % {"action": step.label})
+        messages.success(
+            request,
+            _("%(action)s: done. %(next)s")
+            % {
+                "action": step.label,
+                "next": admission_selectors.who_acts_next(admission_request),
+            },
+        )
         return redirect("procedure:request_detail", pk=admission_request.pk)
     return render(
         request,
@@ -90,7 +97,8 @@ def request_create(request):
         else:
             messages.success(
                 request,
-                _("Request %(reference)s registered.") % {"reference": admission_request.reference},
+                _("Request %(reference)s registered. Next: forward it to a location manager.")
+                % {"reference": admission_request.reference},
             )
             return redirect("procedure:request_detail", pk=admission_request.pk)
     return render(request, "procedure/request_create.html", {"form": form})
