@@ -254,3 +254,20 @@ def test_a_negative_council_decision_says_the_procedure_has_ended(client, staff,
 
     said = " ".join(str(message) for message in response.context["messages"])
     assert "De procedure is afgerond: afgewezen." in said
+
+
+def test_a_request_in_contracting_says_it_waits_for_the_location_managers_outcome(
+    client, staff, location
+):
+    manager = staff[Role.LOCATION_MANAGER]
+    request = AdmissionRequestFactory(
+        in_contracting=True, location=location, assigned_location_manager=manager
+    )
+    client.force_login(staff[Role.SECRETARIAT])
+
+    page = client.get(reverse("procedure:request_detail", args=[request.pk]))
+
+    assert page.context["next_step"] == (
+        f"De aanvraag ligt nu bij locatiemanager {manager.get_full_name() or manager.username}."
+    )
+    assert 'data-testid="next-step"' in page.content.decode()

@@ -43,6 +43,7 @@ def request_detail(request, pk: int):
             "advices": admission_request.advices.select_related("decided_by"),
             "history": admission_selectors.admission_request_history(admission_request),
             "actions": available_actions(admission_request, request.user),
+            "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
         },
     )
