@@ -237,8 +237,3 @@ def lapsed_unrenewed_contracts(user, *, today: datetime.date) -> list[Contract]:
 
 def contract_documents(contract: Contract) -> QuerySet[ContractDocument]:
     return ContractDocument.objects.filter(contract=contract)
-
-
-def contract_from_request(admission_request) -> Contract | None:
-    """The contract that completing contracting of ``admission_request`` made, if any."""
-    return Contract.objects.filter(admission_request=admission_request).first()

@@ -52,7 +52,7 @@ def complete_contracting(request, pk: int):
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            contract = contract_selectors.contract_from_request(admission_request)
+            contract = admission_request.resulting_contract
             messages.success(
                 request,
                 _(

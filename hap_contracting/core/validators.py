@@ -23,10 +23,10 @@ from stdnum.nl import postcode as stdnum_postcode
 # Dutch house numbers have at most five digits; the bound also keeps the value inside an integer
 # column on every database.
 HOUSE_NUMBER_MAX = 99999
-_HOUSE_NUMBER_RE = re.compile(r"^[0-9]{1,5}$")
 # ECMA-262 patterns (what OpenAPI uses), matched here with ``fullmatch`` so that ``$`` does not
 # let a trailing newline through. The letters exclude SA, SD and SS, as stdnum does.
 POSTCODE_PATTERN = r"^[1-9][0-9]{3} ?(?:[A-RT-Za-rt-z][A-Za-z]|[Ss][B-CE-RT-Zb-ce-rt-z])$"
+HOUSE_NUMBER_PATTERN = r"^[1-9][0-9]{0,4}$"
 HOUSE_NUMBER_ADDITION_PATTERN = r"^[A-Za-z0-9-]{0,6}$"
 
 
@@ -56,7 +56,7 @@ def validate_postcode(value: str) -> None:
 def normalise_house_number(value) -> int:
     """A house number from 1 to 99999, from a text or a number; else ValidationError."""
     text = str(value if value is not None else "").strip()
-    if not _HOUSE_NUMBER_RE.match(text) or int(text) == 0:
+    if not matches(HOUSE_NUMBER_PATTERN, text):
         raise ValidationError(
             _("Enter a house number from 1 to %(max)s.") % {"max": HOUSE_NUMBER_MAX},
             code="invalid_house_number",

@@ -36,6 +36,7 @@ from django_ratelimit.core import get_usage
 from hap_contracting.core.validators import (
     HOUSE_NUMBER_ADDITION_PATTERN,
     HOUSE_NUMBER_MAX,
+    HOUSE_NUMBER_PATTERN,
     POSTCODE_PATTERN,
     matches,
     normalise_house_number_addition,
@@ -48,8 +49,8 @@ from .services import triage_api_client_record_use
 
 logger = logging.getLogger(__name__)
 
+NOT_COUNTED = {"limit": 0, "should_limit": False}
 _BEARER_RE = re.compile(r"^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$", re.IGNORECASE)
-HOUSE_NUMBER_PATTERN = r"^[1-9][0-9]{0,4}$"
 
 
 def _over_limit(request: HttpRequest, *, group: str, key: str, rate: str) -> JsonResponse | None:
@@ -59,10 +60,10 @@ def _over_limit(request: HttpRequest, *, group: str, key: str, rate: str) -> Jso
             request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
         )
     except Exception:  # each cache backend raises its own errors when its server is away
-        usage = {"limit": 0}
-    if usage is None:
+        usage = NOT_COUNTED
+    if usage is None:  # rate limiting is switched off (RATELIMIT_ENABLE)
         return None
-    if usage["limit"] == 0:
+    if usage["limit"] == 0:  # how django-ratelimit says the cache did not count
         logger.warning("Triage API rate limit not counted: the cache did not answer.")
         return None
     if not usage["should_limit"]:

@@ -50,7 +50,7 @@ def test_house_numbers_run_from_1_to_99999(raw, number):
     assert normalise_house_number(raw) == number
 
 
-@pytest.mark.parametrize("raw", ["", "0", "100000", "12a", "-3", "1.5", None])
+@pytest.mark.parametrize("raw", ["", "0", "012", "100000", "12a", "-3", "1.5", "١٢", None])
 def test_other_house_numbers_are_refused(raw):
     with pytest.raises(ValidationError):
         normalise_house_number(raw)
