@@ -218,15 +218,6 @@ def test_pages_need_a_login(client):
     assert response.url.startswith(reverse("login"))
 
 
-def test_the_state_graph_page_is_generated_from_the_code(client, staff):
-    client.force_login(staff[Role.SECRETARIAT])
-
-    response = client.get(reverse("procedure:procedure_graph"))
-
-    transitions = {edge.transition for edge in response.context["graph"]}
-    assert {"council_approve", "council_reject", "quality_team_send_back"} <= transitions
-
-
 def test_the_interface_switches_to_english(client, staff):
     client.force_login(staff[Role.SECRETARIAT])
 

@@ -20,7 +20,7 @@ from ..constants import AdviceStep, RequestState
 from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
 from ..models import AdmissionRequest
 from ..selectors import admission as admission_selectors
-from ..selectors.graph import state_graph
+from ..selectors.steps import procedure_steps, request_progress
 from ..services import admission as admission_services
 
 
@@ -35,13 +35,15 @@ def request_list(request):
 @login_required
 def request_detail(request, pk: int):
     admission_request = admission_selectors.admission_request_for_user(request.user, pk)
+    history = list(admission_selectors.admission_request_history(admission_request))
     return render(
         request,
         "procedure/request_detail.html",
         {
             "admission_request": admission_request,
             "advices": admission_request.advices.select_related("decided_by"),
-            "history": admission_selectors.admission_request_history(admission_request),
+            "history": history,
+            "progress": request_progress(admission_request, history),
             "actions": available_actions(admission_request, request.user),
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
@@ -135,4 +137,8 @@ def requester_status(request, token):
 
 @login_required
 def procedure_graph(request):
-    return render(request, "procedure/procedure_graph.html", {"graph": state_graph()})
+    return render(
+        request,
+        "procedure/procedure_graph.html",
+        {"steps": procedure_steps(), "contracted_label": RequestState.CONTRACTED.label},
+    )
