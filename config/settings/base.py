@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.session_timeout",
+                "hap_contracting.dashboard.context_processors.my_work_count",
             ],
         },
     },

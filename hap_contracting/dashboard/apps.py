@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,14 @@ class DashboardConfig(AppConfig):
     name = "hap_contracting.dashboard"
     label = "dashboard"
     verbose_name = _("Dashboard")
+
+    def ready(self) -> None:
+        from hap_contracting.billing.models import AddressInvestigation, ClaimImport, Invoice
+        from hap_contracting.procedure.models import AdmissionRequest
+
+        from .selectors import work_changed
+
+        # What "Mijn werk" counts: its count in the menu is fresh after any change of these.
+        for model in (AdmissionRequest, Invoice, ClaimImport, AddressInvestigation):
+            post_save.connect(work_changed, sender=model, dispatch_uid=f"work:{model.__name__}")
+            post_delete.connect(work_changed, sender=model, dispatch_uid=f"work-d:{model.__name__}")

@@ -33,9 +33,11 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     FloatField,
     OuterRef,
@@ -49,10 +51,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Lag, NullIf
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from hap_contracting.billing.constants import InvoiceKind, InvoiceState
-from hap_contracting.billing.models import InvoiceLine
+from hap_contracting.billing.constants import ClaimImportStatus, InvoiceKind, InvoiceState
+from hap_contracting.billing.models import ClaimImport, InvoiceLine
+from hap_contracting.billing.selectors import investigations_visible_to, invoices_visible_to
 from hap_contracting.contracts.models import Contract
 from hap_contracting.contracts.selectors import (
     contracts_ending_per_month,
@@ -61,6 +68,8 @@ from hap_contracting.contracts.selectors import (
     lapsed_unrenewed_contracts,
 )
 from hap_contracting.core.months import first_of_month, months_from
+from hap_contracting.core.predicates import is_location_manager, is_programme_manager
+from hap_contracting.core.roles import Role
 from hap_contracting.core.scoping import scoped_to_region
 from hap_contracting.organisations.models import Region
 from hap_contracting.organisations.selectors import regions_visible_to
@@ -70,7 +79,9 @@ from hap_contracting.procedure.rules import can_register_request
 from hap_contracting.procedure.selectors.admission import (
     admission_requests_visible_to,
     council_approval_date,
+    my_work,
 )
+from hap_contracting.tariffs.selectors import acts_without_tariff_on
 
 S = RequestState
 
@@ -372,3 +383,161 @@ def lapsed_contracts_to_renew(user, *, today: datetime.date) -> list[Contract] |
     if not can_register_request.test(user):
         return None
     return lapsed_unrenewed_contracts(user, today=today)
+
+
+# --- "Mijn werk": the work of every role, as actions -------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkTask:
+    """Work that is not one request: "3 draft invoices to approve", with where to do it."""
+
+    key: str
+    action: str
+    count: int
+    url: str
+    urgent: bool = False
+
+
+def _finance_tasks(user) -> list[WorkTask]:
+    invoices = invoices_visible_to(user).aggregate(
+        drafts=Count("pk", filter=Q(state=InvoiceState.DRAFT)),
+        approved=Count("pk", filter=Q(state=InvoiceState.APPROVED)),
+    )
+    later_imported = ClaimImport.objects.filter(
+        status=ClaimImportStatus.IMPORTED, uploaded_at__gt=OuterRef("uploaded_at")
+    )
+    failed_imports = (
+        ClaimImport.objects.filter(
+            status__in=(ClaimImportStatus.REJECTED, ClaimImportStatus.FAILED)
+        )
+        .exclude(Exists(later_imported))
+        .count()
+    )
+    invoice_list = reverse("billing:invoice_list")
+    return [
+        WorkTask(
+            "invoices_to_approve",
+            ngettext(
+                "Check and approve %(count)d draft invoice",
+                "Check and approve %(count)d draft invoices",
+                invoices["drafts"],
+            )
+            % {"count": invoices["drafts"]},
+            invoices["drafts"],
+            f"{invoice_list}?state={InvoiceState.DRAFT}",
+        ),
+        WorkTask(
+            "invoices_to_send",
+            ngettext(
+                "Send %(count)d approved invoice",
+                "Send %(count)d approved invoices",
+                invoices["approved"],
+            )
+            % {"count": invoices["approved"]},
+            invoices["approved"],
+            f"{invoice_list}?state={InvoiceState.APPROVED}",
+        ),
+        WorkTask(
+            "imports_with_errors",
+            ngettext(
+                "Correct and upload again %(count)d claims file with errors",
+                "Correct and upload again %(count)d claims files with errors",
+                failed_imports,
+            )
+            % {"count": failed_imports},
+            failed_imports,
+            reverse("billing:claim_import_list"),
+            urgent=True,
+        ),
+    ]
+
+
+def _investigation_task(user) -> list[WorkTask]:
+    open_count = investigations_visible_to(user).filter(notified_on__isnull=True).count()
+    return [
+        WorkTask(
+            "open_investigations",
+            ngettext(
+                "Find out whose address it is and tell them: %(count)d open address investigation",
+                "Find out whose address it is and tell them: %(count)d open address investigations",
+                open_count,
+            )
+            % {"count": open_count},
+            open_count,
+            reverse("billing:investigation_list") + "?open=1",
+        )
+    ]
+
+
+def _administrator_tasks(user, today: datetime.date) -> list[WorkTask]:
+    tasks = []
+    next_year = datetime.date(today.year + 1, 1, 1)
+    if today.month >= TARIFF_WARNING_FROM_MONTH:
+        missing = acts_without_tariff_on(next_year).count()
+        tasks.append(
+            WorkTask(
+                "tariffs_next_year",
+                ngettext(
+                    "Enter the insurer tariff from %(date)s for %(count)d act",
+                    "Enter the insurer tariffs from %(date)s for %(count)d acts",
+                    missing,
+                )
+                % {"count": missing, "date": date_format(next_year, "j F Y")},
+                missing,
+                reverse("admin:tariffs_insurertariff_changelist"),
+                urgent=True,
+            )
+        )
+    return tasks
+
+
+# From November the administrator is reminded of the tariffs that next year's billing needs.
+TARIFF_WARNING_FROM_MONTH = 11
+
+
+def work_tasks(user, *, today: datetime.date) -> list[WorkTask]:
+    """The work of the user's roles beyond single requests, with a count each; only tasks with
+    work in them. At most five queries, whatever the amount of data."""
+    tasks: list[WorkTask] = []
+    if user.has_role(Role.FINANCE):
+        tasks += _finance_tasks(user)
+    if (
+        user.has_role(Role.FINANCE)
+        or is_location_manager.test(user)
+        or (is_programme_manager.test(user))
+    ):
+        tasks += _investigation_task(user)
+    if user.has_role(Role.ADMINISTRATOR):
+        tasks += _administrator_tasks(user, today)
+    return sorted((t for t in tasks if t.count), key=lambda t: (not t.urgent, t.key))
+
+
+def work_count(user, *, today: datetime.date) -> int:
+    """How much waits for the user: the requests on their work list and the tasks' counts."""
+    return my_work(user, today).count() + sum(t.count for t in work_tasks(user, today=today))
+
+
+# The menu shows the count on every page: cached per user, and fresh after any change of the
+# work (``work_changed`` bumps the version in the key); at most this old after a bulk change
+# that sends no signal (the daily job's set-based writes).
+WORK_COUNT_SECONDS = 60
+_WORK_VERSION_KEY = "my-work:version"
+
+
+def work_changed(**_kwargs) -> None:
+    try:
+        cache.incr(_WORK_VERSION_KEY)
+    except ValueError:
+        cache.set(_WORK_VERSION_KEY, 1, None)
+
+
+def cached_work_count(user, *, today: datetime.date | None = None) -> int:
+    today = today or timezone.localdate()
+    version = cache.get(_WORK_VERSION_KEY, 0)
+    key = f"my-work:count:{user.pk}:{version}:{today.isoformat()}"
+    count = cache.get(key)
+    if count is None:
+        count = work_count(user, today=today)
+        cache.set(key, count, WORK_COUNT_SECONDS)
+    return count

@@ -18,16 +18,19 @@ from . import selectors
 @login_required
 def my_work(request):
     today = timezone.localdate()
-    work = procedure_selectors.my_work(request.user, today)
-    page = Paginator(work, 50).get_page(request.GET.get("page"))
-    page.object_list = procedure_selectors.with_completion_deadlines(page.object_list, today)
+    rows = procedure_selectors.my_work_rows(request.user, today)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    tasks = selectors.work_tasks(request.user, today=today)
+    lapsed = selectors.lapsed_contracts_to_renew(request.user, today=today)
     return render(
         request,
         "dashboard/my_work.html",
         {
             "page": page,
+            "tasks": tasks,
             "can_register": can_register_request.test(request.user),
-            "lapsed_contracts": selectors.lapsed_contracts_to_renew(request.user, today=today),
+            "lapsed_contracts": lapsed,
+            "nothing_waits": not rows and not tasks and not lapsed,
         },
     )
 

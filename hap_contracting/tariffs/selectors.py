@@ -19,3 +19,9 @@ def insurer_tariff_amount_on(act, day):
 
 def acts():
     return Act.objects.order_by("code")
+
+
+def acts_without_tariff_on(day: datetime.date):
+    """The acts that have no insurer tariff valid on ``day`` (billing care on that day would
+    find none)."""
+    return Act.objects.exclude(pk__in=InsurerTariff.objects.valid_on(day).values("act_id"))

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from hap_contracting.contracts.constants import (
     BreachActionKind,
@@ -599,7 +600,7 @@ def test_my_work_flags_a_lapsed_renewal_and_the_completion_deadline(client, staf
     assert rows[near.pk].deadline_near and not rows[near.pk].deadline_passed
     assert rows[overdue.pk].deadline_passed
     content = response.content.decode()
-    deadline = completion_deadline(near.advices.get().decided_on).strftime("%d-%m-%Y")
+    deadline = date_format(completion_deadline(near.advices.get().decided_on), "j F Y")
     assert f"Afronden vóór {deadline}" in content
     assert "Termijn verstreken" in content
     assert response.context["lapsed_contracts"] == [lapsed]

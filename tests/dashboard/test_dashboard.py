@@ -564,7 +564,8 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     assert response.status_code == 200
     assert len(response.context["waiting"]) == 20
     assert response.context["overdue"].total == 14
-    assert len(small.captured_queries) <= 12
+    # 13: the page's 12 and the menu's work count (cached for the next pages).
+    assert len(small.captured_queries) <= 13
 
 
 def test_the_overview_runs_a_fixed_number_of_queries(

@@ -126,6 +126,10 @@ def with_completion_deadlines(requests, today: datetime.date) -> list[AdmissionR
         row.completion_deadline = deadline = (
             completion_deadline(row.approved_on) if row.approved_on else None
         )
+        if deadline is None and row.grace_ends_on and row.state != S.CONTRACTED:
+            # A regularisation must be contracted before its grace period ends.
+            deadline = row.grace_ends_on
+        row.deadline = deadline
         row.deadline_passed = deadline is not None and deadline < today
         row.deadline_near = (
             deadline is not None
@@ -133,6 +137,47 @@ def with_completion_deadlines(requests, today: datetime.date) -> list[AdmissionR
             and deadline <= today + datetime.timedelta(days=near)
         )
     return rows
+
+
+def work_action(row: AdmissionRequest, user) -> str:
+    """What the user must do with a request on their work list, as the office says it."""
+    location = row.location.name
+    if row.state == S.RECEIVED:
+        return _("Forward %(location)s to a location manager") % {"location": location}
+    if row.state == S.PRE_ASSESSMENT:
+        if row.assigned_location_manager_id == user.pk:
+            return _("Fill in the checklist and advise on %(location)s") % {"location": location}
+        return _("Follow the pre-assessment of %(location)s") % {"location": location}
+    if row.state == S.QUALITY_REVIEW:
+        return _("Give advice on %(location)s") % {"location": location}
+    if row.state == S.COUNCIL_REVIEW:
+        return _("Decide on %(location)s") % {"location": location}
+    if row.state == S.CONTRACTING and row.outcome_recorded_at is None:
+        return _("Record the outcome of the contract talks with %(location)s") % {
+            "location": location
+        }
+    return _("Record the signed contract of %(location)s") % {"location": location}
+
+
+def my_work_rows(user, today: datetime.date) -> list[AdmissionRequest]:
+    """The user's work list as actions, most urgent first: past a deadline (completion after
+    the council's approval, or a regularisation's grace period), then a lapsed contract, then
+    a deadline near, then the longest waiting. Each row carries ``action`` and
+    ``waiting_days``. One query."""
+    rows = with_completion_deadlines(my_work(user, today), today)
+    for row in rows:
+        row.action = work_action(row, user)
+        row.waiting_days = max((today - timezone.localtime(row.state_entered_at).date()).days, 0)
+    return sorted(
+        rows,
+        key=lambda row: (
+            not row.deadline_passed,
+            not row.contract_lapsed,
+            not row.deadline_near,
+            row.state_entered_at,
+            row.pk,
+        ),
+    )
 
 
 def admission_request_for_user(user, pk: int) -> AdmissionRequest:

@@ -1,0 +1,167 @@
+""" "Mijn werk": for every role, what to do (not in which state a request is), most urgent
+first, and the count beside it in the menu."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from hap_contracting.billing.constants import ClaimImportStatus, InvoiceState
+from hap_contracting.billing.models import Invoice
+from hap_contracting.core.roles import Role
+from hap_contracting.dashboard import selectors
+from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
+from hap_contracting.procedure.models import Advice
+from hap_contracting.procedure.services import admission as admission_services
+from hap_contracting.tariffs.models import Act
+from tests.billing.factories import AddressInvestigationFactory, ClaimImportFactory
+from tests.organisations.factories import CareLocationFactory, CareOrganisationFactory
+from tests.procedure.factories import AdmissionRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _drafts(count):
+    organisation = CareOrganisationFactory()
+    for month in range(1, count + 1):
+        Invoice.objects.create(organisation=organisation, period=datetime.date(2026, month, 1))
+
+
+def _tasks(response) -> dict[str, str]:
+    return {task.key: task.action for task in response.context["tasks"]}
+
+
+def test_the_quality_team_sees_the_advice_to_give_and_how_long_it_waits(client, staff, location):
+    request = AdmissionRequestFactory(at_quality_team=True, location=location)
+    type(request).objects.filter(pk=request.pk).update(
+        state_entered_at=timezone.now() - datetime.timedelta(days=12)
+    )
+    client.force_login(staff[Role.QUALITY_TEAM])
+
+    html = client.get(reverse("dashboard:my_work")).content.decode()
+
+    assert f"Advies geven over {location.name}" in html
+    assert "wacht 12 dagen" in html
+
+
+def test_finance_sees_the_draft_invoices_to_approve_instead_of_nothing(client, staff):
+    _drafts(3)
+    client.force_login(staff[Role.FINANCE])
+
+    response = client.get(reverse("dashboard:my_work"))
+
+    assert _tasks(response)["invoices_to_approve"] == "3 conceptfacturen controleren en goedkeuren"
+    assert "Er wacht niets op u" not in response.content.decode()
+    assert f'href="{reverse("billing:invoice_list")}?state=draft"' in response.content.decode()
+
+
+def test_one_draft_invoice_reads_in_the_singular(client, staff):
+    _drafts(1)
+    client.force_login(staff[Role.FINANCE])
+
+    response = client.get(reverse("dashboard:my_work"))
+
+    assert _tasks(response)["invoices_to_approve"] == "1 conceptfactuur controleren en goedkeuren"
+
+
+def test_a_rejected_claims_file_waits_until_a_later_file_is_imported(client, staff):
+    ClaimImportFactory(status=ClaimImportStatus.REJECTED)
+    client.force_login(staff[Role.FINANCE])
+
+    before = _tasks(client.get(reverse("dashboard:my_work")))
+    ClaimImportFactory(status=ClaimImportStatus.IMPORTED)
+    after = _tasks(client.get(reverse("dashboard:my_work")))
+
+    assert "imports_with_errors" in before
+    assert "imports_with_errors" not in after
+
+
+def test_the_location_manager_sees_the_open_address_investigations_of_the_region(
+    client, staff, zwolle, flevoland
+):
+    AddressInvestigationFactory(post=zwolle.posts.get())
+    AddressInvestigationFactory(post=zwolle.posts.get(), notified_on=timezone.localdate())
+    AddressInvestigationFactory(post=flevoland.posts.get())
+    client.force_login(staff[Role.LOCATION_MANAGER])
+
+    tasks = _tasks(client.get(reverse("dashboard:my_work")))
+
+    assert tasks["open_investigations"].endswith("1 open adresonderzoek")
+
+
+@pytest.mark.parametrize(("day", "warned"), [("2026-11-15", True), ("2026-06-15", False)])
+def test_the_administrator_is_reminded_of_next_years_tariffs_from_november(
+    client, staff, day, warned
+):
+    Act.objects.get_or_create(code="TEST-ACT", defaults={"name": "Zonder tarief"})
+    client.force_login(staff[Role.ADMINISTRATOR])
+
+    with time_machine.travel(datetime.datetime.fromisoformat(f"{day} 10:00+01:00"), tick=False):
+        tasks = _tasks(client.get(reverse("dashboard:my_work")))
+
+    assert ("tariffs_next_year" in tasks) is warned
+
+
+def test_a_request_past_its_completion_deadline_comes_first(client, staff, location):
+    manager, secretary = staff[Role.LOCATION_MANAGER], staff[Role.SECRETARIAT]
+    waiting_longest = AdmissionRequestFactory(location=location)
+    type(waiting_longest).objects.filter(pk=waiting_longest.pk).update(
+        state_entered_at=timezone.now() - datetime.timedelta(days=90)
+    )
+    overdue = AdmissionRequestFactory(
+        in_contracting=True,
+        location=CareLocationFactory(hap_post=location.hap_post),
+        assigned_location_manager=manager,
+        outcome_recorded_at=timezone.now(),
+    )
+    Advice.objects.create(
+        admission_request=overdue,
+        step=AdviceStep.REGIONAL_COUNCIL,
+        outcome=AdviceOutcome.POSITIVE,
+        motivation="Akkoord.",
+        decided_on=timezone.localdate() - datetime.timedelta(days=200),
+        decided_by=manager,
+    )
+    client.force_login(secretary)
+
+    rows = client.get(reverse("dashboard:my_work")).context["page"].object_list
+
+    assert [row.pk for row in rows] == [overdue.pk, waiting_longest.pk]
+    assert rows[0].action == f"Getekend contract van {overdue.location.name} vastleggen"
+
+
+def test_the_menu_counts_what_waits_and_follows_a_change_at_once(client, staff, location):
+    request = AdmissionRequestFactory(at_council=True, location=location)
+    client.force_login(staff[Role.REGIONAL_COUNCIL])
+
+    before = client.get(reverse("procedure:request_list")).content.decode()
+    admission_services.admission_request_advise(
+        admission_request=request,
+        by=staff[Role.REGIONAL_COUNCIL],
+        step=AdviceStep.REGIONAL_COUNCIL,
+        outcome=AdviceOutcome.POSITIVE,
+        motivation="Akkoord na advies van het kwaliteitsteam.",
+    )
+    after = client.get(reverse("procedure:request_list")).content.decode()
+
+    assert 'data-testid="my-work-count">1<' in before
+    assert 'data-testid="my-work-count"' not in after
+
+
+def test_finance_work_runs_a_constant_number_of_queries(
+    client, staff, django_assert_max_num_queries
+):
+    _drafts(12)
+    for _ in range(5):
+        ClaimImportFactory(status=ClaimImportStatus.REJECTED)
+        AddressInvestigationFactory()
+    client.force_login(staff[Role.FINANCE])
+    selectors.work_changed()
+
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("dashboard:my_work"))
+
+    assert _tasks(response)["invoices_to_approve"].startswith("12 ")
+    assert Invoice.objects.filter(state=InvoiceState.DRAFT).count() == 12
