@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from hap_contracting.core.charts import monthly_counts_chart
@@ -108,6 +109,22 @@ CONTRACT_FORMS = {
 }
 
 
+# What the success message of each form says: what happened, and what comes next.
+CONTRACT_FORM_DONE = {
+    "document": gettext_lazy("The document is added to contract %(reference)s."),
+    "terminate": gettext_lazy("The termination of contract %(reference)s is recorded."),
+    "breach": gettext_lazy(
+        "The breach of contract %(reference)s is recorded. Next: agree an improvement action "
+        "with the care organisation."
+    ),
+    "escalate": gettext_lazy("The breach of contract %(reference)s is escalated to the next step."),
+    "action": gettext_lazy(
+        "The improvement action on contract %(reference)s is recorded. Record when it is done."
+    ),
+    "complete-action": gettext_lazy("The improvement action on contract %(reference)s is done."),
+}
+
+
 def _posted_contract_form(request, contract, name: str):
     """The bound form ``name`` of the contract page, the key it is shown under, and the service
     call it makes. Breaches and actions are looked up among this contract's own (prefetched)."""
@@ -164,7 +181,9 @@ def contract_detail(request, pk: int):
             except DomainError as error:
                 form.add_domain_error(error)
             else:
-                messages.success(request, _("Saved."))
+                messages.success(
+                    request, CONTRACT_FORM_DONE[name] % {"reference": contract.reference}
+                )
                 return redirect("contracts:contract_detail", pk=contract.pk)
         bound[key] = form
         messages.error(request, _("Not saved: see the form below."))

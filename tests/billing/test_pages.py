@@ -914,3 +914,24 @@ def test_only_administrators_read_the_access_log(client, staff, finance):
     assert as_administrator.status_code == 200
     assert as_finance.status_code == 403
     assert client.get(reverse("admin:billing_administrativecost_changelist")).status_code == 200
+
+
+def test_recording_the_organisation_of_an_address_says_to_tell_them_next(
+    client, staff, unknown_address
+):
+    location = CareLocationFactory(
+        hap_post=unknown_address.post, organisation=None, postcode="8011 AB", house_number=77
+    )
+    organisation = CareOrganisationFactory(name="Zorggroep Noord")
+    client.force_login(staff[Role.LOCATION_MANAGER])
+    url = reverse("billing:investigation_detail", args=[unknown_address.pk])
+
+    response = client.post(
+        url,
+        {"form": "location", "location": location.pk, "organisation": organisation.pk},
+        follow=True,
+    )
+
+    said = " ".join(str(message) for message in response.context["messages"])
+    assert f"De organisatie op {unknown_address} is vastgelegd." in said
+    assert "Hierna: laat hen weten" in said

@@ -729,3 +729,13 @@ def test_a_renewal_request_links_to_the_contract_it_renews(client, staff, locati
     contract_url = reverse("contracts:contract_detail", args=[contract.pk])
     assert f'href="{contract_url}" data-testid="renewed-contract"' in page.content.decode()
     assert contract.reference in page.content.decode()
+
+
+def test_adding_a_document_says_what_happened_not_just_saved(client, staff, contract):
+    client.force_login(staff[Role.SECRETARIAT])
+    url = reverse("contracts:contract_detail", args=[contract.pk])
+
+    response = client.post(url, {"form": "document", "file": pdf(), "note": ""}, follow=True)
+
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [f"Het document is aan contract {contract.reference} toegevoegd."]

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hap_contracting.audit.constants import AccessAction
@@ -45,6 +46,16 @@ def investigation_list(request):
             "can_download_triage_list": can_download_triage_list.test(request.user),
         },
     )
+
+
+# What the success message says: what happened, and what comes next.
+INVESTIGATION_DONE = {
+    "location": gettext_lazy(
+        "The organisation at %(address)s is recorded. Next: tell them that this care is not "
+        "given without a contract, and record how."
+    ),
+    "notification": gettext_lazy("Recorded that the organisation at %(address)s has been told."),
+}
 
 
 @login_required
@@ -84,7 +95,7 @@ def investigation_detail(request, pk: int):
             except DomainError as error:
                 form.add_domain_error(error)
             else:
-                messages.success(request, _("Saved."))
+                messages.success(request, INVESTIGATION_DONE[name] % {"address": investigation})
                 return redirect("billing:investigation_detail", pk=investigation.pk)
         messages.error(request, _("Not saved: see the form below."))
     claims = billing_selectors.investigation_claims(investigation)

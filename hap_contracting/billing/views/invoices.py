@@ -128,6 +128,22 @@ INVOICE_SERVICES = {
 }
 
 
+def _invoice_done(name: str, invoice, result) -> str:
+    """What the success message says: what happened, and what comes next."""
+    names = {"number": invoice.number, "organisation": invoice.organisation.name}
+    if name == "approve":
+        return _("Invoice %(number)s approved. Next: send it to %(organisation)s.") % names
+    if name == "send":
+        return _("Invoice %(number)s recorded as sent to %(organisation)s.") % names
+    return (
+        _(
+            "Credit note for invoice %(number)s made as a draft. Next: approve it and send it to "
+            "%(organisation)s."
+        )
+        % names
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @logs_refused_reads("invoice {pk}")
@@ -161,7 +177,7 @@ def invoice_detail(request, pk: int):
                 if name == "delete":
                     messages.success(request, _("The draft was deleted."))
                     return redirect("billing:invoice_list")
-                messages.success(request, _("Saved."))
+                messages.success(request, _invoice_done(name, invoice, result))
                 return redirect("billing:invoice_detail", pk=result.pk)
         bound[name] = form
         # A refused action's reason (e.g. deleting a sent invoice) goes to the top of the page.
