@@ -37,7 +37,6 @@ LOCATION_SORTS = Sorts(
         "name": ("name", "city"),
         "organisation": ("organisation__name", "name"),
         "address": ("postcode", "house_number", "house_number_addition"),
-        "city": ("city", "name"),
         "region": ("region__name", "name"),
         "post": ("hap_post__name", "name"),
         "treatment": ("wlz_treatment_admission", "name"),
