@@ -1,12 +1,14 @@
 """Finance's exports, in CSV (streamed) and XLSX, with the columns defined once each: the invoice
 list (one row per invoice, amounts that add up) and the invoice lines (one row per line, never a
-patient reference). Formatting and formula escaping: ``core.spreadsheets``."""
+patient reference); and the location managers' investigation list (one row per address, its
+number of claims, never a patient reference). Formatting and formula escaping:
+``core.spreadsheets``; the list exports' response: ``core.listing``."""
 
 from django.utils.translation import gettext_lazy as _
 
-from hap_contracting.core.spreadsheets import DATE, DAY_OF, LABEL, MONEY, MONTH, Column
+from hap_contracting.core.spreadsheets import DATE, DAY_OF, LABEL, MONEY, MONTH, NUMBER, Column
 
-from .constants import InvoiceKind, InvoiceState
+from .constants import InvoiceKind, InvoiceState, NotificationChannel
 
 KIND_LABELS = dict(InvoiceKind.choices)
 STATE_LABELS = dict(InvoiceState.choices)
@@ -41,4 +43,18 @@ INVOICE_COLUMNS = (
     Column("total", _("total"), MONEY),
     Column("approved_at", _("approved on"), DAY_OF),
     Column("sent_at", _("sent on"), DAY_OF),
+)
+
+# Lookups on AddressInvestigation; ``claim_count`` is annotated by ``selectors.investigation_list``.
+INVESTIGATION_COLUMNS = (
+    Column("postcode", _("postcode")),
+    Column("house_number", _("house number"), NUMBER),
+    Column("house_number_addition", _("addition")),
+    Column("post__name", _("out-of-hours GP post")),
+    Column("opened_on", _("opened on"), DATE),
+    Column("claim_count", _("claims"), NUMBER),
+    Column("location__name", _("location")),
+    Column("location__organisation__name", _("organisation")),
+    Column("notified_on", _("organisation told on"), DATE),
+    Column("notified_how", _("told how"), LABEL, dict(NotificationChannel.choices)),
 )

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from hap_contracting.core.forms import DateInput, MonthField, ServiceForm
 from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.models import CareLocation, CareOrganisation
+from hap_contracting.organisations.selectors import regions_visible_to
 
 from .constants import InvoiceKind, InvoiceState, NotificationChannel
-from .selectors import InvoiceFilters
+from .selectors import InvestigationFilters, InvoiceFilters
 
 # --- Claims import --------------------------------------------------------------------------
 
@@ -53,6 +54,43 @@ class InvestigationLocationForm(ServiceForm):
         )
 
 
+class InvestigationFilterForm(forms.Form):
+    """Filters of the investigation list (GET). ``region`` only for users who see all regions;
+    ``open=1`` is the link "only open investigations" too."""
+
+    open = forms.BooleanField(label=_("Only open investigations"), required=False)
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
+    )
+    opened_from = forms.DateField(label=_("Opened from"), required=False, widget=DateInput())
+    opened_until = forms.DateField(label=_("Opened until"), required=False, widget=DateInput())
+    q = forms.CharField(
+        label=_("Postcode, location or organisation"), max_length=100, required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.sees_all_regions:
+            self.fields["region"].queryset = regions_visible_to(user).order_by("name")
+        else:
+            del self.fields["region"]
+
+    def filters(self, *, sort: str = "") -> InvestigationFilters:
+        """The selector's filters and the sort (kept when the form is not valid)."""
+        if not self.is_valid():
+            return InvestigationFilters(sort=sort)
+        data = self.cleaned_data
+        region = data.get("region")
+        return InvestigationFilters(
+            open_only=data["open"],
+            region_id=region.pk if region else None,
+            opened_from=data["opened_from"],
+            opened_until=data["opened_until"],
+            search=data["q"].strip(),
+            sort=sort,
+        )
+
+
 class InvestigationNotificationForm(ServiceForm):
     submit_label = _("Record notification")
 
@@ -84,12 +122,17 @@ class InvoiceFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("Organisation or number"), max_length=100, required=False)
 
-    def filters(self) -> InvoiceFilters:
+    def filters(self, *, sort: str = "") -> InvoiceFilters:
+        """The selector's filters and the sort (kept when the form is not valid)."""
         if not self.is_valid():
-            return InvoiceFilters()
+            return InvoiceFilters(sort=sort)
         data = self.cleaned_data
         return InvoiceFilters(
-            month=data["month"], state=data["state"], kind=data["kind"], search=data["q"].strip()
+            month=data["month"],
+            state=data["state"],
+            kind=data["kind"],
+            search=data["q"].strip(),
+            sort=sort,
         )
 
 

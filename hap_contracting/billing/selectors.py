@@ -16,7 +16,6 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -27,6 +26,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from hap_contracting.core.listing import Sorts
 from hap_contracting.core.predicates import is_location_manager, is_programme_manager
 from hap_contracting.core.scoping import scoped_to_region
 from hap_contracting.organisations.models import CareLocation
@@ -91,9 +91,47 @@ def _same_address(prefix: str = "") -> dict:
     }
 
 
-def investigation_list(user, *, open_only: bool = False) -> QuerySet[AddressInvestigation]:
-    """Open ones first (not yet told), oldest first; each with its number of claims, counted
-    in the same query."""
+# The investigation list's sortable columns (``core.listing``): key -> the lookups it orders by.
+# Not yet told sorts as the smallest: open ones first by default.
+INVESTIGATION_SORTS = Sorts(
+    {
+        "address": ("postcode", "house_number", "house_number_addition"),
+        "post": ("post__name", "opened_on"),
+        "opened": ("opened_on",),
+        "claims": ("claim_count", "opened_on"),
+        "location": ("location__name", "opened_on"),
+        "told": ("notified_on", "opened_on"),
+    },
+    default="told",
+)
+
+
+@dataclass(frozen=True)
+class InvestigationFilters:
+    open_only: bool = False
+    region_id: int | None = None
+    opened_from: datetime.date | None = None
+    opened_until: datetime.date | None = None
+    search: str = ""
+    sort: str = ""
+
+    def describe(self) -> str:
+        parts = [
+            "open" if self.open_only else "",
+            f"region={self.region_id}" if self.region_id else "",
+            f"from={self.opened_from:%Y-%m-%d}" if self.opened_from else "",
+            f"until={self.opened_until:%Y-%m-%d}" if self.opened_until else "",
+            f"search={self.search}" if self.search else "",
+        ]
+        return " ".join(part for part in parts if part) or "all"
+
+
+def investigation_list(
+    user, filters: InvestigationFilters = InvestigationFilters()
+) -> QuerySet[AddressInvestigation]:
+    """Each with its number of claims, counted in the same query; open ones first (not yet
+    told), oldest first, unless ``filters.sort`` (a key of ``INVESTIGATION_SORTS``) says
+    otherwise. The page and its export both read this."""
     claims = (
         Claim.objects.filter(**_same_address())
         .order_by()
@@ -105,11 +143,23 @@ def investigation_list(user, *, open_only: bool = False) -> QuerySet[AddressInve
         investigations_visible_to(user)
         .select_related("post", "location__organisation")
         .annotate(claim_count=Coalesce(Subquery(claims), Value(0)))
-        .order_by(F("notified_on").asc(nulls_first=True), "opened_on", "pk")
     )
-    if open_only:
+    if filters.open_only:
         queryset = queryset.filter(notified_on__isnull=True)
-    return queryset
+    if filters.region_id and user.sees_all_regions:
+        queryset = queryset.filter(post__region_id=filters.region_id)
+    if filters.opened_from:
+        queryset = queryset.filter(opened_on__gte=filters.opened_from)
+    if filters.opened_until:
+        queryset = queryset.filter(opened_on__lte=filters.opened_until)
+    if filters.search:
+        term = filters.search
+        queryset = queryset.filter(
+            Q(postcode__icontains=term)
+            | Q(location__name__icontains=term)
+            | Q(location__organisation__name__icontains=term)
+        )
+    return queryset.order_by(*INVESTIGATION_SORTS.order_by(filters.sort))
 
 
 def investigation_for_user(user, pk: int) -> AddressInvestigation:
@@ -161,12 +211,28 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
     return Invoice.objects.all()
 
 
+# The invoice list's sortable columns (``core.listing``): key -> the lookups it orders by.
+INVOICE_SORTS = Sorts(
+    {
+        "number": ("number", "period"),
+        "kind": ("kind", "-period", "organisation__name"),
+        "organisation": ("organisation__name", "-period", "kind"),
+        "month": ("period", "organisation__name", "kind"),
+        "state": ("state", "-period", "organisation__name"),
+        "lines": ("line_count", "-period"),
+        "total": ("total", "-period"),
+    },
+    default="-month",
+)
+
+
 @dataclass(frozen=True)
 class InvoiceFilters:
     month: datetime.date | None = None
     state: str = ""
     kind: str = ""
     search: str = ""
+    sort: str = ""
 
     def describe(self) -> str:
         parts = [
@@ -196,6 +262,8 @@ def _filtered(queryset: QuerySet[Invoice], filters: InvoiceFilters) -> QuerySet[
 
 
 def invoice_list(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[Invoice]:
+    """Newest month first unless ``filters.sort`` (a key of ``INVOICE_SORTS``) says otherwise.
+    The page and its export both read this."""
     return (
         _filtered(invoices_visible_to(user), filters)
         .select_related("organisation", "corrects")
@@ -203,7 +271,7 @@ def invoice_list(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[I
             line_count=Count("lines"),
             credited=Exists(Invoice.objects.filter(corrects=OuterRef("pk"))),
         )
-        .order_by("-period", "organisation__name", "kind", "pk")
+        .order_by(*INVOICE_SORTS.order_by(filters.sort))
     )
 
 

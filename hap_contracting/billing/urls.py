@@ -23,8 +23,24 @@ urlpatterns = [
         name="claim_import_status",
     ),
     path("facturatie/facturen/", invoices.invoice_list, name="invoice_list"),
-    path("facturatie/facturen/lijst.csv", invoices.invoice_list_csv, name="invoice_list_csv"),
-    path("facturatie/facturen/lijst.xlsx", invoices.invoice_list_xlsx, name="invoice_list_xlsx"),
+    path(
+        "facturatie/facturen/lijst.<str:fmt>",
+        invoices.invoice_list_export,
+        name="invoice_list_export",
+    ),
+    # The same downloads under their earlier names.
+    path(
+        "facturatie/facturen/lijst.csv",
+        invoices.invoice_list_export,
+        {"fmt": "csv"},
+        name="invoice_list_csv",
+    ),
+    path(
+        "facturatie/facturen/lijst.xlsx",
+        invoices.invoice_list_export,
+        {"fmt": "xlsx"},
+        name="invoice_list_xlsx",
+    ),
     path("facturatie/facturen/export.csv", invoices.invoice_export_csv, name="invoice_export_csv"),
     path(
         "facturatie/facturen/export.xlsx",
@@ -34,5 +50,10 @@ urlpatterns = [
     path("facturatie/facturen/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
     path("facturatie/facturen/<int:pk>/factuur.pdf", invoices.invoice_pdf, name="invoice_pdf"),
     path("onderzoek/", investigations.investigation_list, name="investigation_list"),
+    path(
+        "onderzoek/lijst.<str:fmt>",
+        investigations.investigation_list_export,
+        name="investigation_list_export",
+    ),
     path("onderzoek/<int:pk>/", investigations.investigation_detail, name="investigation_detail"),
 ]

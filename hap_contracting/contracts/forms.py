@@ -100,6 +100,7 @@ class ContractFilterForm(forms.Form):
     """Filters of the contract register (GET). ``region`` only for users who see all regions."""
 
     status = forms.ChoiceField(label=_("Status"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
     month = MonthField(label=_("Ends in month"), required=False)
     region = forms.ModelChoiceField(
         label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
@@ -110,18 +111,22 @@ class ContractFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *ContractStatus.choices]
+        self.fields["kind"].choices = [("", _("All kinds")), *ContractKind.choices]
         if user.sees_all_regions:
             self.fields["region"].queryset = regions_visible_to(user).order_by("name")
         else:
             del self.fields["region"]
 
-    def filters(self):
+    def filters(self, *, sort: str = ""):
+        """The selector's filters and the sort (kept when the form is not valid)."""
         if not self.is_valid():
-            return RegisterFilters()
+            return RegisterFilters(sort=sort)
         data = self.cleaned_data
         region = data.get("region")
         return RegisterFilters(
+            sort=sort,
             status=data["status"],
+            kind=data["kind"],
             month=data["month"],
             region_id=region.pk if region else None,
             search=data["q"].strip(),

@@ -24,6 +24,7 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 
+from hap_contracting.core.listing import Sorts
 from hap_contracting.core.months import months_from
 from hap_contracting.core.scoping import scoped_to_region
 from hap_contracting.procedure.constants import UNFINISHED_STATES
@@ -88,13 +89,30 @@ def _with_register_columns(queryset: QuerySet[Contract], today: datetime.date):
     )
 
 
+# The register's sortable columns (``core.listing``): key -> the lookups it orders by.
+CONTRACT_SORTS = Sorts(
+    {
+        "reference": ("pk",),
+        "organisation": ("organisation__name", "location__name"),
+        "region": ("region__name", "end_date"),
+        "kind": ("kind", "end_date"),
+        "start": ("start_date",),
+        "end": ("end_date",),
+        "status": ("status", "end_date"),
+    },
+    default="end",
+)
+
+
 @dataclass(frozen=True)
 class RegisterFilters:
     status: str = ""
+    kind: str = ""
     month: datetime.date | None = None  # first day of the expiry month
     region_id: int | None = None
     search: str = ""
     lapsed_only: bool = False
+    sort: str = ""
 
 
 def _scoped(user, region_id: int | None) -> QuerySet[Contract]:
@@ -107,12 +125,15 @@ def _scoped(user, region_id: int | None) -> QuerySet[Contract]:
 def contract_register(
     user, *, today: datetime.date, filters: RegisterFilters | None = None
 ) -> QuerySet[Contract]:
-    """The register's rows, soonest end first, with the derived ``status`` and the
-    ``lapsed_unrenewed`` flag."""
+    """The register's rows, with the derived ``status`` and the ``lapsed_unrenewed`` flag;
+    sorted by ``filters.sort`` (a key of ``CONTRACT_SORTS``), soonest end first otherwise. The
+    page and its export both read this."""
     filters = filters or RegisterFilters()
     queryset = _with_register_columns(_scoped(user, filters.region_id), today)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
     if filters.month:
         queryset = queryset.filter(
             end_date__gte=filters.month, end_date__lt=filters.month + relativedelta(months=1)
@@ -124,7 +145,7 @@ def contract_register(
         )
     if filters.lapsed_only:
         queryset = queryset.filter(lapsed_unrenewed=True)
-    return queryset.order_by("end_date", "pk")
+    return queryset.order_by(*CONTRACT_SORTS.order_by(filters.sort))
 
 
 def expiry_months(today: datetime.date, months: int = CHART_MONTHS) -> list[datetime.date]:

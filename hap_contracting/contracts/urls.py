@@ -6,6 +6,7 @@ app_name = "contracts"
 
 urlpatterns = [
     path("contracten/", views.contract_list, name="contract_list"),
+    path("contracten/lijst.<str:fmt>", views.contract_list_export, name="contract_list_export"),
     path("contracten/<int:pk>/", views.contract_detail, name="contract_detail"),
     path(
         "contracten/<int:pk>/documenten/<int:document_pk>/",

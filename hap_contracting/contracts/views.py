@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
+from hap_contracting.core import listing
 from hap_contracting.core.charts import monthly_counts_chart
 from hap_contracting.core.errors import DomainError
 from hap_contracting.procedure.actions import ACTIONS
@@ -23,6 +24,7 @@ from hap_contracting.tariffs.selectors import acts
 from . import rules as contract_rules
 from . import selectors as contract_selectors
 from .constants import ContractKind, ContractStatus
+from .exports import CONTRACT_COLUMNS, CONTRACT_EXPORT_ANNOTATIONS
 from .forms import (
     BreachActionCompleteForm,
     BreachActionForm,
@@ -77,15 +79,22 @@ def complete_contracting(request, pk: int):
     )
 
 
-@login_required
-def contract_list(request):
+def _listed_contracts(request, today):
+    """The register's rows the list shows (all pages), for the page and for its export."""
     if not request.user.role_names:
         raise PermissionDenied
-    today = timezone.localdate()
     filters = ContractFilterForm(request.GET or None, user=request.user)
-    chosen = filters.filters()
+    chosen = filters.filters(sort=request.GET.get(listing.SORT_PARAMETER, ""))
     contracts = contract_selectors.contract_register(request.user, today=today, filters=chosen)
-    page = Paginator(contracts, 50).get_page(request.GET.get("page"))
+    return filters, chosen, contracts
+
+
+@login_required
+@require_GET
+def contract_list(request):
+    today = timezone.localdate()
+    filters, chosen, contracts = _listed_contracts(request, today)
+    page = Paginator(contracts, listing.PAGE_SIZE).get_page(request.GET.get(listing.PAGE_PARAMETER))
     chart = monthly_counts_chart(
         contract_selectors.contracts_ending_per_month(
             request.user, today=today, region_id=chosen.region_id
@@ -94,7 +103,27 @@ def contract_list(request):
     return render(
         request,
         "contracts/contract_list.html",
-        {"page": page, "filters": filters, "chart": chart, "today": today},
+        {
+            **listing.list_context(request, contract_selectors.CONTRACT_SORTS, page),
+            "filters": filters,
+            "chart": chart,
+            "today": today,
+        },
+    )
+
+
+@login_required
+@require_GET
+def contract_list_export(request, fmt: str):
+    """The register as CSV or XLSX: no patient data, so not in the access log."""
+    _filters, _chosen, contracts = _listed_contracts(request, timezone.localdate())
+    return listing.export_response(
+        fmt,
+        queryset=contracts,
+        columns=CONTRACT_COLUMNS,
+        annotations=CONTRACT_EXPORT_ANNOTATIONS,
+        filename="contracten",
+        title=_("Contracts"),
     )
 
 

@@ -2,7 +2,10 @@
 constant memory) or as XLSX (openpyxl's write-only workbook).
 
 CSV conventions for Dutch spreadsheets: ``;`` between fields, a decimal comma, ISO dates, UTF-8
-with a byte order mark. In XLSX, amounts and dates stay numbers and dates.
+with a byte order mark; the work lists' exports (``core.listing``) write dates the Dutch way
+(``31-12-2026``, ``dutch_dates=True``) for office users, while the exports other systems read
+(the triage list, finance's invoice lines) keep ISO dates. In XLSX, amounts and dates stay numbers
+and dates.
 
 Spreadsheet formula injection: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or
 a carriage return gets a leading apostrophe (OWASP, "CSV injection"), so a spreadsheet shows it
@@ -64,7 +67,14 @@ def _local_day(moment: datetime.datetime | None) -> datetime.date | None:
     return None if moment is None else timezone.localdate(moment)
 
 
-def _csv_writer_of(column: Column) -> Callable:
+DUTCH_DATE = "%d-%m-%Y"
+
+
+def _csv_writer_of(column: Column, *, dutch_dates: bool = False) -> Callable:
+    if dutch_dates and column.kind == DATE:
+        return lambda value: "" if value is None else value.strftime(DUTCH_DATE)
+    if dutch_dates and column.kind == DAY_OF:
+        return lambda value: "" if value is None else _local_day(value).strftime(DUTCH_DATE)
     if column.kind == LABEL:
         labels = {key: str(label) for key, label in column.labels.items()}
         return lambda value: labels.get(value, value)
@@ -104,6 +114,7 @@ def csv_chunks(
     rows: Iterable[tuple],
     *,
     rows_per_chunk: int = 2000,
+    dutch_dates: bool = False,
 ) -> Iterator[str]:
     """The CSV text in chunks of ``rows_per_chunk`` lines: a byte order mark and the header
     first, then the rows, converted and escaped."""
@@ -111,7 +122,7 @@ def csv_chunks(
     writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow(headers(columns))
     yield BYTE_ORDER_MARK + out.getvalue()
-    converters = [_csv_writer_of(column) for column in columns]
+    converters = [_csv_writer_of(column, dutch_dates=dutch_dates) for column in columns]
 
     def convert(row: tuple) -> list:
         return [write(value) for write, value in zip(converters, row, strict=True)]
@@ -124,9 +135,9 @@ def csv_chunks(
         yield out.getvalue()
 
 
-def csv_bytes(columns, rows: Iterable[tuple]) -> Iterator[bytes]:
+def csv_bytes(columns, rows: Iterable[tuple], *, dutch_dates: bool = False) -> Iterator[bytes]:
     """What a streamed CSV download sends."""
-    for chunk in csv_chunks(columns, rows):
+    for chunk in csv_chunks(columns, rows, dutch_dates=dutch_dates):
         yield chunk.encode("utf-8")
 
 
@@ -136,14 +147,20 @@ def csv_text(columns, rows: Iterable[tuple]) -> str:
 
 def xlsx_bytes(columns, rows: Iterable[tuple], *, title: str = "Export") -> bytes:
     """An XLSX workbook of one sheet, written row by row (openpyxl's write-only mode)."""
+    out = io.BytesIO()
+    xlsx_write(out, columns, rows, title=title)
+    return out.getvalue()
+
+
+def xlsx_write(file, columns, rows: Iterable[tuple], *, title: str = "Export") -> None:
+    """The workbook of ``xlsx_bytes`` written to ``file`` (a temporary file for a download, so
+    a long list is not held in memory)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=str(title)[:31])
     sheet.append(headers(columns))
     converters = [_xlsx_writer_of(column) for column in columns]
     for row in rows:
         sheet.append([write(value) for write, value in zip(converters, row, strict=True)])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    workbook.save(file)

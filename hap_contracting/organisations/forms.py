@@ -5,6 +5,7 @@ from hap_contracting.core.forms import ServiceForm
 
 from .constants import CareProfile
 from .models import CareOrganisation, TargetGroup
+from .selectors import LocationFilters, posts_visible_to, regions_visible_to
 
 
 class CareLocationForm(ServiceForm):
@@ -47,3 +48,44 @@ class CareLocationForm(ServiceForm):
     financed_mpt = forms.BooleanField(label=_("MPT (modular package at home)"), required=False)
     financed_pgb = forms.BooleanField(label=_("PGB (personal budget)"), required=False)
     number_of_residents = forms.IntegerField(label=_("Number of residents"), min_value=0, initial=0)
+
+
+class LocationFilterForm(forms.Form):
+    """Filters of the location list (GET). ``region`` only for users who see all regions."""
+
+    TREATMENT_CHOICES = [("", _("All")), ("yes", _("With treatment")), ("no", _("Without"))]
+
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
+    )
+    post = forms.ModelChoiceField(
+        label=_("Out-of-hours GP post"), queryset=None, required=False, empty_label=_("All posts")
+    )
+    treatment = forms.ChoiceField(
+        label=_("Wlz admission with treatment"), choices=TREATMENT_CHOICES, required=False
+    )
+    q = forms.CharField(
+        label=_("Name, city, postcode or organisation"), max_length=100, required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["post"].queryset = posts_visible_to(user).order_by("name")
+        if user.sees_all_regions:
+            self.fields["region"].queryset = regions_visible_to(user).order_by("name")
+        else:
+            del self.fields["region"]
+
+    def filters(self, *, sort: str = "") -> LocationFilters:
+        """The selector's filters and the sort (kept when the form is not valid)."""
+        if not self.is_valid():
+            return LocationFilters(sort=sort)
+        data = self.cleaned_data
+        region, post = data.get("region"), data["post"]
+        return LocationFilters(
+            region_id=region.pk if region else None,
+            post_id=post.pk if post else None,
+            treatment={"yes": True, "no": False}.get(data["treatment"]),
+            search=data["q"].strip(),
+            sort=sort,
+        )

@@ -13,6 +13,8 @@ from hap_contracting.core.predicates import (
 # The secretariat registers the locations of its region in the app; administrators maintain
 # them (and the rest of the master data) in the admin.
 can_register_location = is_secretariat | is_administrator
+# The same roles manage them, so they have the location list of their region.
+can_list_locations = can_register_location
 
 # The quality team and the council read organisations and their region's locations in the admin.
 rules.add_perm("organisations", works_in_admin)

@@ -1,7 +1,10 @@
 """Reads of regions, posts and care locations. Region scoping of locations lives here."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
+
+from hap_contracting.core.listing import Sorts
 from hap_contracting.core.scoping import scoped_to_region
 
 from .models import CareLocation, HapPost, PostcodeRange, Region
@@ -26,6 +29,57 @@ def locations_visible_to(user) -> QuerySet[CareLocation]:
     """The locations of the user's region; all for finance and administrators."""
     queryset = CareLocation.objects.select_related("region", "hap_post", "organisation")
     return scoped_to_region(queryset, user, "region_id")
+
+
+# The location list's sortable columns (``core.listing``): key -> the lookups it orders by.
+LOCATION_SORTS = Sorts(
+    {
+        "name": ("name", "city"),
+        "organisation": ("organisation__name", "name"),
+        "address": ("postcode", "house_number", "house_number_addition"),
+        "region": ("region__name", "name"),
+        "post": ("hap_post__name", "name"),
+        "treatment": ("wlz_treatment_admission", "name"),
+        "residents": ("number_of_residents", "name"),
+    },
+    default="name",
+)
+
+
+@dataclass(frozen=True)
+class LocationFilters:
+    region_id: int | None = None
+    post_id: int | None = None
+    treatment: bool | None = None  # Wlz admission with treatment: yes, no or either
+    search: str = ""
+    sort: str = ""
+
+
+def location_list(user, filters: LocationFilters = LocationFilters()) -> QuerySet[CareLocation]:
+    """The location list of the user's region (all for who sees every region), filtered and
+    sorted by ``filters.sort`` (a key of ``LOCATION_SORTS``, by name otherwise). The page and
+    its export both read this."""
+    queryset = locations_visible_to(user)
+    if filters.region_id and user.sees_all_regions:
+        queryset = queryset.filter(region_id=filters.region_id)
+    if filters.post_id:
+        queryset = queryset.filter(hap_post_id=filters.post_id)
+    if filters.treatment is not None:
+        queryset = queryset.filter(wlz_treatment_admission=filters.treatment)
+    if filters.search:
+        term = filters.search
+        queryset = queryset.filter(
+            Q(name__icontains=term)
+            | Q(city__icontains=term)
+            | Q(postcode__icontains=term)
+            | Q(organisation__name__icontains=term)
+        )
+    return queryset.order_by(*LOCATION_SORTS.order_by(filters.sort))
+
+
+def posts_visible_to(user) -> QuerySet[HapPost]:
+    """The posts of the user's region; all for finance and administrators."""
+    return scoped_to_region(HapPost.objects.all(), user, "region_id")
 
 
 def regions_visible_to(user) -> QuerySet[Region]:

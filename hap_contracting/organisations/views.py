@@ -1,16 +1,65 @@
+"""The care locations' pages: the list of the region's locations (and its export) and
+registering a location. Thin: reads through the selectors, writes through the services."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
+from hap_contracting.core import listing
 from hap_contracting.core.errors import DomainError
 
 from . import rules as organisation_rules
-from .forms import CareLocationForm
+from . import selectors as organisation_selectors
+from .exports import LOCATION_COLUMNS
+from .forms import CareLocationForm, LocationFilterForm
 from .services import care_location_register
+
+
+def _listed_locations(request):
+    """The locations the list shows (all pages), for the page and for its export."""
+    if not organisation_rules.can_list_locations.test(request.user):
+        raise PermissionDenied
+    form = LocationFilterForm(request.GET or None, user=request.user)
+    filters = form.filters(sort=request.GET.get(listing.SORT_PARAMETER, ""))
+    return form, organisation_selectors.location_list(request.user, filters)
+
+
+@login_required
+@require_GET
+def location_list(request):
+    form, locations = _listed_locations(request)
+    page = Paginator(locations, listing.PAGE_SIZE).get_page(request.GET.get(listing.PAGE_PARAMETER))
+    return render(
+        request,
+        "organisations/location_list.html",
+        {
+            **listing.list_context(request, organisation_selectors.LOCATION_SORTS, page),
+            "filters": form,
+            # A location's page is its admin page, for who may open it there.
+            "links_to_admin": request.user.is_staff
+            and request.user.has_perm("organisations.view_carelocation"),
+            "can_register_location": organisation_rules.can_register_location.test(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def location_list_export(request, fmt: str):
+    """The location list as CSV or XLSX: no patient data, so not in the access log."""
+    _form, locations = _listed_locations(request)
+    return listing.export_response(
+        fmt,
+        queryset=locations,
+        columns=LOCATION_COLUMNS,
+        filename="zorglocaties",
+        title=_("Care locations"),
+    )
 
 
 @login_required

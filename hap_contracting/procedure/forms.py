@@ -8,6 +8,7 @@ from accounts.models import User
 from hap_contracting.core.forms import DateInput, ServiceForm
 from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.models import CareLocation
+from hap_contracting.organisations.selectors import regions_visible_to
 
 from .constants import RequestKind, RequestState
 
@@ -99,20 +100,37 @@ class WithdrawForm(ServiceForm):
 
 
 class RequestFilterForm(forms.Form):
-    """Filters of the request list (GET)."""
+    """Filters of the request list (GET). ``region`` only for users who see all regions."""
 
     state = forms.ChoiceField(label=_("State"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
+    )
+    received_from = forms.DateField(label=_("Received from"), required=False, widget=DateInput())
+    received_until = forms.DateField(label=_("Received until"), required=False, widget=DateInput())
     q = forms.CharField(label=_("Search"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("All states")), *RequestState.choices]
         self.fields["kind"].choices = [("", _("All kinds")), *RequestKind.choices]
+        if user.sees_all_regions:
+            self.fields["region"].queryset = regions_visible_to(user).order_by("name")
+        else:
+            del self.fields["region"]
 
     def filters(self) -> dict:
         """The selector's filters; none when the form is not valid."""
         if not self.is_valid():
             return {}
         data = self.cleaned_data
-        return {"state": data["state"], "kind": data["kind"], "search": data["q"].strip()}
+        region = data.get("region")
+        return {
+            "state": data["state"],
+            "kind": data["kind"],
+            "region_id": region.pk if region else None,
+            "received_from": data["received_from"],
+            "received_until": data["received_until"],
+            "search": data["q"].strip(),
+        }

@@ -6,6 +6,7 @@ app_name = "procedure"
 
 urlpatterns = [
     path("aanvragen/", requests.request_list, name="request_list"),
+    path("aanvragen/lijst.<str:fmt>", requests.request_list_export, name="request_list_export"),
     path("aanvragen/nieuw/", requests.request_create, name="request_create"),
     path("aanvragen/<int:pk>/", requests.request_detail, name="request_detail"),
     # Before the steps' forms: /aanvragen/<pk>/checklist/ would otherwise read as an action.

@@ -15,13 +15,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 from hap_contracting.audit.constants import AccessAction
 from hap_contracting.audit.decorators import logs_refused_reads
 from hap_contracting.audit.services import access_log_record
+from hap_contracting.core import listing
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.predicates import is_location_manager, is_programme_manager
 from hap_contracting.triage.rules import can_download_triage_list
 
 from .. import rules as billing_rules
 from .. import selectors as billing_selectors
-from ..forms import InvestigationLocationForm, InvestigationNotificationForm
+from ..exports import INVESTIGATION_COLUMNS
+from ..forms import (
+    InvestigationFilterForm,
+    InvestigationLocationForm,
+    InvestigationNotificationForm,
+)
 from ..services import investigations
 
 
@@ -30,19 +36,27 @@ def _require_investigator(user) -> None:
         raise PermissionDenied
 
 
+def _listed_investigations(request):
+    """The investigations the list shows (all pages), for the page and for its export."""
+    _require_investigator(request.user)
+    form = InvestigationFilterForm(request.GET or None, user=request.user)
+    filters = form.filters(sort=request.GET.get(listing.SORT_PARAMETER, ""))
+    return form, filters, billing_selectors.investigation_list(request.user, filters)
+
+
 @login_required
 @require_GET
 def investigation_list(request):
-    _require_investigator(request.user)
-    open_only = request.GET.get("open") == "1"
-    investigations = billing_selectors.investigation_list(request.user, open_only=open_only)
-    page = Paginator(investigations, 50).get_page(request.GET.get("page"))
+    form, _filters, investigations = _listed_investigations(request)
+    page = Paginator(investigations, listing.PAGE_SIZE).get_page(
+        request.GET.get(listing.PAGE_PARAMETER)
+    )
     return render(
         request,
         "billing/investigation_list.html",
         {
-            "page": page,
-            "open_only": open_only,
+            **listing.list_context(request, billing_selectors.INVESTIGATION_SORTS, page),
+            "filters": form,
             "can_download_triage_list": can_download_triage_list.test(request.user),
         },
     )
@@ -56,6 +70,29 @@ INVESTIGATION_DONE = {
     ),
     "notification": gettext_lazy("Recorded that the organisation at %(address)s has been told."),
 }
+
+
+@login_required
+@require_GET
+@logs_refused_reads("address investigations {fmt}")
+def investigation_list_export(request, fmt: str):
+    """The list as CSV or XLSX: addresses where refused care was given and their number of
+    claims, no patient reference; as claim data it is in the access log, with the filters."""
+    _form, filters, investigations = _listed_investigations(request)
+    if fmt not in listing.EXPORT_FORMATS:
+        raise Http404
+    access_log_record(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        what=f"address investigations {fmt.upper()} ({filters.describe()})",
+    )
+    return listing.export_response(
+        fmt,
+        queryset=investigations,
+        columns=INVESTIGATION_COLUMNS,
+        filename="adresonderzoeken",
+        title=_("Address investigations"),
+    )
 
 
 @login_required

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from hap_contracting.audit.constants import AccessAction
 from hap_contracting.audit.decorators import logs_refused_reads
 from hap_contracting.audit.services import access_log_record, access_log_record_many
-from hap_contracting.core import spreadsheets
+from hap_contracting.core import listing, spreadsheets
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.pdf import render_pdf
 
@@ -30,6 +30,7 @@ from .access import require_finance as _require_finance
 def invoice_list(request):
     _require_finance(request.user)
     filters = InvoiceFilterForm(request.GET or None)
+    sort = request.GET.get(listing.SORT_PARAMETER, "")
     generate_form = InvoiceGenerateForm(request.POST or None)
     if request.method == "POST" and generate_form.is_valid():
         try:
@@ -94,16 +95,15 @@ def invoice_list(request):
                     % {"count": result["claims_after_approval"]},
                 )
             return redirect("billing:invoice_list")
-    invoices = billing_selectors.invoice_list(request.user, filters.filters())
-    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    invoices = billing_selectors.invoice_list(request.user, filters.filters(sort=sort))
+    page = Paginator(invoices, listing.PAGE_SIZE).get_page(request.GET.get(listing.PAGE_PARAMETER))
     return render(
         request,
         "billing/invoice_list.html",
         {
-            "page": page,
+            **listing.list_context(request, billing_selectors.INVOICE_SORTS, page),
             "filters": filters,
             "generate_form": generate_form,
-            "query": request.GET.urlencode(),
         },
     )
 
@@ -232,18 +232,6 @@ def _export_lines(request):
     return filters, billing_selectors.export_lines(request.user, filters)
 
 
-def _listed_invoices(request, fmt: str):
-    _require_finance(request.user)
-    filters = InvoiceFilterForm(request.GET or None).filters()
-    # The list names organisations and amounts, no patient; the export is logged all the same.
-    access_log_record(
-        user=request.user,
-        action=AccessAction.EXPORT,
-        what=f"invoice list {fmt} ({filters.describe()})",
-    )
-    return billing_selectors.invoice_list(request.user, filters)
-
-
 def _download(response: HttpResponse, name: str, extension: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{name}-{timezone.localdate():%Y%m%d}.{extension}"'
@@ -253,21 +241,26 @@ def _download(response: HttpResponse, name: str, extension: str) -> HttpResponse
 
 @login_required
 @require_GET
-def invoice_list_csv(request):
-    rows = spreadsheets.rows_of(_listed_invoices(request, "CSV"), INVOICE_COLUMNS)
-    content = spreadsheets.csv_text(INVOICE_COLUMNS, rows)
-    return _download(
-        HttpResponse(content, content_type=spreadsheets.CSV_CONTENT_TYPE), "facturen", "csv"
+def invoice_list_export(request, fmt: str):
+    """The invoice list as the page selects and sorts it, all pages, as CSV or XLSX. It names
+    organisations and amounts, no patient; the export is logged all the same."""
+    _require_finance(request.user)
+    if fmt not in listing.EXPORT_FORMATS:
+        raise Http404
+    filters = InvoiceFilterForm(request.GET or None).filters(
+        sort=request.GET.get(listing.SORT_PARAMETER, "")
     )
-
-
-@login_required
-@require_GET
-def invoice_list_xlsx(request):
-    rows = spreadsheets.rows_of(_listed_invoices(request, "XLSX"), INVOICE_COLUMNS)
-    content = spreadsheets.xlsx_bytes(INVOICE_COLUMNS, rows, title=_("Invoices"))
-    return _download(
-        HttpResponse(content, content_type=spreadsheets.XLSX_CONTENT_TYPE), "facturen", "xlsx"
+    access_log_record(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        what=f"invoice list {fmt.upper()} ({filters.describe()})",
+    )
+    return listing.export_response(
+        fmt,
+        queryset=billing_selectors.invoice_list(request.user, filters),
+        columns=INVOICE_COLUMNS,
+        filename="facturen",
+        title=_("Invoices"),
     )
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin
 
+from hap_contracting.core.listing import Sorts
 from hap_contracting.core.roles import Role
 from hap_contracting.core.scoping import scoped_to_region
 
@@ -54,15 +55,45 @@ def admission_requests_visible_to(user) -> QuerySet[AdmissionRequest]:
     return scoped_to_region(queryset, user, "location__region_id")
 
 
+# The request list's sortable columns (``core.listing``): key -> the lookups it orders by.
+REQUEST_SORTS = Sorts(
+    {
+        "reference": ("pk",),
+        "location": ("location__name", "location__city"),
+        "region": ("location__region__name", "location__name"),
+        "kind": ("kind", "-received_on"),
+        "state": ("state", "-received_on"),
+        "received": ("received_on",),
+    },
+    default="-received",
+)
+
+
 def admission_request_list(
-    user, *, state: str = "", kind: str = "", search: str = ""
+    user,
+    *,
+    state: str = "",
+    kind: str = "",
+    search: str = "",
+    region_id: int | None = None,
+    received_from: datetime.date | None = None,
+    received_until: datetime.date | None = None,
+    sort: str = "",
 ) -> QuerySet[AdmissionRequest]:
-    """The request list: the user's scope, filtered by state, kind and a search term."""
+    """The request list: the user's scope, filtered by state, kind, region (for users who see
+    every region), the period of receipt and a search term; sorted by ``sort``, a key of
+    ``REQUEST_SORTS`` (the default otherwise). The page and its export both read this."""
     requests = admission_requests_visible_to(user)
     if state:
         requests = requests.filter(state=state)
     if kind:
         requests = requests.filter(kind=kind)
+    if region_id and user.sees_all_regions:
+        requests = requests.filter(location__region_id=region_id)
+    if received_from:
+        requests = requests.filter(received_on__gte=received_from)
+    if received_until:
+        requests = requests.filter(received_on__lte=received_until)
     if search:
         requests = requests.filter(
             Q(location__name__icontains=search)
@@ -70,7 +101,7 @@ def admission_request_list(
             | Q(location__postcode__icontains=search)
             | Q(requester_name__icontains=search)
         )
-    return requests
+    return requests.order_by(*REQUEST_SORTS.order_by(sort))
 
 
 def waiting_for_user_filter(user) -> Q:

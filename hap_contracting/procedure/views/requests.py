@@ -9,14 +9,16 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
+from hap_contracting.core import listing
 from hap_contracting.core.errors import DomainError
 from hap_contracting.organisations.selectors import locations_visible_to
 
 from .. import rules as procedure_rules
 from ..actions import ACTIONS, available_actions
 from ..constants import AdviceStep, RequestState
+from ..exports import REQUEST_COLUMNS, REQUEST_EXPORT_ANNOTATIONS
 from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
 from ..models import AdmissionRequest
 from ..selectors import admission as admission_selectors
@@ -24,12 +26,43 @@ from ..selectors.steps import procedure_steps, request_progress
 from ..services import admission as admission_services
 
 
+def _listed_requests(request):
+    """The requests the list shows (all pages), for the page and for its export."""
+    filters = RequestFilterForm(request.GET or None, user=request.user)
+    requests = admission_selectors.admission_request_list(
+        request.user, **filters.filters(), sort=request.GET.get(listing.SORT_PARAMETER)
+    )
+    return filters, requests
+
+
 @login_required
+@require_GET
 def request_list(request):
-    filters = RequestFilterForm(request.GET or None)
-    requests = admission_selectors.admission_request_list(request.user, **filters.filters())
-    page = Paginator(requests, 50).get_page(request.GET.get("page"))
-    return render(request, "procedure/request_list.html", {"page": page, "filters": filters})
+    filters, requests = _listed_requests(request)
+    page = Paginator(requests, listing.PAGE_SIZE).get_page(request.GET.get(listing.PAGE_PARAMETER))
+    return render(
+        request,
+        "procedure/request_list.html",
+        {
+            **listing.list_context(request, admission_selectors.REQUEST_SORTS, page),
+            "filters": filters,
+        },
+    )
+
+
+@login_required
+@require_GET
+def request_list_export(request, fmt: str):
+    """The request list as CSV or XLSX: no patient data, so not in the access log."""
+    _filters, requests = _listed_requests(request)
+    return listing.export_response(
+        fmt,
+        queryset=requests,
+        columns=REQUEST_COLUMNS,
+        annotations=REQUEST_EXPORT_ANNOTATIONS,
+        filename="aanvragen",
+        title=_("Requests"),
+    )
 
 
 @login_required
