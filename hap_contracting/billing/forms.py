@@ -75,6 +75,8 @@ class InvestigationNotificationForm(ServiceForm):
 
 
 class InvoiceFilterForm(forms.Form):
+    marks_optional_fields = False  # a filter is optional by nature
+
     month = MonthField(label=_("Month"), required=False)
     state = forms.ChoiceField(
         label=_("State"), choices=[("", _("All")), *InvoiceState.choices], required=False

@@ -101,6 +101,8 @@ class WithdrawForm(ServiceForm):
 class RequestFilterForm(forms.Form):
     """Filters of the request list (GET)."""
 
+    marks_optional_fields = False  # a filter is optional by nature
+
     state = forms.ChoiceField(label=_("State"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     q = forms.CharField(label=_("Search"), required=False)
