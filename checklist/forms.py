@@ -91,6 +91,11 @@ class AssessmentForm(forms.Form):
             self.fields[_name(item, "confirmed")] = forms.BooleanField(
                 label=_("Still correct (copied from the previous assessment)"), required=False
             )
+        # A draft may leave anything empty, so no field is required; submitting needs the answer
+        # (and, for a negative one, the explanation): their labels are not marked "(optional)".
+        for part in ("value", "from", "to", "explanation"):
+            if _name(item, part) in self.fields:
+                self.fields[_name(item, part)].needed_to_submit = True
 
     def fields_of(self, row: ItemRow) -> dict:
         """The bound fields of one item, by part, for the template."""

@@ -58,6 +58,8 @@ class InvestigationFilterForm(forms.Form):
     """Filters of the investigation list (GET). ``region`` only for users who see all regions;
     ``open=1`` is the link "only open investigations" too."""
 
+    marks_optional_fields = False  # a filter is optional by nature
+
     open = forms.BooleanField(label=_("Only open investigations"), required=False)
     region = forms.ModelChoiceField(
         label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
@@ -113,6 +115,8 @@ class InvestigationNotificationForm(ServiceForm):
 
 
 class InvoiceFilterForm(forms.Form):
+    marks_optional_fields = False  # a filter is optional by nature
+
     month = MonthField(label=_("Month"), required=False)
     state = forms.ChoiceField(
         label=_("State"), choices=[("", _("All")), *InvoiceState.choices], required=False

@@ -99,6 +99,8 @@ class CompleteContractingForm(ServiceForm):
 class ContractFilterForm(forms.Form):
     """Filters of the contract register (GET). ``region`` only for users who see all regions."""
 
+    marks_optional_fields = False  # a filter is optional by nature
+
     status = forms.ChoiceField(label=_("Status"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     month = MonthField(label=_("Ends in month"), required=False)

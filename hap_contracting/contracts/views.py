@@ -154,6 +154,13 @@ CONTRACT_FORM_DONE = {
 }
 
 
+def _ids(*key) -> str:
+    """The ``auto_id`` of one form of the contract page: the page holds several forms with a field
+    of the same name (a note, a description), and a label or the error summary's link must point
+    at the field of its own form."""
+    return "id_" + "_".join(str(part) for part in key) + "_%s"
+
+
 def _posted_contract_form(request, contract, name: str):
     """The bound form ``name`` of the contract page, the key it is shown under, and the service
     call it makes. Breaches and actions are looked up among this contract's own (prefetched)."""
@@ -164,10 +171,12 @@ def _posted_contract_form(request, contract, name: str):
         if breach is None:
             raise Http404
         if name == "escalate":
-            form = BreachEscalateForm(post, current_step=breach.escalation_step)
+            form = BreachEscalateForm(
+                post, current_step=breach.escalation_step, auto_id=_ids(name, breach.pk)
+            )
             service = partial(breach_services.breach_escalate, breach=breach, by=user)
         else:
-            form = BreachActionForm(post)
+            form = BreachActionForm(post, auto_id=_ids(name, breach.pk))
             service = partial(breach_services.breach_action_record, breach=breach, by=user)
         return (name, breach.pk), form, service
     if name == "complete-action":
@@ -175,16 +184,19 @@ def _posted_contract_form(request, contract, name: str):
         action = next((a for a in actions if str(a.pk) == post.get("action")), None)
         if action is None:
             raise Http404
-        form = BreachActionCompleteForm(post)
+        form = BreachActionCompleteForm(post, auto_id=_ids(name, action.pk))
         service = partial(breach_services.breach_action_complete, action=action, by=user)
         return (name, action.pk), form, service
     form, service = {
         "document": (
-            ContractDocumentForm(post, request.FILES),
+            ContractDocumentForm(post, request.FILES, auto_id=_ids(name)),
             contract_services.contract_document_upload,
         ),
-        "terminate": (ContractTerminateForm(post), contract_services.contract_terminate),
-        "breach": (BreachForm(post), breach_services.breach_record),
+        "terminate": (
+            ContractTerminateForm(post, auto_id=_ids(name)),
+            contract_services.contract_terminate,
+        ),
+        "breach": (BreachForm(post, auto_id=_ids(name)), breach_services.breach_record),
     }[name]
     return name, form, partial(service, contract=contract, by=user)
 
@@ -223,14 +235,16 @@ def contract_detail(request, pk: int):
         # Each breach carries its own forms, bound again after a refused post.
         for breach in breaches:
             breach.escalate_form = bound.get(("escalate", breach.pk)) or BreachEscalateForm(
-                current_step=breach.escalation_step
+                current_step=breach.escalation_step, auto_id=_ids("escalate", breach.pk)
             )
-            breach.action_form = bound.get(("action", breach.pk)) or BreachActionForm()
+            breach.action_form = bound.get(("action", breach.pk)) or BreachActionForm(
+                auto_id=_ids("action", breach.pk)
+            )
             for action in breach.actions.all():
                 if action.completed_on is None:
-                    action.complete_form = (
-                        bound.get(("complete-action", action.pk)) or BreachActionCompleteForm()
-                    )
+                    action.complete_form = bound.get(
+                        ("complete-action", action.pk)
+                    ) or BreachActionCompleteForm(auto_id=_ids("complete-action", action.pk))
                     action.overdue = action.deadline is not None and action.deadline < today
     running = contract.status not in (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
     context = {
@@ -246,11 +260,15 @@ def contract_detail(request, pk: int):
         "ContractKind": ContractKind,
     }
     if can_manage:
-        context["document_form"] = bound.get("document") or ContractDocumentForm()
+        context["document_form"] = bound.get("document") or ContractDocumentForm(
+            auto_id=_ids("document")
+        )
         if contract.terminated_on is None:
-            context["terminate_form"] = bound.get("terminate") or ContractTerminateForm()
+            context["terminate_form"] = bound.get("terminate") or ContractTerminateForm(
+                auto_id=_ids("terminate")
+            )
     if can_record_breach and running:
-        context["breach_form"] = bound.get("breach") or BreachForm()
+        context["breach_form"] = bound.get("breach") or BreachForm(auto_id=_ids("breach"))
     return render(request, "contracts/contract_detail.html", context)
 
 

@@ -55,6 +55,8 @@ class LocationFilterForm(forms.Form):
 
     TREATMENT_CHOICES = [("", _("All")), ("yes", _("With treatment")), ("no", _("Without"))]
 
+    marks_optional_fields = False  # a filter is optional by nature
+
     region = forms.ModelChoiceField(
         label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
     )

@@ -102,6 +102,8 @@ class WithdrawForm(ServiceForm):
 class RequestFilterForm(forms.Form):
     """Filters of the request list (GET). ``region`` only for users who see all regions."""
 
+    marks_optional_fields = False  # a filter is optional by nature
+
     state = forms.ChoiceField(label=_("State"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     region = forms.ModelChoiceField(
