@@ -21,6 +21,7 @@ from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
 from ..models import AdmissionRequest
 from ..selectors import admission as admission_selectors
 from ..selectors.graph import state_graph
+from ..selectors.letters import council_has_decided
 from ..services import admission as admission_services
 
 
@@ -45,6 +46,7 @@ def request_detail(request, pk: int):
             "actions": available_actions(admission_request, request.user),
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
+            "decision_letter_available": council_has_decided(admission_request),
         },
     )
 
