@@ -38,6 +38,18 @@ def latest_assessment(admission_request) -> Assessment | None:
     )
 
 
+def latest_submitted_assessment(admission_request) -> Assessment | None:
+    """The newest submitted revision: what the advices were given on (the council's dossier)."""
+    return (
+        Assessment.objects.filter(
+            admission_request=admission_request, status=AssessmentStatus.SUBMITTED
+        )
+        .select_related("template", "submitted_by", "admission_request__location")
+        .order_by("-revision")
+        .first()
+    )
+
+
 def assessment_revisions(admission_request):
     """Every revision of the request's checklist, newest first."""
     return Assessment.objects.filter(admission_request=admission_request).order_by("-revision")

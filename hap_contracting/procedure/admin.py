@@ -13,15 +13,24 @@ from django.utils.translation import gettext_lazy as _
 
 from checklist.selectors import assessment_views
 from hap_contracting.core.admin import ReadOnlyAdmin, ReadOnlyInlineMixin
+from hap_contracting.core.forms import SavedByServiceAdminMixin, SavedByServiceForm
 from hap_contracting.core.roles import Role
+from hap_contracting.core.scoping import scoped_to_region
 
 from .actions import ACTIONS, available_actions
-from .models import AdmissionRequest, Advice, TransitionLog
+from .constants import LETTER_PLACEHOLDERS
+from .models import AdmissionRequest, Advice, DecisionLetter, DecisionLetterTemplate, TransitionLog
 from .selectors.admission import (
     admission_requests_visible_to,
     waiting_for_user_filter,
     who_acts_next,
 )
+from .selectors.letters import (
+    council_has_decided,
+    is_current_version,
+    letter_templates_visible_to,
+)
+from .services.letters import decision_letter_template_save
 
 
 class AdviceInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -142,6 +151,7 @@ class AdmissionRequestAdmin(ReadOnlyAdmin):
             **(extra_context or {}),
             "procedure_actions": available_actions(obj, request.user) if obj else [],
             "assessment_views": assessment_views(obj) if obj else [],
+            "decision_letter_available": council_has_decided(obj) if obj else False,
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -186,4 +196,107 @@ class TransitionLogAdmin(ReadOnlyAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and (
             request.user.is_superuser or request.user.has_role("administrator")
+        )
+
+
+class DecisionLetterTemplateForm(SavedByServiceForm):
+    """Saving makes a new version (``decision_letter_template_save``), which checks the
+    placeholders: an unknown one is named in the error and nothing is saved."""
+
+    # The admin sets the user of the request on the form class it makes for that request.
+    user = None
+
+    class Meta:
+        model = DecisionLetterTemplate
+        fields = ("region", "outcome", "subject", "body")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = "; ".join(
+            f"{{{{ {name} }}}}: {meaning}" for name, meaning in LETTER_PLACEHOLDERS.items()
+        )
+        for name in ("subject", "body"):
+            if name in self.fields:
+                self.fields[name].help_text = gettext(
+                    "Only these placeholders are replaced: %(allowed)s."
+                ) % {"allowed": allowed}
+        if "region" in self.fields and self.user is not None and not self.user.sees_all_regions:
+            self.fields["region"].queryset = scoped_to_region(
+                self.fields["region"].queryset, self.user, "pk"
+            )
+            self.fields["region"].required = True
+
+    def save_through_service(self, cleaned: dict):
+        existing = self.instance if self.instance.pk else None
+        return decision_letter_template_save(
+            by=self.user,
+            region=existing.region if existing else cleaned.get("region"),
+            outcome=existing.outcome if existing else cleaned.get("outcome"),
+            subject=cleaned.get("subject", ""),
+            body=cleaned.get("body", ""),
+        )
+
+
+@admin.register(DecisionLetterTemplate)
+class DecisionLetterTemplateAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+    """Administrators maintain the decision letters: a national default per outcome and, where a
+    region wants its own, the region's. Saving the newest version makes the next one; earlier
+    versions are shown, never changed or deleted (letters were made with them)."""
+
+    form = DecisionLetterTemplateForm
+    list_display = ("subject", "where", "outcome", "version", "in_force", "created_at")
+    list_filter = ("outcome", "region")
+    show_full_result_count = False
+
+    @admin.display(description=_("region"), ordering="region__name")
+    def where(self, obj):
+        return obj.region.name if obj.region_id else gettext("national (default)")
+
+    @admin.display(description=_("newest version"), boolean=True)
+    def in_force(self, obj):
+        return is_current_version(obj)
+
+    def get_queryset(self, request):
+        return letter_templates_visible_to(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_readonly_fields(self, request, obj=None):
+        # A version belongs to its region and outcome; the next version keeps them.
+        base = ("version", "created_by", "created_at")
+        return ("region", "outcome", *base) if obj is not None else ()
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not is_current_version(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DecisionLetter)
+class DecisionLetterAdmin(ReadOnlyAdmin):
+    """The letters as they were made, with the template version each was made with."""
+
+    list_display = ("subject", "admission_request", "outcome", "template", "letter_date")
+    list_select_related = ("admission_request__location", "template__region")
+    show_full_result_count = False
+    fields = (
+        "admission_request",
+        "outcome",
+        "template",
+        "letter_date",
+        "subject",
+        "body",
+        "made_by",
+        "made_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return scoped_to_region(
+            super().get_queryset(request), request.user, "admission_request__location__region_id"
         )

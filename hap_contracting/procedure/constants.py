@@ -43,3 +43,27 @@ class AdviceOutcome(models.TextChoices):
     POSITIVE = "positive", _("Positive")
     NEGATIVE = "negative", _("Negative")
     MORE_INFORMATION = "more_information", _("Sent back for more information")
+
+
+# The council's two outcomes a decision letter is written for.
+DECISION_OUTCOMES = [
+    (AdviceOutcome.POSITIVE.value, _("Positive (approval)")),
+    (AdviceOutcome.NEGATIVE.value, _("Negative (rejection)")),
+]
+
+# The only placeholders a decision letter template may use (``core.placeholders``): the name an
+# administrator types between double braces, and what it is replaced by.
+LETTER_PLACEHOLDERS = {
+    "aanvrager": _("the requester's name"),
+    "locatie": _("the care location's name"),
+    "adres": _("the care location's address"),
+    "organisatie": _("the care organisation's name"),
+    "referentie": _("the request's reference, e.g. A-00012"),
+    "soort": _("the kind of request"),
+    "ontvangstdatum": _("the date the request was received"),
+    "besluitdatum": _("the date of the council's decision"),
+    "motivering": _("the council's motivation"),
+    "regio": _("the region's name"),
+    "hap": _("the out-of-hours GP post of the location"),
+    "ondertekenaar": _("the name of the council member who recorded the decision"),
+}

@@ -12,6 +12,7 @@ import uuid
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,10 +21,14 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from django_fsm_log.models import StateLog
 
 from checklist.selectors import checklist_blockers, latest_assessment
+from hap_contracting.core.errors import DomainError
+from hap_contracting.core.placeholders import check_placeholders
 from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
 
 from . import rules as procedure_rules
 from .constants import (
+    DECISION_OUTCOMES,
+    LETTER_PLACEHOLDERS,
     OPEN_STATES,
     AdviceOutcome,
     AdviceStep,
@@ -407,6 +412,107 @@ class TransitionLog(StateLog):
         proxy = True
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
+
+
+class DecisionLetterTemplate(models.Model):
+    """One version of the letter telling the requester the council's decision, per outcome, for
+    one region or (no region) the national default. Versions are rows: saving makes a new
+    version, the earlier ones stay unchanged because the letters made with them refer to them.
+    The version in force for a region and outcome is the region's newest, else the national
+    newest (``selectors.letters.letter_template_for``)."""
+
+    region = models.ForeignKey(
+        "organisations.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("Empty: the national default, for every region without a letter of its own."),
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=DECISION_OUTCOMES)
+    version = models.PositiveIntegerField(_("version"), editable=False)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["region__name", "outcome", "-version"]
+        verbose_name = _("decision letter template")
+        verbose_name_plural = _("decision letter templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "outcome", "version"],
+                condition=models.Q(region__isnull=False),
+                name="letter_template_region_version",
+            ),
+            models.UniqueConstraint(
+                fields=["outcome", "version"],
+                condition=models.Q(region__isnull=True),
+                name="letter_template_national_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.region.name if self.region_id else _("national")
+        return _("%(outcome)s letter, %(where)s, version %(version)s") % {
+            "outcome": self.get_outcome_display(),
+            "where": where,
+            "version": self.version,
+        }
+
+    def clean(self) -> None:
+        for field in ("subject", "body"):
+            try:
+                check_placeholders(getattr(self, field), LETTER_PLACEHOLDERS, field=field)
+            except DomainError as error:
+                raise ValidationError({field: error.message}) from error
+
+
+class DecisionLetter(models.Model):
+    """The letter to the requester about the council's decision, as it was made: the template
+    version it was made with, the values its placeholders had and the resulting text. Made once
+    per request (when it is first asked for after the decision) and printed from these fields
+    ever after, so a later edit of the template or of the location changes no letter."""
+
+    admission_request = models.OneToOneField(
+        AdmissionRequest,
+        on_delete=models.PROTECT,
+        related_name="decision_letter",
+        verbose_name=_("admission request"),
+    )
+    template = models.ForeignKey(
+        DecisionLetterTemplate,
+        on_delete=models.PROTECT,
+        related_name="letters",
+        verbose_name=_("template version"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=DECISION_OUTCOMES)
+    subject = models.CharField(_("subject"), max_length=500)
+    body = models.TextField(_("text"))
+    # The placeholders' values and the letterhead at the time the letter was made.
+    values = models.JSONField(_("values"), default=dict)
+    letter_date = models.DateField(_("date of the letter"))
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    made_at = models.DateTimeField(_("made at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision letter")
+        verbose_name_plural = _("decision letters")
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 def advice_transitions() -> dict[tuple[str, str], str]:

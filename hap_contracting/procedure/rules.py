@@ -7,6 +7,7 @@ permission); views and the admin only use them to decide what to show.
 import rules
 
 from hap_contracting.core.predicates import (
+    administers_in_admin,
     has_any_role,
     in_region_of,
     is_location_manager,
@@ -53,3 +54,9 @@ can_decide_as_council = is_regional_council & in_region_of
 # through the procedure's own actions.
 rules.add_perm("procedure", works_in_admin)
 rules.add_perm("procedure.view_admissionrequest", works_in_admin & no_object_or_in_region)
+
+# Administrators maintain the decision letters' templates (new versions, never deletions) and
+# read the letters made.
+for _action in ("view", "add", "change"):
+    rules.add_perm(f"procedure.{_action}_decisionlettertemplate", administers_in_admin)
+rules.add_perm("procedure.view_decisionletter", administers_in_admin)

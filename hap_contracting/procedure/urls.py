@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import pre_assessment, requests
+from .views import documents, pre_assessment, requests
 
 app_name = "procedure"
 
@@ -30,6 +30,12 @@ urlpatterns = [
         "aanvragen/<int:pk>/checklist/checklist.pdf",
         pre_assessment.assessment_pdf,
         name="checklist_pdf",
+    ),
+    path("aanvragen/<int:pk>/dossier.pdf", documents.request_dossier_pdf, name="request_dossier"),
+    path(
+        "aanvragen/<int:pk>/besluitbrief.pdf",
+        documents.decision_letter_pdf,
+        name="decision_letter",
     ),
     path("aanvragen/<int:pk>/<slug:action>/", requests.request_action, name="request_action"),
     path("procedure/", requests.procedure_graph, name="procedure_graph"),

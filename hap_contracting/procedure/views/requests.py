@@ -22,6 +22,7 @@ from ..exports import REQUEST_COLUMNS, REQUEST_EXPORT_ANNOTATIONS
 from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
 from ..models import AdmissionRequest
 from ..selectors import admission as admission_selectors
+from ..selectors.letters import council_has_decided
 from ..selectors.steps import procedure_steps, request_progress
 from ..services import admission as admission_services
 
@@ -80,6 +81,7 @@ def request_detail(request, pk: int):
             "actions": available_actions(admission_request, request.user),
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
+            "decision_letter_available": council_has_decided(admission_request),
         },
     )
 
