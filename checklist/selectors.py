@@ -179,3 +179,34 @@ def assessment_views(admission_request) -> list[AssessmentView]:
             "template", "admission_request__location"
         )
     ]
+
+
+@dataclass
+class AssessmentSummary:
+    """What the quality team and the council read beside their advice form: the items not met
+    and those changed since the previous revision (or the location's previous assessment)."""
+
+    view: AssessmentView
+    unmet: list[ItemRow]
+    changed: list[ItemRow]
+
+    @property
+    def assessment(self) -> Assessment:
+        return self.view.assessment
+
+    @property
+    def compared_with(self) -> Assessment | None:
+        return self.view.compared_with
+
+
+def assessment_summary(assessment: Assessment | None) -> AssessmentSummary | None:
+    """The summary of one revision; a fixed number of queries however many items it has."""
+    if assessment is None:
+        return None
+    view = assessment_view(assessment)
+    applicable = [row for row in view.rows if row.applicable]
+    return AssessmentSummary(
+        view=view,
+        unmet=[row for row in applicable if row.unmet_knock_out or row.verdict.met is False],
+        changed=[row for row in applicable if row.changed],
+    )

@@ -690,6 +690,7 @@ def test_the_form_refuses_a_rate_below_twice_the_tariff_on_its_field(
             "rate_CONSULT": "100.00",  # 2 × 52.40 = 104.80
             "rate_VISITE": "200.00",
             "rate_TELEFOON": "60.00",
+            "confirmed": "1",
         },
     )
 

@@ -15,7 +15,7 @@ from hap_contracting.core.errors import DomainError
 from hap_contracting.organisations.selectors import locations_visible_to
 
 from .. import rules as procedure_rules
-from ..actions import ACTIONS, available_actions
+from ..actions import ACTIONS, available_actions, blocked_actions
 from ..constants import AdviceStep, RequestState
 from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
 from ..models import AdmissionRequest
@@ -43,6 +43,7 @@ def request_detail(request, pk: int):
             "advices": admission_request.advices.select_related("decided_by"),
             "history": admission_selectors.admission_request_history(admission_request),
             "actions": available_actions(admission_request, request.user),
+            "blocked_actions": blocked_actions(admission_request, request.user),
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
         },
@@ -57,8 +58,8 @@ def request_action(request, pk: int, action: str):
     if step is None or step.form_class is None:
         raise Http404
     data = request.POST if request.method == "POST" else None
-    form, taken = step.take(admission_request, request.user, data)
-    if taken:
+    result = step.take(admission_request, request.user, data)
+    if result.taken:
         messages.success(
             request,
             _("%(action)s: done. %(next)s")
@@ -74,7 +75,8 @@ def request_action(request, pk: int, action: str):
         {
             "admission_request": admission_request,
             "action": step,
-            "form": form,
+            "form": result.form,
+            "confirmation": result.confirmation,
             **step.context(admission_request),
         },
     )
