@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .constants import AssessmentStatus
-from .evaluation import Verdict, applies_to, evaluate
+from .evaluation import Verdict, applies_to, evaluate, knock_out_warning, passing_values
 from .models import Answer, Assessment, ChecklistItem, ChecklistSection, ChecklistTemplate
 
 
@@ -72,6 +73,21 @@ class ItemRow:
     @property
     def needs_confirmation(self) -> bool:
         return self.answer is not None and self.answer.to_confirm
+
+    @property
+    def passing_values(self) -> list[str] | None:
+        """The answers that meet this knock-out item, for the browser's warning."""
+        return passing_values(self.item)
+
+    @property
+    def passing_values_json(self) -> str:
+        return json.dumps(self.passing_values) if self.passing_values is not None else ""
+
+    @property
+    def knock_out_warning(self) -> str:
+        """The warning beside a knock-out item answered so that it is not met; empty otherwise."""
+        answered = self.answer is not None and self.verdict.answered
+        return knock_out_warning() if answered and self.unmet_knock_out else ""
 
 
 @dataclass

@@ -408,6 +408,11 @@ class TransitionLog(StateLog):
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
 
+    def __str__(self) -> str:
+        """In the office's words (the admin shows it above each row of the history): the states
+        by their labels, not django-fsm-log's timestamp with microseconds and transition name."""
+        return f"{self.get_source_state_display()} → {self.get_state_display()}"
+
 
 def advice_transitions() -> dict[tuple[str, str], str]:
     """(step, outcome) → the name of the transition that records it, read from the transitions."""

@@ -729,3 +729,52 @@ def test_a_renewal_request_links_to_the_contract_it_renews(client, staff, locati
     contract_url = reverse("contracts:contract_detail", args=[contract.pk])
     assert f'href="{contract_url}" data-testid="renewed-contract"' in page.content.decode()
     assert contract.reference in page.content.decode()
+
+
+def complete_contracting_data(today, **extra):
+    return {
+        "completed_on": today.isoformat(),
+        "kind": ContractKind.WLZ_WITH_TREATMENT,
+        "start_date": today.isoformat(),
+        "rate_CONSULT": "104.80",
+        "rate_VISITE": "157.20",
+        "rate_TELEFOON": "52.40",
+        **extra,
+    }
+
+
+def test_completing_contracting_is_confirmed_first_and_back_keeps_the_rates(
+    client, staff, location, today
+):
+    request = in_contracting_with_tariffs(staff, location, today)
+    client.force_login(staff[Role.SECRETARIAT])
+    url = reverse("contracts:complete_contracting", args=[request.pk])
+
+    first = client.post(url, complete_contracting_data(today))
+    request.refresh_from_db()
+    state_after_first = request.state
+    back = client.post(url, complete_contracting_data(today, back="1"))
+    confirmed = client.post(url, complete_contracting_data(today, confirmed="1"))
+
+    assert first.status_code == 200
+    assert "kan niet meer worden heropend" in first.context["confirmation"].consequence
+    assert "€ 104,80" in first.content.decode()
+    assert state_after_first == RequestState.CONTRACTING
+    assert back.context["confirmation"] is None
+    assert back.context["form"]["rate_VISITE"].value() == "157.20"
+    assert confirmed.status_code == 302
+    request.refresh_from_db()
+    assert request.state == RequestState.CONTRACTED
+    assert Contract.objects.get().rates.count() == 3
+
+
+def test_before_confirming_no_contract_is_made(client, staff, location, today):
+    request = in_contracting_with_tariffs(staff, location, today)
+    client.force_login(staff[Role.SECRETARIAT])
+
+    client.post(
+        reverse("contracts:complete_contracting", args=[request.pk]),
+        complete_contracting_data(today),
+    )
+
+    assert not Contract.objects.exists()
