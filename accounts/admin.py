@@ -4,6 +4,7 @@ an append-only trail that administrators read."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OtpTOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -74,6 +75,9 @@ class UserChangeAdmin(ReadOnlyAdmin):
 
 
 admin.site.unregister(TOTPDevice)
+# Roles are groups with fixed names, given on the user's page. A group's own permissions would
+# grant model rights beside the rules (rules.py) that decide who does what: not edited here.
+admin.site.unregister(Group)
 
 
 @admin.register(TOTPDevice)

@@ -62,6 +62,24 @@ def hours_gaps(value: dict) -> list[str]:
     return gaps
 
 
+def knock_out_warning() -> str:
+    """What the page says beside a knock-out item whose answer does not meet it: the server
+    after a save or submit, and the browser as soon as the answer is chosen (the same text)."""
+    return _("Knock-out item: with this answer a positive advice is not possible.")
+
+
+def passing_values(item) -> list[str] | None:
+    """For a knock-out item answered by a choice (yes/no, an option): the answers that meet it;
+    None for other items (their verdict needs more than the chosen value)."""
+    if not item.is_knock_out:
+        return None
+    if item.kind == ItemKind.YES_NO:
+        return ["yes"]
+    if item.kind == ItemKind.CHOICE:
+        return list(item.passing_choices)
+    return None
+
+
 def evaluate(item, value, explanation: str) -> Verdict:
     explanation = (explanation or "").strip()
     if item.kind == ItemKind.YES_NO:
@@ -73,7 +91,7 @@ def evaluate(item, value, explanation: str) -> Verdict:
     if item.kind == ItemKind.CHOICE:
         if value not in item.choices:
             return Verdict(False, None, _("Choose one of the options."))
-        met = value in item.passing_choices if item.is_knock_out else True
+        met = value in passing_values(item) if item.is_knock_out else True
         if not met and not explanation:
             return Verdict(True, False, _("Explain why not."))
         return Verdict(True, met)

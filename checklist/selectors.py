@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .constants import AssessmentStatus
-from .evaluation import Verdict, applies_to, evaluate
+from .evaluation import Verdict, applies_to, evaluate, knock_out_warning, passing_values
 from .models import Answer, Assessment, ChecklistItem, ChecklistSection, ChecklistTemplate
 
 
@@ -84,6 +85,21 @@ class ItemRow:
     @property
     def needs_confirmation(self) -> bool:
         return self.answer is not None and self.answer.to_confirm
+
+    @property
+    def passing_values(self) -> list[str] | None:
+        """The answers that meet this knock-out item, for the browser's warning."""
+        return passing_values(self.item)
+
+    @property
+    def passing_values_json(self) -> str:
+        return json.dumps(self.passing_values) if self.passing_values is not None else ""
+
+    @property
+    def knock_out_warning(self) -> str:
+        """The warning beside a knock-out item answered so that it is not met; empty otherwise."""
+        answered = self.answer is not None and self.verdict.answered
+        return knock_out_warning() if answered and self.unmet_knock_out else ""
 
 
 @dataclass
@@ -191,3 +207,34 @@ def assessment_views(admission_request) -> list[AssessmentView]:
             "template", "admission_request__location"
         )
     ]
+
+
+@dataclass
+class AssessmentSummary:
+    """What the quality team and the council read beside their advice form: the items not met
+    and those changed since the previous revision (or the location's previous assessment)."""
+
+    view: AssessmentView
+    unmet: list[ItemRow]
+    changed: list[ItemRow]
+
+    @property
+    def assessment(self) -> Assessment:
+        return self.view.assessment
+
+    @property
+    def compared_with(self) -> Assessment | None:
+        return self.view.compared_with
+
+
+def assessment_summary(assessment: Assessment | None) -> AssessmentSummary | None:
+    """The summary of one revision; a fixed number of queries however many items it has."""
+    if assessment is None:
+        return None
+    view = assessment_view(assessment)
+    applicable = [row for row in view.rows if row.applicable]
+    return AssessmentSummary(
+        view=view,
+        unmet=[row for row in applicable if row.unmet_knock_out or row.verdict.met is False],
+        changed=[row for row in applicable if row.changed],
+    )

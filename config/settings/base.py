@@ -32,9 +32,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_celery_beat",
     "csp",
-    "axes",
+    "config.apps.LoginAttemptsConfig",  # django-axes, named in Dutch
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "config.apps.AuthenticatorAppsConfig",  # django-otp's TOTP devices, named in Dutch
     "django_ratelimit",
     # The domain's apps, from the bottom of the dependency order up (docs/architecture.md).
     "hap_contracting.core",

@@ -3,10 +3,12 @@
 import datetime
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hap_contracting.core.forms import DateInput, MonthField, ServiceForm
+from hap_contracting.core.forms import Confirmation, DateInput, MonthField, ServiceForm
+from hap_contracting.core.money import euro
 from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.models import CareLocation, CareOrganisation
 from hap_contracting.organisations.selectors import regions_visible_to
@@ -157,12 +159,44 @@ class InvoiceGenerateForm(ServiceForm):
         self.fields["period"].initial = f"{last_month:%Y-%m}"
 
 
-class InvoiceActionForm(ServiceForm):
-    """Approve, send or delete a draft: a button, nothing to fill in."""
+# The invoice's steps that can't be undone, and what follows from each: confirmed first.
+IRREVERSIBLE_INVOICE_ACTIONS = {
+    "approve": _(
+        "The invoice gets its number and can no longer be changed or deleted; the Wlz locations "
+        "with treatment it bills go on the triage filter list. A mistake is then corrected "
+        "with a credit note. Choose Back to leave it a draft."
+    ),
+    "send": _(
+        "A sent invoice is final: it is never changed again, only corrected by a credit note. "
+        "Choose Back if it has not been sent yet."
+    ),
+}
 
-    def __init__(self, *args, label, **kwargs):
+
+class InvoiceActionForm(ServiceForm):
+    """Approve, send or delete a draft: a button, nothing to fill in. Approving and sending are
+    confirmed first (``IRREVERSIBLE_INVOICE_ACTIONS``)."""
+
+    def __init__(self, *args, label, action="", invoice=None, **kwargs):
         self.submit_label = label
+        self.action, self.invoice = action, invoice
         super().__init__(*args, **kwargs)
+
+    def confirmation(self) -> Confirmation | None:
+        consequence = IRREVERSIBLE_INVOICE_ACTIONS.get(self.action)
+        if consequence is None or self.invoice is None:
+            return None
+        invoice = self.invoice
+        return Confirmation(
+            title=gettext("Confirm: %(action)s") % {"action": self.submit_label},
+            summary=(
+                (gettext("Invoice"), f"{invoice.get_kind_display()} {invoice}"),
+                (gettext("Organisation"), invoice.organisation.name),
+                (gettext("Month"), formats.date_format(invoice.period, "F Y")),
+                (gettext("Total"), euro(invoice.total)),
+            ),
+            consequence=str(consequence),
+        )
 
 
 class InvoiceCreditForm(ServiceForm):

@@ -3,10 +3,11 @@
 import datetime
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hap_contracting.core.forms import DateInput, MonthField, ServiceForm
+from hap_contracting.core.forms import Confirmation, DateInput, MonthField, ServiceForm
 from hap_contracting.core.money import euro
 from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.selectors import regions_visible_to
@@ -78,6 +79,40 @@ class CompleteContractingForm(ServiceForm):
                 required=False,
                 help_text=help_text,
             )
+
+    def confirmation(self) -> Confirmation:
+        """Completing contracting ends the procedure and makes the contract: confirmed first."""
+        data = self.cleaned_data
+
+        def day(value):
+            return formats.date_format(value, "j F Y")
+
+        summary = [
+            (gettext("Completed on"), day(data["completed_on"])),
+            (gettext("Kind of contract"), str(dict(ContractKind.choices)[data["kind"]])),
+            (gettext("Contract start date"), day(data["start_date"])),
+            (
+                gettext("Contract end date"),
+                day(data["end_date"])
+                if data["end_date"]
+                else gettext("the default term from the start date"),
+            ),
+        ]
+        for code in self.act_codes:
+            amount = data.get(f"rate_{code}")
+            if amount is not None:
+                summary.append((str(self.fields[f"rate_{code}"].label), euro(amount)))
+        if data["note"]:
+            summary.append((gettext("Note"), data["note"]))
+        return Confirmation(
+            title=gettext("Confirm: complete contracting"),
+            summary=tuple(summary),
+            consequence=gettext(
+                "The procedure ends with a contract: the contract is entered in the register "
+                "with these dates and rates, and the request can't be reopened. Choose Back to "
+                "correct a date or a rate first."
+            ),
+        )
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from hap_contracting.core import listing
 from hap_contracting.core.charts import monthly_counts_chart
 from hap_contracting.core.errors import DomainError
-from hap_contracting.procedure.actions import ACTIONS
+from hap_contracting.core.forms import confirmation_needed, going_back
+from hap_contracting.procedure.actions import ACTIONS, action_blockers
 from hap_contracting.procedure.selectors.admission import admission_request_for_user
 from hap_contracting.tariffs.selectors import acts
 
@@ -44,10 +45,12 @@ from .services import contracts as contract_services
 def complete_contracting(request, pk: int):
     """Step 5 of the procedure: the secretariat completes contracting and makes the contract."""
     admission_request = admission_request_for_user(request.user, pk)
-    form = CompleteContractingForm(
-        request.POST or None, admission_request=admission_request, acts=acts()
-    )
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    form = CompleteContractingForm(data, admission_request=admission_request, acts=acts())
+    # "Back" on the confirmation page shows the form filled in; only a confirmed POST completes.
+    submitted = data is not None and not going_back(data) and form.is_valid()
+    confirmation = confirmation_needed(form, data) if submitted else None
+    if submitted and confirmation is None:
         try:
             contract_services.contracting_complete(
                 admission_request=admission_request, by=request.user, **form.service_arguments()
@@ -75,6 +78,11 @@ def complete_contracting(request, pk: int):
             "admission_request": admission_request,
             "action": ACTIONS["complete-contracting"],
             "form": form,
+            "confirmation": confirmation,
+            # Before the form is filled in: what the step still waits for (the outcome).
+            "step_blockers": action_blockers(
+                admission_request, request.user, "complete-contracting"
+            ),
         },
     )
 

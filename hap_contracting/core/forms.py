@@ -1,6 +1,8 @@
 """Form building blocks: forms collect input, the services decide, and a DomainError lands on
 the field it names."""
 
+from dataclasses import dataclass, replace
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -20,10 +22,63 @@ def add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
     form.add_error(field, error.message)
 
 
+# The confirmation page's two buttons (``templates/_confirmation.html``): only a POST that
+# carries CONFIRM_FIELD takes an irreversible step; BACK_FIELD shows the form again, filled in.
+CONFIRM_FIELD = "confirmed"
+BACK_FIELD = "back"
+# What the confirmation page does not post again.
+_NOT_RESUBMITTED = frozenset({"csrfmiddlewaretoken", CONFIRM_FIELD, BACK_FIELD})
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a user confirms before an irreversible step: the choice in a few lines (``summary``:
+    label and value) and what follows from it (``consequence``), with the way back."""
+
+    title: str
+    consequence: str
+    summary: tuple[tuple[str, str], ...] = ()
+    confirm_label: str = _("Confirm")
+    # The posted input, sent again by both buttons (set by ``confirmation_needed``).
+    resubmit: tuple[tuple[str, str], ...] = ()
+
+
+def going_back(data) -> bool:
+    """The user chose "Back" on a confirmation page: show the form again with their input."""
+    return data is not None and BACK_FIELD in data
+
+
+def confirmation_needed(form: forms.BaseForm, data) -> Confirmation | None:
+    """Call once ``form`` is valid: the confirmation still to ask for, or None when the service
+    may be called now (the choice is reversible, or this POST confirms it).
+
+    One mechanism for the app's pages and the admin's action views: a form says which of its
+    choices needs confirming (``confirmation()``); the first POST shows the confirmation page,
+    only the POST with the confirmation field performs the step.
+    """
+    if data is None or CONFIRM_FIELD in data:
+        return None
+    confirmation = form.confirmation() if hasattr(form, "confirmation") else None
+    if confirmation is None:
+        return None
+    resubmit = tuple(
+        (name, value)
+        for name, values in data.lists()
+        if name not in _NOT_RESUBMITTED
+        for value in values
+    )
+    return replace(confirmation, resubmit=resubmit)
+
+
 class ServiceForm(forms.Form):
     """A crispy form whose input a service takes; ``add_domain_error`` shows its refusal."""
 
     submit_label = _("Save")
+
+    def confirmation(self) -> Confirmation | None:
+        """For an irreversible choice (once valid): what to confirm first; None: no confirming
+        needed (see ``confirmation_needed``)."""
+        return None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

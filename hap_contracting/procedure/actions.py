@@ -14,12 +14,27 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import location_managers_of_region
 from hap_contracting.core.errors import DomainError
+from hap_contracting.core.forms import Confirmation, confirmation_needed, going_back
 
 from . import forms
 from .constants import AdviceStep
 from .models import AdmissionRequest, positive_advice_blockers
-from .selectors.admission import advice_choices
+from .selectors.admission import (
+    advice_choices,
+    blocked_transitions,
+    outcomes_ending_procedure,
+)
 from .services import admission as admission_services
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What became of a POST to a step: its form (bound, with any refusal on it), whether the
+    step was taken, and the confirmation still to ask for (an irreversible choice)."""
+
+    form: object
+    taken: bool = False
+    confirmation: Confirmation | None = None
 
 
 @dataclass(frozen=True)
@@ -41,18 +56,23 @@ class Action:
     def build_form(self, admission_request: AdmissionRequest, user, data=None):
         return self.form_class(data, **self.form_kwargs(admission_request, user))
 
-    def take(self, admission_request: AdmissionRequest, user, data=None) -> tuple[object, bool]:
+    def take(self, admission_request: AdmissionRequest, user, data=None) -> StepResult:
         """The step's form bound to ``data`` (None: a blank form), and whether the step was
-        taken: the form was valid and the service agreed; its refusal is put on the form."""
+        taken: the form was valid, an irreversible choice was confirmed (``confirmation_needed``)
+        and the service agreed; its refusal is put on the form. "Back" on the confirmation page
+        shows the form filled in again."""
         form = self.build_form(admission_request, user, data)
-        if data is None or not form.is_valid():
-            return form, False
+        if data is None or going_back(data) or not form.is_valid():
+            return StepResult(form)
+        confirmation = confirmation_needed(form, data)
+        if confirmation is not None:
+            return StepResult(form, confirmation=confirmation)
         try:
             self.perform(admission_request, user, form.service_arguments())
         except DomainError as error:
             form.add_domain_error(error)
-            return form, False
-        return form, True
+            return StepResult(form)
+        return StepResult(form, taken=True)
 
 
 def _advice_action(slug, label, step, transitions, context=lambda request: {}) -> Action:
@@ -61,7 +81,11 @@ def _advice_action(slug, label, step, transitions, context=lambda request: {}) -
         label=label,
         transitions=transitions,
         form_class=forms.AdviceForm,
-        form_kwargs=lambda request, user: {"outcomes": advice_choices(request, user, step)},
+        form_kwargs=lambda request, user: {
+            "outcomes": advice_choices(request, user, step),
+            "ending_procedure": outcomes_ending_procedure(step),
+            "admission_request": request,
+        },
         context=context,
         perform=lambda request, user, data: admission_services.admission_request_advise(
             admission_request=request, by=user, step=step, **data
@@ -140,3 +164,33 @@ def available_actions(admission_request: AdmissionRequest, user) -> list[Action]
     """The actions whose transitions this user may take on this request right now."""
     allowed = {t.name for t in admission_request.get_available_user_state_transitions(user)}
     return [action for action in ACTIONS.values() if allowed.intersection(action.transitions)]
+
+
+@dataclass(frozen=True)
+class BlockedAction:
+    action: Action
+    reasons: list[str]
+
+
+def blocked_actions(admission_request: AdmissionRequest, user) -> list[BlockedAction]:
+    """The actions this user would take now but that wait for something (all their transitions'
+    conditions fail), with the reasons from those conditions: e.g. completing contracting waits
+    for the location manager's outcome. Shown where the action's button would be."""
+    available = {action.slug for action in available_actions(admission_request, user)}
+    blocked = []
+    for action in ACTIONS.values():
+        if action.slug in available:
+            continue
+        reasons = blocked_transitions(admission_request, user, action.transitions)
+        if reasons:
+            blocked.append(
+                BlockedAction(action, [text for texts in reasons.values() for text in texts])
+            )
+    return blocked
+
+
+def action_blockers(admission_request: AdmissionRequest, user, slug: str) -> list[str]:
+    """Why this user's step ``slug`` can't be taken yet; empty when nothing blocks it."""
+    return next(
+        (b.reasons for b in blocked_actions(admission_request, user) if b.action.slug == slug), []
+    )

@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +24,7 @@ from .constants import LETTER_PLACEHOLDERS
 from .models import AdmissionRequest, Advice, DecisionLetter, DecisionLetterTemplate, TransitionLog
 from .selectors.admission import (
     admission_requests_visible_to,
+    advice_dossier,
     waiting_for_user_filter,
     who_acts_next,
 )
@@ -39,16 +42,52 @@ class AdviceInline(ReadOnlyInlineMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+def _step_labels() -> dict[str, str]:
+    """Transition name → the step's name as the pages call it (the action that takes it)."""
+    labels = {name: action.label for action in ACTIONS.values() for name in action.transitions}
+    labels["withdraw_by_requester"] = _("Withdrawn by the requester")
+    return labels
+
+
 class TransitionLogInline(ReadOnlyInlineMixin, GenericTabularInline):
+    """The request's history in the office's words: Dutch headers and states, who by their full
+    name, the time in Amsterdam to the minute."""
+
     model = TransitionLog
-    fields = ("timestamp", "by", "source_state", "state", "transition", "description")
+    fields = ("when", "who", "step", "from_state", "to_state", "motivation")
     readonly_fields = fields
-    ordering = ("timestamp",)
+    ordering = ("timestamp", "pk")
     verbose_name = _("history entry")
     verbose_name_plural = _("history")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by", "content_type")
+
+    @admin.display(description=_("When"))
+    def when(self, entry):
+        return date_format(timezone.localtime(entry.timestamp), "j F Y H:i")
+
+    @admin.display(description=_("Who"))
+    def who(self, entry):
+        if entry.by is None:
+            return gettext("Requester")
+        return entry.by.get_full_name() or entry.by.username
+
+    @admin.display(description=_("Step"))
+    def step(self, entry):
+        return _step_labels().get(entry.transition, entry.transition)
+
+    @admin.display(description=_("From"))
+    def from_state(self, entry):
+        return entry.get_source_state_display()
+
+    @admin.display(description=_("To"))
+    def to_state(self, entry):
+        return entry.get_state_display()
+
+    @admin.display(description=_("Motivation"))
+    def motivation(self, entry):
+        return entry.description
 
 
 class WaitingForMeFilter(admin.SimpleListFilter):
@@ -163,8 +202,8 @@ class AdmissionRequestAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request, admission_request):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
-        form, taken = step.take(admission_request, request.user, data)
-        if taken:
+        result = step.take(admission_request, request.user, data)
+        if result.taken:
             self.message_user(
                 request,
                 gettext("%(action)s: done. %(next)s")
@@ -178,8 +217,10 @@ class AdmissionRequestAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "original": admission_request,
             "title": f"{step.label}: {admission_request}",
-            "form": form,
+            "form": result.form,
+            "confirmation": result.confirmation,
             "action": step,
+            "dossier": advice_dossier(admission_request),
         }
         return TemplateResponse(request, "admin/procedure/admissionrequest/action.html", context)
 

@@ -1,11 +1,12 @@
 """Forms of the procedure's pages: they collect input, the services decide."""
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from hap_contracting.core.forms import DateInput, ServiceForm
+from hap_contracting.core.forms import Confirmation, DateInput, ServiceForm
 from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.models import CareLocation
 from hap_contracting.organisations.selectors import regions_visible_to
@@ -74,11 +75,49 @@ class AdviceForm(ServiceForm):
     )
     decided_on = forms.DateField(label=_("Date of the advice or decision"), widget=DateInput())
 
-    def __init__(self, *args, outcomes: list[tuple[str, str]], **kwargs):
-        """``outcomes``: what the state machine lets this user record (``advice_choices``)."""
+    def __init__(
+        self,
+        *args,
+        outcomes: list[tuple[str, str]],
+        ending_procedure: frozenset[str] = frozenset(),
+        admission_request=None,
+        **kwargs,
+    ):
+        """``outcomes``: what the state machine lets this user record (``advice_choices``);
+        ``ending_procedure``: those of them that end the procedure, confirmed before they are
+        recorded (``outcomes_ending_procedure``)."""
         super().__init__(*args, **kwargs)
         self.fields["outcome"].choices = outcomes
         self.fields["decided_on"].initial = timezone.localdate()
+        self.ending_procedure = ending_procedure
+        self.admission_request = admission_request
+
+    def confirmation(self) -> Confirmation | None:
+        """A negative advice or a rejection ends the procedure: confirmed first. A positive
+        advice, or a request sent back, moves it on and needs no confirming."""
+        outcome = self.cleaned_data["outcome"]
+        if outcome not in self.ending_procedure:
+            return None
+        label = dict(self.fields["outcome"].choices)[outcome]
+        location = self.admission_request.location.name if self.admission_request else ""
+        return Confirmation(
+            title=gettext("Confirm: %(outcome)s") % {"outcome": label},
+            summary=(
+                (gettext("Request"), str(self.admission_request or "")),
+                (gettext("Outcome"), str(label)),
+                (gettext("Motivation"), self.cleaned_data["motivation"]),
+                (
+                    gettext("Date of the advice or decision"),
+                    formats.date_format(self.cleaned_data["decided_on"], "j F Y"),
+                ),
+            ),
+            consequence=gettext(
+                "The procedure ends: %(location)s gets no ANW contract on this request. This "
+                "cannot be undone; for a new assessment the location submits a new request. "
+                "Choose Back to change your choice or your motivation."
+            )
+            % {"location": location},
+        )
 
 
 class OutcomeForm(ServiceForm):

@@ -103,7 +103,7 @@ def positive_advice_blockers(admission_request) -> list[str]:
 @_explained(
     lambda instance: (
         _("A positive advice is not possible yet: %(reasons)s")
-        % {"reasons": " ".join(positive_advice_blockers(instance))}
+        % {"reasons": " ".join(str(reason) for reason in positive_advice_blockers(instance))}
     )
 )
 def _checklist_allows_positive_advice(instance) -> bool:
@@ -412,6 +412,11 @@ class TransitionLog(StateLog):
         proxy = True
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
+
+    def __str__(self) -> str:
+        """In the office's words (the admin shows it above each row of the history): the states
+        by their labels, not django-fsm-log's timestamp with microseconds and transition name."""
+        return f"{self.get_source_state_display()} → {self.get_state_display()}"
 
 
 class DecisionLetterTemplate(models.Model):

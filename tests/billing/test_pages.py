@@ -70,7 +70,12 @@ def generate(client, month: datetime.date):
 
 
 def act(client, invoice, name, **data):
-    return client.post(reverse("billing:invoice_detail", args=[invoice.pk]), {"form": name, **data})
+    """Take a step on the invoice page; approving and sending are confirmed at once (what the
+    confirmation page asks is tested on its own)."""
+    return client.post(
+        reverse("billing:invoice_detail", args=[invoice.pk]),
+        {"form": name, "confirmed": "1", **data},
+    )
 
 
 def streamed(response) -> str:
@@ -935,3 +940,58 @@ def test_recording_the_organisation_of_an_address_says_to_tell_them_next(
     said = " ".join(str(message) for message in response.context["messages"])
     assert f"De organisatie op {unknown_address} is vastgelegd." in said
     assert "Hierna: laat hen weten" in said
+
+
+# --- Approving and sending are confirmed first ------------------------------------------------
+
+
+def post_step(client, invoice, name, **data):
+    return client.post(reverse("billing:invoice_detail", args=[invoice.pk]), {"form": name, **data})
+
+
+def test_approving_an_invoice_is_confirmed_first(client, finance, claims, last_month):
+    client.force_login(finance)
+    generate(client, last_month)
+    invoice = Invoice.objects.get()
+
+    first = post_step(client, invoice, "approve")
+    unchanged = Invoice.objects.get(pk=invoice.pk)
+    confirmed = post_step(client, invoice, "approve", confirmed="1")
+    approved = Invoice.objects.get(pk=invoice.pk)
+
+    assert first.status_code == 200
+    assert "triagefilterlijst" in first.context["confirmation"].consequence
+    assert "Bevestigen" in first.content.decode() and "Terug" in first.content.decode()
+    assert unchanged.state == InvoiceState.DRAFT and not unchanged.number
+    assert confirmed.status_code == 302
+    assert approved.state == InvoiceState.APPROVED and approved.number
+
+
+def test_sending_an_invoice_is_confirmed_first_and_back_returns_to_the_invoice(
+    client, finance, claims, last_month
+):
+    client.force_login(finance)
+    generate(client, last_month)
+    invoice = Invoice.objects.get()
+    post_step(client, invoice, "approve", confirmed="1")
+
+    first = post_step(client, invoice, "send")
+    back = post_step(client, invoice, "send", back="1")
+    after_back = Invoice.objects.get(pk=invoice.pk)
+    post_step(client, invoice, "send", confirmed="1")
+
+    assert "creditnota" in first.context["confirmation"].consequence
+    assert back.status_code == 302
+    assert back["Location"] == reverse("billing:invoice_detail", args=[invoice.pk])
+    assert after_back.state == InvoiceState.APPROVED and after_back.sent_at is None
+    assert Invoice.objects.get(pk=invoice.pk).state == InvoiceState.SENT
+
+
+def test_deleting_a_draft_asks_no_confirmation(client, finance, claims, last_month):
+    client.force_login(finance)
+    generate(client, last_month)
+
+    response = post_step(client, Invoice.objects.get(), "delete")
+
+    assert response.status_code == 302
+    assert not Invoice.objects.exists()

@@ -691,6 +691,7 @@ def test_the_form_refuses_a_rate_below_twice_the_tariff_on_its_field(
             "rate_CONSULT": "100.00",  # 2 × 52.40 = 104.80
             "rate_VISITE": "200.00",
             "rate_TELEFOON": "60.00",
+            "confirmed": "1",
         },
     )
 
@@ -739,3 +740,52 @@ def test_adding_a_document_says_what_happened_not_just_saved(client, staff, cont
 
     said = [str(message) for message in response.context["messages"]]
     assert said == [f"Het document is aan contract {contract.reference} toegevoegd."]
+
+
+def complete_contracting_data(today, **extra):
+    return {
+        "completed_on": today.isoformat(),
+        "kind": ContractKind.WLZ_WITH_TREATMENT,
+        "start_date": today.isoformat(),
+        "rate_CONSULT": "104.80",
+        "rate_VISITE": "157.20",
+        "rate_TELEFOON": "52.40",
+        **extra,
+    }
+
+
+def test_completing_contracting_is_confirmed_first_and_back_keeps_the_rates(
+    client, staff, location, today
+):
+    request = in_contracting_with_tariffs(staff, location, today)
+    client.force_login(staff[Role.SECRETARIAT])
+    url = reverse("contracts:complete_contracting", args=[request.pk])
+
+    first = client.post(url, complete_contracting_data(today))
+    request.refresh_from_db()
+    state_after_first = request.state
+    back = client.post(url, complete_contracting_data(today, back="1"))
+    confirmed = client.post(url, complete_contracting_data(today, confirmed="1"))
+
+    assert first.status_code == 200
+    assert "kan niet meer worden heropend" in first.context["confirmation"].consequence
+    assert "€ 104,80" in first.content.decode()
+    assert state_after_first == RequestState.CONTRACTING
+    assert back.context["confirmation"] is None
+    assert back.context["form"]["rate_VISITE"].value() == "157.20"
+    assert confirmed.status_code == 302
+    request.refresh_from_db()
+    assert request.state == RequestState.CONTRACTED
+    assert Contract.objects.get().rates.count() == 3
+
+
+def test_before_confirming_no_contract_is_made(client, staff, location, today):
+    request = in_contracting_with_tariffs(staff, location, today)
+    client.force_login(staff[Role.SECRETARIAT])
+
+    client.post(
+        reverse("contracts:complete_contracting", args=[request.pk]),
+        complete_contracting_data(today),
+    )
+
+    assert not Contract.objects.exists()

@@ -7,6 +7,7 @@ from hap_contracting.core.roles import Role
 from hap_contracting.procedure.actions import ACTIONS, available_actions
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
 from hap_contracting.procedure.selectors.admission import advice_choices
+from tests.checklist.factories import submitted_assessment
 from tests.procedure.factories import AdmissionRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +39,27 @@ def test_the_council_decides_in_the_words_its_decision_then_reads(staff, locatio
     assert [str(label) for _value, label in choices] == ["Positief", "Negatief"]
 
 
-def test_the_location_manager_advises_positively_or_negatively(location):
+def test_the_location_manager_advises_positively_or_negatively_once_the_checklist_allows_it(
+    location,
+):
     request = AdmissionRequestFactory(in_pre_assessment=True, location=location)
+    submitted_assessment(request)
     manager = request.assigned_location_manager
 
     choices = advice_choices(request, manager, AdviceStep.LOCATION_MANAGER)
 
     assert values(choices) == [OUTCOME.POSITIVE, OUTCOME.NEGATIVE]
+
+
+def test_a_positive_advice_the_checklist_blocks_is_not_offered(location):
+    """The checklist's rule (the transition's condition) decides what the form offers: before,
+    a location manager could choose "positive" and only learn on submit that it was refused."""
+    request = AdmissionRequestFactory(in_pre_assessment=True, location=location)
+    manager = request.assigned_location_manager
+
+    choices = advice_choices(request, manager, AdviceStep.LOCATION_MANAGER)
+
+    assert values(choices) == [OUTCOME.NEGATIVE]
 
 
 def test_another_role_is_offered_the_step_and_then_refused_by_the_service(staff, location):

@@ -158,6 +158,7 @@ def test_a_council_member_decides_through_the_action_page(client, staff, locatio
             "outcome": "negative",
             "motivation": "Past niet.",
             "decided_on": timezone.localdate().isoformat(),
+            "confirmed": "1",
         },
     )
 
@@ -239,6 +240,7 @@ def test_a_negative_council_decision_says_the_procedure_has_ended(client, staff,
             "outcome": "negative",
             "motivation": "Niet bereikbaar.",
             "decided_on": timezone.localdate(),
+            "confirmed": "1",
         },
         follow=True,
     )

@@ -216,8 +216,8 @@ def invoice_credit(client, staff, location):
     client.force_login(staff[Role.FINANCE])
     client.post(reverse("billing:invoice_list"), {"period": f"{last_month:%Y-%m}"})
     url = reverse("billing:invoice_detail", args=[Invoice.objects.get().pk])
-    client.post(url, {"form": "approve"})
-    client.post(url, {"form": "send"})
+    client.post(url, {"form": "approve", "confirmed": "1"})
+    client.post(url, {"form": "send", "confirmed": "1"})
     return client.post(url, {"form": "credit"}), ["id_reason"]
 
 

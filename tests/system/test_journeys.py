@@ -62,6 +62,10 @@ def advise_in_the_admin(page, admission_request, *, action: str, outcome: str, m
     page.get_by_label(outcome, exact=True).check()
     page.get_by_label("Motivering").fill(motivation)
     page.get_by_role("button", name="Vastleggen").click()
+    if outcome == "Negatief":
+        # A negative advice or a rejection ends the procedure: confirmed on a page of its own.
+        expect(page.get_by_test_id("consequence")).to_contain_text("De procedure eindigt")
+        page.get_by_role("button", name="Bevestigen").click()
     page.get_by_text(f"{action}: gedaan.").wait_for()
 
 
@@ -163,6 +167,7 @@ def test_a_registered_request_ends_as_an_active_contract_in_the_register(
     page.locator("input[name=rate_VISITE]").fill("157.20")
     page.locator("input[name=rate_TELEFOON]").fill("52.40")
     page.get_by_role("button", name="Contractering afronden en het contract aanmaken").click()
+    page.get_by_role("button", name="Bevestigen").click()
     page.get_by_text(
         re.compile(r"Contractering afronden: gedaan\. Contract C-\d+ staat in het register")
     ).wait_for()
@@ -307,6 +312,7 @@ def test_finance_imports_claims_approves_the_invoice_and_downloads_the_invoice_l
     assert "157,20" in row.inner_text()
     row.get_by_role("link").click()
     page.get_by_role("button", name=dutch("Approve"), exact=True).click()
+    page.get_by_role("button", name=dutch("Confirm"), exact=True).click()
     state = page.get_by_test_id("state")
     state.filter(has_text=dutch(InvoiceState.APPROVED.label)).wait_for()
     invoice = Invoice.objects.get()

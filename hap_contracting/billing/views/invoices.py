@@ -16,6 +16,7 @@ from hap_contracting.audit.decorators import logs_refused_reads
 from hap_contracting.audit.services import access_log_record, access_log_record_many
 from hap_contracting.core import listing, spreadsheets
 from hap_contracting.core.errors import DomainError
+from hap_contracting.core.forms import confirmation_needed, going_back
 from hap_contracting.core.pdf import render_pdf
 
 from .. import selectors as billing_selectors
@@ -116,7 +117,9 @@ def _invoice_forms(invoice, user, bound: dict | None = None) -> dict:
         if action == "credit":
             forms[action] = bound.get(action) or InvoiceCreditForm()
         else:
-            forms[action] = bound.get(action) or InvoiceActionForm(label=label)
+            forms[action] = bound.get(action) or InvoiceActionForm(
+                label=label, action=action, invoice=invoice
+            )
     return forms
 
 
@@ -163,11 +166,24 @@ def invoice_detail(request, pk: int):
         service = INVOICE_SERVICES.get(name)
         if service is None:
             raise Http404
+        if going_back(request.POST):
+            # "Back" on the confirmation page: nothing was typed, the invoice page again.
+            return redirect("billing:invoice_detail", pk=invoice.pk)
         if name == "credit":
             form = InvoiceCreditForm(request.POST)
         else:
             labels = dict(billing_selectors.invoice_actions(invoice, request.user))
-            form = InvoiceActionForm(request.POST, label=labels.get(name, ""))
+            form = InvoiceActionForm(
+                request.POST, label=labels.get(name, ""), action=name, invoice=invoice
+            )
+        confirmation = confirmation_needed(form, request.POST) if form.is_valid() else None
+        if confirmation is not None:
+            # Approving and sending can't be undone: confirmed first; nothing has changed yet.
+            return render(
+                request,
+                "billing/invoice_confirm.html",
+                {"invoice": invoice, "confirmation": confirmation},
+            )
         if form.is_valid():
             try:
                 result = service(invoice=invoice, by=request.user, **form.service_arguments())

@@ -1,6 +1,7 @@
 """Reads of the procedure. Every query starts from the user's region scope."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin
 
+from checklist.selectors import AssessmentSummary, assessment_revisions, assessment_summary
 from hap_contracting.core.listing import Sorts
 from hap_contracting.core.roles import Role
 from hap_contracting.core.scoping import scoped_to_region
@@ -226,12 +228,57 @@ def admission_request_history(admission_request: AdmissionRequest) -> QuerySet[T
     )
 
 
+def _transition_meta(transition_name: str):
+    return getattr(AdmissionRequest, transition_name)._django_fsm
+
+
+def unmet_conditions(admission_request: AdmissionRequest, transition_name: str) -> list[str]:
+    """Why the transition can't be taken now, in the user's words: the ``explain`` of each of its
+    conditions that fails (empty when none fails, or the request is not at its source). The
+    services refuse with these reasons, and the pages show them before the form is filled in,
+    so the rule is the transition's condition, in one place."""
+    transition = _transition_meta(transition_name).get_transition(admission_request.state)
+    if transition is None:
+        return []
+    return [
+        str(condition.explain(admission_request))
+        if hasattr(condition, "explain")
+        else _("This step's preconditions are not met.")
+        for condition in transition.conditions
+        if not condition(admission_request)
+    ]
+
+
+def may_take(admission_request: AdmissionRequest, user, transition_name: str) -> bool:
+    """The request is at the transition's source and the user's role and region allow it (its
+    conditions aside: see ``unmet_conditions``)."""
+    meta = _transition_meta(transition_name)
+    return meta.has_transition(admission_request.state) and meta.has_transition_perm(
+        admission_request, admission_request.state, user or AnonymousUser()
+    )
+
+
+def blocked_transitions(
+    admission_request: AdmissionRequest, user, transition_names
+) -> dict[str, list[str]]:
+    """Of ``transition_names``, those this user could take now but for a condition: name → the
+    reasons. For the pages that say, before any form, what a step still waits for."""
+    blocked = {}
+    for name in transition_names:
+        if may_take(admission_request, user, name):
+            reasons = unmet_conditions(admission_request, name)
+            if reasons:
+                blocked[name] = reasons
+    return blocked
+
+
 def advice_choices(admission_request: AdmissionRequest, user, step: str) -> list[tuple[str, str]]:
     """The outcomes of ``step`` to offer, as (value, label): those the state machine lets this
-    user record on this request now (the transitions from its state that record the step and
-    that the user's role and region allow). A user who may record none of them is offered all
-    of the step's outcomes, so that the service's refusal says why. Preconditions (the
-    checklist) are left to the service, which names what is missing."""
+    user record on this request now (the transitions from its state that record the step, that
+    the user's role and region allow and whose conditions are met: a positive advice the
+    checklist blocks is not offered; the page says why, from the same condition). A user who may
+    record none of them is offered all of the step's outcomes, so that the service's refusal
+    says why."""
     field = next(f for f in AdmissionRequest._meta.fields if isinstance(f, FSMFieldMixin))
     step_outcomes, permitted = [], []
     for transition in field.get_all_transitions(AdmissionRequest):
@@ -239,13 +286,23 @@ def advice_choices(admission_request: AdmissionRequest, user, step: str) -> list
             continue
         choice = (transition.custom["outcome"], transition.custom["label"])
         step_outcomes.append(choice)
-        meta = getattr(admission_request, transition.name)._django_fsm
-        if meta.has_transition(admission_request.state) and meta.has_transition_perm(
-            admission_request, admission_request.state, user or AnonymousUser()
+        if may_take(admission_request, user, transition.name) and not unmet_conditions(
+            admission_request, transition.name
         ):
             permitted.append(choice)
     order = list(AdviceOutcome.values)
     return sorted(permitted or step_outcomes, key=lambda choice: order.index(choice[0]))
+
+
+def outcomes_ending_procedure(step: str) -> frozenset[str]:
+    """The outcomes of ``step`` whose transition ends the procedure without a contract (a
+    negative advice, the council's rejection): read from the transitions' targets."""
+    field = next(f for f in AdmissionRequest._meta.fields if isinstance(f, FSMFieldMixin))
+    return frozenset(
+        transition.custom["outcome"]
+        for transition in field.get_all_transitions(AdmissionRequest)
+        if transition.custom.get("step") == step and transition.target == S.REJECTED
+    )
 
 
 def who_acts_next(admission_request: AdmissionRequest) -> str:
@@ -270,3 +327,35 @@ def who_acts_next(admission_request: AdmissionRequest) -> str:
             "state": str(RequestState(state).label).lower()
         }
     return _("The request now lies with %(who)s.") % {"who": who}
+
+
+@dataclass
+class AdviceDossier:
+    """What lies beside the quality team's and the council's form: the checklist's summary, the
+    advices given so far and the request's documents."""
+
+    checklist: AssessmentSummary | None
+    advices: list[Advice]
+    revisions: list
+    contract_documents: list
+
+
+def advice_dossier(admission_request: AdmissionRequest) -> AdviceDossier:
+    """One read for the advice and decision pages, in a fixed number of queries: the latest
+    revision's summary, every advice with its author, every revision (printable, as PDF) and,
+    for a renewal, the signed documents of the contract it renews."""
+    revisions = list(
+        assessment_revisions(admission_request).select_related(
+            "template", "admission_request__location"
+        )
+    )
+    renewed = admission_request.renews_contract if admission_request.renews_contract_id else None
+    return AdviceDossier(
+        checklist=assessment_summary(revisions[0] if revisions else None),
+        advices=list(
+            admission_request.advices.select_related("decided_by").order_by("recorded_at")
+        ),
+        revisions=revisions,
+        # Through the relation: the contracts app sits above the procedure.
+        contract_documents=list(renewed.documents.all()) if renewed else [],
+    )

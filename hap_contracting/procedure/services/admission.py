@@ -25,6 +25,7 @@ from hap_contracting.core.text import TextLimit, checked_text
 from .. import rules as procedure_rules
 from ..constants import OPEN_STATES, AdviceStep, RequestKind, RequestState
 from ..models import AdmissionRequest, Advice, advice_transitions
+from ..selectors.admission import unmet_conditions
 
 CONCURRENT_CHANGE_MESSAGE = gettext_lazy(
     "Someone else changed this request a moment ago. Nothing was saved; "
@@ -78,7 +79,7 @@ def _run_transition(
             )
         )
     if not can_proceed(method):
-        raise DomainError(" ".join(_unmet_conditions(admission_request, method)))
+        raise DomainError(" ".join(unmet_conditions(admission_request, transition_name)))
     previous_state = admission_request.state
     try:
         with transaction.atomic():
@@ -96,18 +97,6 @@ def _run_transition(
         raise
     _notify_after_commit(admission_request)
     return admission_request
-
-
-def _unmet_conditions(admission_request: AdmissionRequest, method) -> list[str]:
-    """The user-facing reasons of the transition's conditions that fail (see ``explain``)."""
-    transition = method._django_fsm.get_transition(admission_request.state)
-    return [
-        str(condition.explain(admission_request))
-        if hasattr(condition, "explain")
-        else _("This step's preconditions are not met.")
-        for condition in transition.conditions
-        if not condition(admission_request)
-    ]
 
 
 def _notify_after_commit(admission_request: AdmissionRequest) -> None:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from checklist.evaluation import knock_out_warning
 from checklist.forms import AssessmentForm
 from checklist.selectors import assessment_revisions, assessment_view, latest_assessment
 from hap_contracting.core.errors import DomainError
@@ -39,6 +40,9 @@ def assessment_page(request, pk: int):
         except DomainError as error:
             form.add_item_errors(error.errors)
             messages.error(request, error.message)
+            # What was saved meanwhile (a refused submit keeps the draft): its verdicts, such as
+            # a knock-out item not met, are shown beside the items.
+            view = assessment_view(assessment)
         else:
             messages.success(
                 request,
@@ -74,6 +78,7 @@ def assessment_page(request, pk: int):
             "sections": sections,
             "can_start": can_start,
             "earlier_revisions": earlier,
+            "knock_out_warning": knock_out_warning(),
         },
     )
 

@@ -16,7 +16,7 @@ from hap_contracting.core.errors import DomainError
 from hap_contracting.organisations.selectors import locations_visible_to
 
 from .. import rules as procedure_rules
-from ..actions import ACTIONS, available_actions
+from ..actions import ACTIONS, available_actions, blocked_actions
 from ..constants import AdviceStep, RequestState
 from ..exports import REQUEST_COLUMNS, REQUEST_EXPORT_ANNOTATIONS
 from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
@@ -79,6 +79,7 @@ def request_detail(request, pk: int):
             "history": history,
             "progress": request_progress(admission_request, history),
             "actions": available_actions(admission_request, request.user),
+            "blocked_actions": blocked_actions(admission_request, request.user),
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
             "decision_letter_available": council_has_decided(admission_request),
@@ -94,8 +95,8 @@ def request_action(request, pk: int, action: str):
     if step is None or step.form_class is None:
         raise Http404
     data = request.POST if request.method == "POST" else None
-    form, taken = step.take(admission_request, request.user, data)
-    if taken:
+    result = step.take(admission_request, request.user, data)
+    if result.taken:
         messages.success(
             request,
             _("%(action)s: done. %(next)s")
@@ -111,7 +112,8 @@ def request_action(request, pk: int, action: str):
         {
             "admission_request": admission_request,
             "action": step,
-            "form": form,
+            "form": result.form,
+            "confirmation": result.confirmation,
             **step.context(admission_request),
         },
     )
