@@ -260,6 +260,8 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_KB", defa
 CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 DJANGO_FSM_LOG_IGNORED_MODELS: list[str] = []
+# The simple backend, with the moment a step was taken when a service gives one (core.fsm_log).
+DJANGO_FSM_LOG_STORAGE_METHOD = "hap_contracting.core.fsm_log.DatedBackend"
 
 LOGGING = {
     "version": 1,

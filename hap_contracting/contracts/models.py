@@ -14,6 +14,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
@@ -327,7 +328,8 @@ class ContractEvent(models.Model):
         verbose_name=_("by"),
         help_text=_("Empty: the daily job."),
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
+    # Set when the row is written (the table is append-only): the service's moment, or now.
+    at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["at", "pk"]

@@ -202,7 +202,8 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
             "care without an agreement)."
         ),
     )
-    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    # Not auto_now_add: a request registered after the fact (the demo) gives its moment.
+    created_at = models.DateTimeField(_("registered at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-received_on", "-pk"]
@@ -393,7 +394,8 @@ class Advice(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # Set when the row is written (the table is append-only): the service's moment, or now.
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["recorded_at", "pk"]

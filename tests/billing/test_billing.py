@@ -871,3 +871,43 @@ def test_the_triage_list_leaves_out_contracted_and_non_treatment_locations(
     listed = [entry.location for entry in triage_refused_entries(finance)]
 
     assert listed == [billed_location]
+
+
+def test_an_invoice_approved_and_sent_after_the_fact_carries_those_moments(
+    finance, billed_location, tariffs
+):
+    """The demo's history: the number's year, the triage listing and the dates follow ``at``."""
+    import_file(finance, [line()])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    approved_at = timezone.now() - datetime.timedelta(days=20)
+    invoice = Invoice.objects.get(kind=InvoiceKind.INVOICE)
+
+    invoice = billing.invoice_approve(invoice=invoice, by=finance, at=approved_at)
+    sent = billing.invoice_send(
+        invoice=invoice, by=finance, at=approved_at + datetime.timedelta(days=1)
+    )
+
+    assert sent.approved_at == approved_at
+    assert sent.sent_at == approved_at + datetime.timedelta(days=1)
+    assert sent.number.startswith(f"{timezone.localdate(approved_at).year}-")
+    assert TriageFilterEntry.objects.get().listed_on == timezone.localdate(approved_at)
+
+
+def test_an_invoice_is_not_sent_before_it_was_approved_nor_in_the_future(
+    finance, billed_location, tariffs
+):
+    import_file(finance, [line()])
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    invoice = approved_invoice(finance)
+
+    with pytest.raises(DomainError, match="nadat hij is goedgekeurd"):
+        billing.invoice_send(
+            invoice=invoice, by=finance, at=invoice.approved_at - datetime.timedelta(hours=1)
+        )
+    with pytest.raises(DomainError, match="in de toekomst"):
+        billing.invoice_send(
+            invoice=invoice, by=finance, at=timezone.now() + datetime.timedelta(hours=1)
+        )
+
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    assert (invoice.state, invoice.sent_at) == (InvoiceState.APPROVED, None)

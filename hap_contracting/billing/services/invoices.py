@@ -222,10 +222,20 @@ def _next_number(year: int) -> tuple[int, str]:
     return sequence.last_number, f"{year}-{sequence.last_number:05d}"
 
 
-def invoice_approve(*, invoice: Invoice, by) -> Invoice:
+def _moment(at: datetime.datetime | None) -> datetime.datetime:
+    """Now, or ``at`` for a step recorded after the fact (the demo's history): never later."""
+    now = timezone.now()
+    if at is not None and at > now:
+        raise DomainError(_("This moment lies in the future."))
+    return at or now
+
+
+def invoice_approve(*, invoice: Invoice, by, at: datetime.datetime | None = None) -> Invoice:
     """Finance approves a draft: it gets its number, and the locations billed go on the triage
-    filter list (seed 004, 7.2: "without an agreement, no emergency GP care")."""
+    filter list (seed 004, 7.2: "without an agreement, no emergency GP care"). ``at``: when, if
+    not now; the number's year and the listing date follow it."""
     _require_finance(by)
+    moment = _moment(at)
     with transaction.atomic():
         invoice = (
             Invoice.objects.select_for_update(of=("self",))
@@ -240,25 +250,29 @@ def invoice_approve(*, invoice: Invoice, by) -> Invoice:
             raise DomainError(_("Only a draft invoice can be approved."))
         if not invoice.lines.exists():
             raise DomainError(_("This invoice has no lines."))
-        year = timezone.localdate().year
+        year = timezone.localdate(moment).year
         sequence, number = _next_number(year)
         invoice.approve()
         invoice.year, invoice.sequence, invoice.number = year, sequence, number
-        invoice.approved_at, invoice.approved_by = timezone.now(), by
+        invoice.approved_at, invoice.approved_by = moment, by
         invoice.save()
         if invoice.kind == InvoiceKind.INVOICE:
-            _list_billed_locations(invoice)
+            _list_billed_locations(invoice, timezone.localdate(moment))
     return invoice
 
 
-def invoice_send(*, invoice: Invoice, by) -> Invoice:
+def invoice_send(*, invoice: Invoice, by, at: datetime.datetime | None = None) -> Invoice:
+    """``at``: when it was sent, if not now (a sent invoice is final, so it is dated here)."""
     _require_finance(by)
+    moment = _moment(at)
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.state != InvoiceState.APPROVED:
             raise DomainError(_("Only an approved invoice can be sent."))
+        if invoice.approved_at and moment < invoice.approved_at:
+            raise DomainError(_("An invoice is sent after it was approved."))
         invoice.send()
-        invoice.sent_at = timezone.now()
+        invoice.sent_at = moment
         invoice.save()
     return invoice
 
@@ -324,7 +338,7 @@ def invoice_credit(*, invoice: Invoice, by, reason: str) -> Invoice:
 # --- Triage filter list ---------------------------------------------------------------------
 
 
-def _list_billed_locations(invoice: Invoice) -> int:
+def _list_billed_locations(invoice: Invoice, today: datetime.date) -> int:
     """Put the billed Wlz-with-treatment locations of ``invoice`` on the triage filter list (seed
     004, 7.2: "without an agreement, no emergency GP care")."""
     locations = (
@@ -332,7 +346,6 @@ def _list_billed_locations(invoice: Invoice) -> int:
         .values_list("location_id", flat=True)
         .distinct()
     )
-    today = timezone.localdate()
     return triage_filter_list(
         dict.fromkeys(locations, today), reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT
     )

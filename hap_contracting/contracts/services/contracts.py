@@ -11,6 +11,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
@@ -104,21 +105,26 @@ def contracting_complete(
     completed_on: datetime.date,
     terms: ContractTerms,
     note: str = "",
+    at: datetime.datetime | None = None,
 ):
     """Step 5 of the procedure: the regional secretariat completes contracting once the location
-    manager recorded the outcome; this makes the ANW contract in the same transaction."""
+    manager recorded the outcome; this makes the ANW contract in the same transaction. ``at``:
+    when, if not now (the procedure's services check it); the contract's history row gets it."""
     return admission_request_complete_contracting(
         admission_request=admission_request,
         by=by,
         completed_on=completed_on,
         note=note,
+        at=at,
         make_contract=lambda: contract_create_for_request(
-            admission_request=admission_request, by=by, terms=terms
+            admission_request=admission_request, by=by, terms=terms, at=at
         ),
     )
 
 
-def contract_create_for_request(*, admission_request, by, terms: ContractTerms) -> Contract:
+def contract_create_for_request(
+    *, admission_request, by, terms: ContractTerms, at: datetime.datetime | None = None
+) -> Contract:
     """The contract that completing a procedure creates. Runs inside the completion's
     transaction (``contracting_complete``): both happen or neither."""
     location = admission_request.location
@@ -164,6 +170,7 @@ def contract_create_for_request(*, admission_request, by, terms: ContractTerms) 
         contract=contract,
         kind=ContractEventKind.CREATED,
         by=by,
+        at=at or timezone.now(),
         description=_("From request %(reference)s, %(start)s to %(end)s.")
         % {
             "reference": admission_request.reference,

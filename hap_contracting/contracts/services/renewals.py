@@ -91,21 +91,22 @@ def _insert_reminders(reminders: list[Reminder]) -> int:
 # --- Renewals ---------------------------------------------------------------------------------
 
 
-def renewals_open_due(today: datetime.date) -> int:
+def renewals_open_due(today: datetime.date, *, at: datetime.datetime | None = None) -> int:
     """A renewal request (kind renewal, in ``received``) for every running contract that ends
-    within three months and has none yet; its location must not have another open request."""
+    within three months and has none yet; its location must not have another open request.
+    ``at``: when the job ran, if not now (the demo's history; on ``today``)."""
     try:
-        return _renewals_open_due(today)
+        return _renewals_open_due(today, at)
     except IntegrityError:
         # A concurrent run committed some of the same renewals between this run's read and its
         # insert (the one-renewal-per-contract key refused them, nothing was doubled); a second
         # pass opens whatever that run left.
         logger.info("renewals: a concurrent run opened some renewals first; trying once more")
-        return _renewals_open_due(today)
+        return _renewals_open_due(today, at)
 
 
-def _renewals_open_due(today: datetime.date) -> int:
-    now = timezone.now()
+def _renewals_open_due(today: datetime.date, at: datetime.datetime | None) -> int:
+    now = at or timezone.now()
     location_busy = AdmissionRequest.objects.filter(
         location_id=OuterRef("location_id"), state__in=UNFINISHED_STATES
     )
@@ -146,6 +147,7 @@ def _renewals_open_due(today: datetime.date) -> int:
                         "reference": contract.reference,
                         "end": contract.end_date.strftime("%d-%m-%Y"),
                     },
+                    created_at=now,
                     state_entered_at=now,
                 )
             )
@@ -154,6 +156,7 @@ def _renewals_open_due(today: datetime.date) -> int:
             ContractEvent(
                 contract=contract,
                 kind=ContractEventKind.RENEWAL_OPENED,
+                at=now,
                 description=_("Renewal request %(reference)s opened.")
                 % {"reference": renewal.reference},
             )

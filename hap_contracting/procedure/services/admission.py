@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from hap_contracting.core.errors import DomainError, full_clean_or_raise
+from hap_contracting.core.fsm_log import logged_at
 from hap_contracting.core.jobs import enqueue_on_commit
 from hap_contracting.core.text import TextLimit, checked_text
 
@@ -38,6 +39,20 @@ def _require_date_not_in_future(value: datetime.date, *, field: str) -> None:
         raise DomainError(_("This date lies in the future."), field=field)
 
 
+def _moment(at: datetime.datetime | None, *, not_before: datetime.datetime | None = None):
+    """When a step is taken: now, or ``at`` for a step recorded after the fact (the demo's
+    history). Never in the future, and never before the request entered its current state,
+    so that the history stays in the order it happened."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if at > now:
+        raise DomainError(_("This moment lies in the future."))
+    if not_before is not None and at < not_before:
+        raise DomainError(_("This moment lies before the request's previous step."))
+    return at
+
+
 def _state_label(admission_request: AdmissionRequest) -> str:
     return str(RequestState(admission_request.state).label)
 
@@ -50,9 +65,11 @@ def _run_transition(
     description: str,
     not_at_step_message: str,
     side_effects=None,
+    at: datetime.datetime | None = None,
     **transition_kwargs,
 ) -> AdmissionRequest:
-    """Check, run and save one transition; on any refusal nothing changes.
+    """Check, run and save one transition; on any refusal nothing changes. ``at``: when the
+    step was taken, if not now (see ``_moment``); the history row gets the same moment.
 
     ``ConcurrentTransitionMixin`` makes the UPDATE conditional on the state the request had when
     it was read; a second user acting on the same request at the same moment finds zero rows,
@@ -80,12 +97,13 @@ def _run_transition(
         )
     if not can_proceed(method):
         raise DomainError(" ".join(unmet_conditions(admission_request, transition_name)))
+    moment = _moment(at, not_before=admission_request.state_entered_at)
     previous_state = admission_request.state
     try:
-        with transaction.atomic():
+        with transaction.atomic(), logged_at(admission_request, at and moment):
             method(by=by, description=description, **transition_kwargs)
             if admission_request.state != previous_state:
-                admission_request.state_entered_at = timezone.now()
+                admission_request.state_entered_at = moment
             admission_request.save()
             if side_effects is not None:
                 side_effects()
@@ -118,8 +136,10 @@ def admission_request_register(
     received_on: datetime.date,
     requester_phone: str = "",
     notes: str = "",
+    at: datetime.datetime | None = None,
 ) -> AdmissionRequest:
-    """Step 1: the secretariat registers a request it received (seed 004, appendix 5)."""
+    """Step 1: the secretariat registers a request it received (seed 004, appendix 5).
+    ``at``: when it was registered, if not now; not before the day it was received."""
     if not procedure_rules.can_forward_request.test(by, location):
         raise DomainError(
             _("Only the secretariat of the location's region registers its requests."),
@@ -128,6 +148,11 @@ def admission_request_register(
     if kind not in RequestKind.values:
         raise DomainError(_("Choose the kind of request."), field="kind")
     _require_date_not_in_future(received_on, field="received_on")
+    registered_at = _moment(at)
+    if timezone.localdate(registered_at) < received_on:
+        raise DomainError(
+            _("A request is registered on or after the day it was received."), field="received_on"
+        )
     open_request = (
         AdmissionRequest.objects.filter(location=location, state__in=OPEN_STATES).only("pk").first()
     )
@@ -146,7 +171,8 @@ def admission_request_register(
         received_on=received_on,
         notes=checked_text(notes, field="notes", limit=TextLimit.NOTES),
         created_by=by,
-        state_entered_at=timezone.now(),
+        created_at=registered_at,
+        state_entered_at=registered_at,
         # Seed 004, 7.1: running care to an uncontracted institution can't stop at once.
         grace_ends_on=received_on + relativedelta(months=settings.GRACE_PERIOD_MONTHS)
         if kind == RequestKind.REGULARISATION
@@ -161,7 +187,12 @@ def admission_request_register(
 
 
 def admission_request_forward(
-    *, admission_request: AdmissionRequest, by, location_manager, note: str = ""
+    *,
+    admission_request: AdmissionRequest,
+    by,
+    location_manager,
+    note: str = "",
+    at: datetime.datetime | None = None,
 ) -> AdmissionRequest:
     """The secretariat forwards the request to a location manager of the location's region."""
     if not (
@@ -182,6 +213,7 @@ def admission_request_forward(
         or _("Forwarded to %(name)s.")
         % {"name": location_manager.get_full_name() or location_manager.username},
         not_at_step_message=_("Only a newly received request can be forwarded."),
+        at=at,
         location_manager=location_manager,
     )
 
@@ -194,6 +226,7 @@ def admission_request_advise(
     outcome: str,
     motivation: str,
     decided_on: datetime.date | None = None,
+    at: datetime.datetime | None = None,
 ) -> Advice:
     """Record the advice (or the council's decision) of ``step`` and move the request on.
 
@@ -210,7 +243,8 @@ def admission_request_advise(
         limit=TextLimit.MOTIVATION,
         required_message=_("Write down the motivation."),
     )
-    decided_on = decided_on or timezone.localdate()
+    moment = _moment(at, not_before=admission_request.state_entered_at)
+    decided_on = decided_on or timezone.localdate(moment)
     _require_date_not_in_future(decided_on, field="decided_on")
     if decided_on < admission_request.received_on:
         raise DomainError(_("The date lies before the request was received."), field="decided_on")
@@ -221,6 +255,7 @@ def admission_request_advise(
         motivation=motivation,
         decided_on=decided_on,
         decided_by=by,
+        recorded_at=moment,
     )
     _run_transition(
         admission_request,
@@ -230,12 +265,17 @@ def admission_request_advise(
         not_at_step_message=_("This request is not waiting for the %(step)s.")
         % {"step": str(AdviceStep(step).label).lower()},
         side_effects=advice.save,
+        at=at and moment,
     )
     return advice
 
 
 def admission_request_record_outcome(
-    *, admission_request: AdmissionRequest, by, notes: str
+    *,
+    admission_request: AdmissionRequest,
+    by,
+    notes: str,
+    at: datetime.datetime | None = None,
 ) -> AdmissionRequest:
     """Step 5: after approval the location manager processes the outcome."""
     notes = checked_text(
@@ -252,7 +292,8 @@ def admission_request_record_outcome(
         not_at_step_message=_(
             "The outcome can only be recorded after the council's approval, and only once."
         ),
-        recorded_at=timezone.now(),
+        at=at,
+        recorded_at=_moment(at, not_before=admission_request.state_entered_at),
     )
 
 
@@ -263,6 +304,7 @@ def admission_request_complete_contracting(
     completed_on: datetime.date,
     make_contract: Callable[[], object],
     note: str = "",
+    at: datetime.datetime | None = None,
 ) -> AdmissionRequest:
     """Step 5: the regional secretariat completes contracting once the outcome is recorded.
     ``make_contract`` (the contracts app's) makes the ANW contract in the same transaction:
@@ -276,12 +318,17 @@ def admission_request_complete_contracting(
         or _("Contracting completed."),
         not_at_step_message=_("Only an approved request can be contracted."),
         side_effects=make_contract,
+        at=at,
         completed_on=completed_on,
     )
 
 
 def admission_request_withdraw(
-    *, admission_request: AdmissionRequest, by, reason: str
+    *,
+    admission_request: AdmissionRequest,
+    by,
+    reason: str,
+    at: datetime.datetime | None = None,
 ) -> AdmissionRequest:
     """Withdraw a request that is not yet decided, by the secretariat or (``by=None``) the
     requester through the status link."""
@@ -297,4 +344,5 @@ def admission_request_withdraw(
         by=by,
         description=reason,
         not_at_step_message=_("A request can only be withdrawn before the council decides."),
+        at=at,
     )

@@ -5,22 +5,37 @@ import datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Case, DateTimeField, Value, When
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import User
 from checklist.demo import complete_answers
-from hap_contracting.billing.models import AdministrativeCost
+from checklist.models import Assessment
+from hap_contracting.billing.constants import InvoiceState
+from hap_contracting.billing.models import (
+    AddressInvestigation,
+    AdministrativeCost,
+    ClaimImport,
+    Invoice,
+)
 from hap_contracting.billing.services.claims_import import claim_import_create, claim_import_run
-from hap_contracting.billing.services.invoices import invoices_generate
+from hap_contracting.billing.services.invoices import (
+    invoice_approve,
+    invoice_send,
+    invoices_generate,
+)
 from hap_contracting.contracts.constants import ContractKind
+from hap_contracting.contracts.models import Contract, renewal_opens_on
 from hap_contracting.contracts.services.contracts import ContractTerms, contracting_complete
 from hap_contracting.contracts.services.reminders import reminders_send_pending
+from hap_contracting.contracts.services.renewals import renewals_open_due
 from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.organisations.models import CareOrganisation, Region, TargetGroup
@@ -86,25 +101,112 @@ DEMO_TARIFFS = {
     "VISITE": Decimal("78.60"),
     "TELEFOON": Decimal("26.20"),
 }
-# How far each location's request goes: the number of positive steps, then an optional ending.
-# The steps are taken through the services, so the history is genuine.
+# Each location's request as it went, in days before today: received, then each step taken on
+# the day given (in this order). The steps go through the services with their moment, so every
+# rule holds and the history (django-fsm-log), the advices and the dates on the request agree.
+# ``("contract", n)``: the step after which the request's contract ends n days from today
+# (negative: ended), the days before it counted back from the contract's start (see
+# ``_contract_timeline``).
 SCENARIOS = [
-    (0, None),
-    (1, None),
-    (3, None),
-    (4, None),
-    (5, None),
-    (7, None),
-    (3, "quality_negative"),
-    (1, "withdraw"),
-    (1, "location_manager_negative"),
-    (3, "send_back"),
-    (2, None),
-    (4, None),
-    (7, None),
-    (4, "council_negative"),
-    (6, None),
+    # Hardenberg. A regularisation in its grace period, sent back by the quality team.
+    (40, [("forward", 38), ("checklist", 31), ("lm_positive", 30), ("send_back", 10)]),
+    # Contracted a month ago: a running contract.
+    (
+        120,
+        [
+            ("forward", 117),
+            ("checklist", 105),
+            ("lm_positive", 104),
+            ("qt_positive", 80),
+            ("council_approve", 55),
+            ("outcome", 48),
+            ("complete", 30),
+        ],
+    ),
+    # With the quality team for over eight weeks: past the four-week norm.
+    (75, [("forward", 73), ("checklist", 61), ("lm_positive", 60)]),
+    # Received last week, not yet forwarded.
+    (6, []),
+    # Zwolle. Approved, the location manager recorded the outcome: waiting for contracting.
+    (
+        150,
+        [
+            ("forward", 147),
+            ("checklist", 134),
+            ("lm_positive", 133),
+            ("qt_positive", 110),
+            ("council_approve", 85),
+            ("outcome", 70),
+        ],
+    ),
+    (62, [("forward", 60), ("checklist", 49), ("lm_positive", 48), ("qt_negative", 30)]),
+    # The contract in its last three months, its renewal under way (``_renewal``).
+    ("contract", 50),
+    # With the council for ten weeks: past the six-week norm.
+    (
+        100,
+        [("forward", 98), ("checklist", 86), ("lm_positive", 85), ("qt_positive", 70)],
+    ),
+    (45, [("forward", 43), ("checklist", 36), ("lm_positive", 35)]),
+    # Flevoland.
+    (58, [("forward", 57), ("lm_negative", 49)]),
+    # The contract that ended without a renewal.
+    ("contract", -50),
+    (35, [("forward", 34), ("withdraw", 20)]),
+    (
+        200,
+        [
+            ("forward", 197),
+            ("checklist", 181),
+            ("lm_positive", 180),
+            ("qt_positive", 150),
+            ("council_negative", 120),
+        ],
+    ),
+    (
+        130,
+        [
+            ("forward", 128),
+            ("checklist", 111),
+            ("lm_positive", 110),
+            ("qt_positive", 90),
+            ("council_approve", 60),
+            ("outcome", 50),
+            ("complete", 40),
+        ],
+    ),
+    # A regularisation in its grace period, just advised positively to the council.
+    (25, [("forward", 23), ("checklist", 13), ("lm_positive", 12), ("qt_positive", 4)]),
 ]
+# A contracted request's steps, in days before the contract starts.
+CONTRACT_STEPS = [
+    ("forward", 100),
+    ("checklist", 86),
+    ("lm_positive", 85),
+    ("qt_positive", 60),
+    ("council_approve", 32),
+    ("outcome", 20),
+    ("complete", 3),
+]
+CONTRACT_RECEIVED = 103
+# The renewal after the daily job opened it, in days after that.
+RENEWAL_STEPS = [("forward", 2), ("checklist", 13), ("lm_positive", 14)]
+# The hour of day of each step, so that steps on one day keep their order.
+STEP_HOURS = {
+    "register": 9,
+    "forward": 10,
+    "checklist": 11,
+    "lm_positive": 14,
+    "lm_negative": 14,
+    "qt_positive": 15,
+    "qt_negative": 15,
+    "send_back": 15,
+    "council_approve": 16,
+    "council_negative": 16,
+    "outcome": 11,
+    "complete": 13,
+    "withdraw": 12,
+}
 
 
 class Command(BaseCommand):
@@ -124,12 +226,21 @@ class Command(BaseCommand):
         if AdmissionRequest.objects.exists():
             self.stdout.write("Demo requests exist already; logins refreshed.")
         else:
+            self.today = timezone.localdate()
             self._locations_and_requests(users)
-            # What beat would do at 06:00: open renewals, schedule reminders.
+            self._renewal(users)
+            self._billing(users)
+            # What beat does at 06:00, today: open renewals, schedule reminders, list the
+            # locations whose grace period ended without a contract.
             daily_job()
             reminders_send_pending()
-            self._billing(users)
         self._print_logins(users)
+
+    def _at(self, days_ago: int, step: str) -> datetime.datetime:
+        """The moment of ``step`` taken ``days_ago`` days before today (at least one: always in
+        the past), at its hour of the day."""
+        day = self.today - datetime.timedelta(days=max(days_ago, 1))
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(STEP_HOURS[step])))
 
     def _regions(self) -> dict[str, Region]:
         # The regions, their posts, postcode areas and target groups are reference data that
@@ -170,8 +281,12 @@ class Command(BaseCommand):
                     region=region,
                     staff=role in (Role.QUALITY_TEAM, Role.REGIONAL_COUNCIL),
                 )
+        # Two at finance: one makes the invoices, the other approves and sends them.
         users[(Role.FINANCE, "all")] = self._user(
             "financien", "Fatima", "El Amrani", password, role=Role.FINANCE
+        )
+        users[(Role.FINANCE, "all, approves invoices")] = self._user(
+            "financien.controle", "Jeroen", "Mulder", password, role=Role.FINANCE
         )
         users[(Role.ADMINISTRATOR, "all")] = self._user(
             "beheerder", "Bart", "Hendriks", password, role=Role.ADMINISTRATOR, superuser=True
@@ -181,7 +296,8 @@ class Command(BaseCommand):
     def _locations_and_requests(self, users) -> None:
         organisations = list(CareOrganisation.objects.order_by("kvk_number"))
         groups = list(TargetGroup.objects.order_by("name"))
-        today = timezone.localdate()
+        self.contracts = {}
+        self.submitted = {}  # assessment pk → when it was submitted
         for index, (row, scenario) in enumerate(zip(LOCATIONS, SCENARIOS, strict=True)):
             (
                 name,
@@ -214,17 +330,33 @@ class Command(BaseCommand):
                 financed_pgb=index % 3 == 0,
                 target_groups=[groups[i] for i in group_indexes],
             )
-            received_on = today - datetime.timedelta(days=60 - index * 3)
-            self._run_scenario(location, *scenario, users=users, received_on=received_on)
+            received, steps, start = self._timeline(*scenario)
+            request = self._register(location, received, users=users)
+            self._run_steps(request, steps, users=users, contract_start=start)
+        self._backdate_checklists()
 
-    def _run_scenario(self, location, positive_steps, ending, *, users, received_on) -> None:
-        slug = location.region.slug
-        secretariat = users[(Role.SECRETARIAT, slug)]
-        manager = users[(Role.LOCATION_MANAGER, slug)]
-        quality = users[(Role.QUALITY_TEAM, slug)]
-        council = users[(Role.REGIONAL_COUNCIL, slug)]
-        request = admission_services.admission_request_register(
-            by=secretariat,
+    def _timeline(self, received, steps):
+        """(days ago received, [(step, days ago)], the contract's start or None). A contract that
+        ends ``steps`` days from today runs the default term, so it started about two years ago;
+        its procedure is counted back from that start (``CONTRACT_STEPS``)."""
+        if received != "contract":
+            return received, steps, None
+        end = self.today + datetime.timedelta(days=steps)
+        start = (
+            end
+            + datetime.timedelta(days=1)
+            - relativedelta(months=settings.CONTRACT_DEFAULT_TERM_MONTHS)
+        )
+        before = (self.today - start).days
+        return (
+            before + CONTRACT_RECEIVED,
+            [(step, before + days) for step, days in CONTRACT_STEPS],
+            start,
+        )
+
+    def _register(self, location, received_days_ago, *, users) -> AdmissionRequest:
+        return admission_services.admission_request_register(
+            by=users[(Role.SECRETARIAT, location.region.slug)],
             location=location,
             kind=RequestKind.REGULARISATION
             if location.wlz_treatment_admission
@@ -232,105 +364,160 @@ class Command(BaseCommand):
             requester_name="M. van den Berg",
             requester_email="aanvrager@demo-zorg.invalid",
             requester_phone="038 123 45 67",
-            received_on=received_on,
+            received_on=self.today - datetime.timedelta(days=received_days_ago),
             notes="Demo-aanvraag.",
+            at=self._at(received_days_ago, "register"),
         )
 
-        def advise(by, step, outcome, motivation):
-            admission_services.admission_request_advise(
-                admission_request=request, by=by, step=step, outcome=outcome, motivation=motivation
-            )
-
-        def fill_in_checklist():
-            assessment = pre_assessment_start(admission_request=request, by=manager)
-            pre_assessment_submit(
-                assessment=assessment, by=manager, answers=complete_answers(assessment.template)
-            )
-
-        positive = [
-            lambda: admission_services.admission_request_forward(
-                admission_request=request, by=secretariat, location_manager=manager
-            ),
-            lambda: fill_in_checklist(),
-            lambda: advise(
-                manager,
-                AdviceStep.LOCATION_MANAGER,
-                AdviceOutcome.POSITIVE,
-                "Voorwacht en achterwacht op orde; SO 24/7 bereikbaar.",
-            ),
-            lambda: advise(
-                quality,
-                AdviceStep.QUALITY_TEAM,
-                AdviceOutcome.POSITIVE,
-                "Checklist volledig; positief advies aan de regioraad.",
-            ),
-            lambda: advise(
-                council, AdviceStep.REGIONAL_COUNCIL, AdviceOutcome.POSITIVE, "Akkoord regioraad."
-            ),
-            lambda: admission_services.admission_request_record_outcome(
-                admission_request=request,
-                by=manager,
-                notes="Uitkomst besproken met de locatie; afspraken vastgelegd.",
-            ),
-            lambda: contracting_complete(
-                admission_request=request,
-                by=secretariat,
-                completed_on=timezone.localdate(),
-                terms=self._demo_terms(location),
-            ),
-        ]
-        endings = {
-            None: lambda: None,
-            "location_manager_negative": lambda: advise(
-                manager,
-                AdviceStep.LOCATION_MANAGER,
-                AdviceOutcome.NEGATIVE,
-                "Geen 24-uurs verpleegkundige zorg op locatie.",
-            ),
-            "quality_negative": lambda: advise(
-                quality,
-                AdviceStep.QUALITY_TEAM,
-                AdviceOutcome.NEGATIVE,
-                "SO/AVG niet bereikbaar in de nacht; negatief advies.",
-            ),
-            "send_back": lambda: advise(
-                quality,
-                AdviceStep.QUALITY_TEAM,
-                AdviceOutcome.MORE_INFORMATION,
-                "Graag de bereikbaarheid van de AVG in het weekend aanvullen.",
-            ),
-            "council_negative": lambda: advise(
-                council,
-                AdviceStep.REGIONAL_COUNCIL,
-                AdviceOutcome.NEGATIVE,
-                "Regioraad wijst af: doelgroep past niet binnen de ANW-zorg.",
-            ),
-            "withdraw": lambda: admission_services.admission_request_withdraw(
-                admission_request=request,
-                by=secretariat,
-                reason="De organisatie heeft zelf een huisarts gecontracteerd.",
-            ),
+    def _run_steps(self, request, steps, *, users, contract_start=None) -> None:
+        location = request.location
+        slug = location.region.slug
+        secretariat = users[(Role.SECRETARIAT, slug)]
+        manager = users[(Role.LOCATION_MANAGER, slug)]
+        quality = users[(Role.QUALITY_TEAM, slug)]
+        council = users[(Role.REGIONAL_COUNCIL, slug)]
+        advices = {
+            "lm_positive": (manager, AdviceStep.LOCATION_MANAGER, AdviceOutcome.POSITIVE),
+            "lm_negative": (manager, AdviceStep.LOCATION_MANAGER, AdviceOutcome.NEGATIVE),
+            "qt_positive": (quality, AdviceStep.QUALITY_TEAM, AdviceOutcome.POSITIVE),
+            "qt_negative": (quality, AdviceStep.QUALITY_TEAM, AdviceOutcome.NEGATIVE),
+            "send_back": (quality, AdviceStep.QUALITY_TEAM, AdviceOutcome.MORE_INFORMATION),
+            "council_approve": (council, AdviceStep.REGIONAL_COUNCIL, AdviceOutcome.POSITIVE),
+            "council_negative": (council, AdviceStep.REGIONAL_COUNCIL, AdviceOutcome.NEGATIVE),
         }
-        for step in positive[:positive_steps]:
-            step()
-        endings[ending]()
+        for step, days_ago in steps:
+            at = self._at(days_ago, step)
+            if step == "forward":
+                admission_services.admission_request_forward(
+                    admission_request=request, by=secretariat, location_manager=manager, at=at
+                )
+            elif step == "checklist":
+                self._fill_in_checklist(request, manager, at)
+            elif step in advices:
+                by, advice_step, outcome = advices[step]
+                admission_services.admission_request_advise(
+                    admission_request=request,
+                    by=by,
+                    step=advice_step,
+                    outcome=outcome,
+                    motivation=MOTIVATIONS[step],
+                    at=at,
+                )
+            elif step == "outcome":
+                admission_services.admission_request_record_outcome(
+                    admission_request=request,
+                    by=manager,
+                    notes="Uitkomst besproken met de locatie; afspraken vastgelegd.",
+                    at=at,
+                )
+            elif step == "complete":
+                contracting_complete(
+                    admission_request=request,
+                    by=secretariat,
+                    completed_on=timezone.localdate(at),
+                    terms=self._demo_terms(
+                        location,
+                        contract_start or self.today - datetime.timedelta(days=days_ago - 3),
+                    ),
+                    at=at,
+                )
+                self.contracts[request.pk] = at
+            elif step == "withdraw":
+                admission_services.admission_request_withdraw(
+                    admission_request=request,
+                    by=secretariat,
+                    reason="De organisatie heeft zelf een huisarts gecontracteerd.",
+                    at=at,
+                )
+            else:  # pragma: no cover (a typo in the table)
+                raise ValueError(step)
+
+    def _fill_in_checklist(self, request, manager, at) -> None:
+        assessment = pre_assessment_start(admission_request=request, by=manager)
+        answers = complete_answers(assessment.template)
+        for answer in answers.values():
+            answer["confirmed"] = True  # a renewal's answers, copied from the last checklist
+        assessment = pre_assessment_submit(assessment=assessment, by=manager, answers=answers)
+        self.submitted[assessment.pk] = at
+
+    def _backdate_checklists(self) -> None:
+        """The checklist's revisions are no history table: dated after the fact, in one UPDATE.
+        Started an hour before they were submitted."""
+        if not self.submitted:
+            return
+        submitted = _case(self.submitted)
+        Assessment.objects.filter(pk__in=self.submitted).update(
+            created_at=submitted - datetime.timedelta(hours=1),
+            updated_at=submitted,
+            submitted_at=submitted,
+        )
+        Contract.objects.filter(admission_request_id__in=self.contracts).update(
+            created_at=_case(self.contracts, key="admission_request_id")
+        )
+
+    def _renewal(self, users) -> None:
+        """The daily job opened the renewal of the contract in its last three months on the day
+        its renewal began; since then it was forwarded and pre-assessed, and it lies with the
+        quality team. (The job did not run on the days before: the contract that ended earlier
+        got no renewal, which is how the demo holds one that lapsed without.)"""
+        contract = Contract.objects.filter(end_date__gt=self.today).order_by("end_date").first()
+        opened_on = renewal_opens_on(contract.end_date)
+        days_ago = (self.today - opened_on).days
+        renewals_open_due(
+            opened_on,
+            at=timezone.make_aware(datetime.datetime.combine(opened_on, datetime.time(6))),
+        )
+        renewal = AdmissionRequest.objects.get(renews_contract=contract)
+        self.submitted = {}
+        self._run_steps(
+            renewal,
+            [(step, days_ago - days) for step, days in RENEWAL_STEPS],
+            users=users,
+        )
+        self._backdate_checklists()
 
     def _billing(self, users) -> None:
-        """Last month's refused claims: two uncontracted Wlz-with-treatment locations billed,
-        one unknown address for the Hardenberg location manager to investigate."""
-        finance = users[(Role.FINANCE, "all")]
+        """Three months of refused claims of the two uncontracted Wlz-with-treatment locations,
+        each imported early the next month: the first month's invoices approved and sent, the
+        second's approved, last month's drafts (imported today). The second file holds an
+        unknown address, for the Hardenberg location manager to investigate."""
+        maker = users[(Role.FINANCE, "all")]
+        approver = users[(Role.FINANCE, "all, approves invoices")]
         AdministrativeCost.objects.get_or_create(
             valid_from=datetime.date(2024, 1, 1),
             defaults={"amount": Decimal("25.00"), "note": "Voorbeeldbedrag (demo)."},
         )
-        month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+        this_month = self.today.replace(day=1)
+        for months_back in (3, 2, 1):
+            month = this_month - relativedelta(months=months_back)
+            imported = None
+            if months_back > 1:
+                imported = timezone.make_aware(
+                    datetime.datetime.combine(
+                        month + relativedelta(months=1, days=4), datetime.time(9)
+                    )
+                )
+            invoices = self._bill_month(maker, month, imported, unknown=months_back == 2)
+            if imported is None:
+                continue
+            for invoice in invoices:
+                invoice_approve(
+                    invoice=invoice, by=approver, at=imported + datetime.timedelta(days=2, hours=2)
+                )
+                if months_back == 3:
+                    invoice_send(
+                        invoice=invoice, by=approver, at=imported + datetime.timedelta(days=3)
+                    )
+
+    def _bill_month(self, maker, month, imported, *, unknown: bool) -> list[Invoice]:
         lines = [
             ("HAP Hardenberg", "VISITE", "7731 CK", 12, ""),
             ("HAP Hardenberg", "CONSULT", "7731 CK", 12, ""),
             ("HAP Zwolle", "VISITE", "8011 PM", 101, ""),
             ("HAP Zwolle", "TELEFOON", "8011 PM", 101, ""),
-            ("HAP Hardenberg", "VISITE", "7701 AA", 3, ""),
         ]
+        if unknown:
+            lines.append(("HAP Hardenberg", "VISITE", "7701 AA", 3, ""))
         rows = [
             "datum_tijd;huisartsenpost;verrichting;patientreferentie;postcode;huisnummer;"
             "toevoeging;redencode"
@@ -338,15 +525,28 @@ class Command(BaseCommand):
         for number, (post, act, postcode, house, addition) in enumerate(lines, start=1):
             when = month + datetime.timedelta(days=number * 4)
             rows.append(
-                f"{when.isoformat()} 23:{number:02d};{post};{act};DEMO-{number:04d};{postcode};"
-                f"{house};{addition};WLZ-BEH"
+                f"{when.isoformat()} 23:{number:02d};{post};{act};DEMO-{month:%m}{number:02d};"
+                f"{postcode};{house};{addition};WLZ-BEH"
             )
         claim_import = claim_import_create(
-            by=finance,
-            uploaded_file=SimpleUploadedFile("demo-weigeringen.csv", "\n".join(rows).encode()),
+            by=maker,
+            uploaded_file=SimpleUploadedFile(
+                f"demo-weigeringen-{month:%Y-%m}.csv", "\n".join(rows).encode()
+            ),
         )
         claim_import_run(claim_import.pk)
-        invoices_generate(by=finance, period=month)
+        invoices_generate(by=maker, period=month)
+        invoices = Invoice.objects.filter(period=month, state=InvoiceState.DRAFT)
+        if imported is not None:
+            # Not history tables, and not sent yet (a sent invoice is final): dated in place.
+            ClaimImport.objects.filter(pk=claim_import.pk).update(
+                uploaded_at=imported, finished_at=imported + datetime.timedelta(minutes=2)
+            )
+            AddressInvestigation.objects.filter(
+                resolved_at__isnull=True, opened_on=self.today
+            ).update(opened_on=timezone.localdate(imported))
+            invoices.update(created_at=imported + datetime.timedelta(minutes=10))
+        return list(invoices.order_by("pk"))
 
     def _insurer_tariffs(self) -> None:
         for code, amount in DEMO_TARIFFS.items():
@@ -356,15 +556,7 @@ class Command(BaseCommand):
                 defaults={"amount": amount, "note": "Voorbeeldbedrag (demo), geen echt tarief."},
             )
 
-    def _demo_terms(self, location) -> ContractTerms:
-        """A contract that started long enough ago to be up for renewal in Zwolle, and one in
-        Flevoland that ended last month without a renewal (none was opened: it ended before the
-        demo began), so the register, the dashboard and the daily job have something to show."""
-        today = timezone.localdate()
-        start = {
-            "zwolle": today - relativedelta(months=22),
-            "flevoland": today - relativedelta(months=25),
-        }.get(location.region.slug, today)
+    def _demo_terms(self, location, start: datetime.date) -> ContractTerms:
         treatment = location.wlz_treatment_admission
         return ContractTerms(
             kind=ContractKind.WLZ_WITH_TREATMENT
@@ -383,3 +575,22 @@ class Command(BaseCommand):
         self.stdout.write("\nDemo logins (one password for all, shown by `make demo` only):")
         for (role, region), user in sorted(users.items(), key=lambda item: item[1].username):
             self.stdout.write(f"  {user.username:<30} {Role(role).label} · {region}")
+
+
+MOTIVATIONS = {
+    "lm_positive": "Voorwacht en achterwacht op orde; SO 24/7 bereikbaar.",
+    "lm_negative": "Geen 24-uurs verpleegkundige zorg op locatie.",
+    "qt_positive": "Checklist volledig; positief advies aan de regioraad.",
+    "qt_negative": "SO/AVG niet bereikbaar in de nacht; negatief advies.",
+    "send_back": "Graag de bereikbaarheid van de AVG in het weekend aanvullen.",
+    "council_approve": "Akkoord regioraad.",
+    "council_negative": "Regioraad wijst af: doelgroep past niet binnen de ANW-zorg.",
+}
+
+
+def _case(moments: dict[int, datetime.datetime], *, key: str = "pk") -> Case:
+    """One value per row in one UPDATE: ``CASE key WHEN ... THEN moment``."""
+    return Case(
+        *(When(**{key: pk}, then=Value(moment)) for pk, moment in moments.items()),
+        output_field=DateTimeField(),
+    )
