@@ -206,7 +206,7 @@ def test_negative_quality_advice_ends_the_request_and_the_requester_sees_it(
     sees_admin_state(page, "Afgewezen")
     # No further step is offered on a rejected request.
     tools = [text.strip() for text in page.locator(".object-tools a").all_text_contents()]
-    assert tools == ["Openen in de applicatie", "Historie"]
+    assert tools == ["Openen in de applicatie", "Dossier (PDF)", "Historie"]
 
     # The requester has no account: the link in their e-mail is enough.
     page.context.clear_cookies()
