@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -30,6 +31,10 @@ def quality_team(zwolle, make_user):
 
 @pytest.fixture
 def advised_request(quality_team, location):
+    return sent_back_request(quality_team, location)
+
+
+def sent_back_request(quality_team, location):
     request = AdmissionRequestFactory(at_quality_team=True, location=location)
     submitted_assessment(request)
     services.admission_request_advise(
@@ -43,13 +48,13 @@ def advised_request(quality_team, location):
 
 
 def test_the_admin_history_reads_in_dutch_with_full_names_and_amsterdam_time(
-    client, quality_team, advised_request
+    client, quality_team, location
 ):
-    entry = TransitionLog.objects.get()
-    # 13:05 UTC on 3 November is 14:05 in Amsterdam (winter time).
-    TransitionLog.objects.filter(pk=entry.pk).update(
-        timestamp=datetime.datetime(2026, 11, 3, 13, 5, 42, 123456, tzinfo=datetime.UTC)
-    )
+    # 13:05 UTC on 3 November is 14:05 in Amsterdam (winter time). The history is append-only
+    # (on PostgreSQL a trigger refuses UPDATE), so the step is taken at that moment.
+    moment = datetime.datetime(2026, 11, 3, 13, 5, 42, 123456, tzinfo=datetime.UTC)
+    with time_machine.travel(moment, tick=False):
+        advised_request = sent_back_request(quality_team, location)
     client.force_login(quality_team)
 
     response = client.get(
