@@ -53,7 +53,23 @@ def test_each_step_names_who_acts_from_the_roles_in_its_rules():
     assert actors[S.PRE_ASSESSMENT][0] == Role.LOCATION_MANAGER.label
     assert actors[S.QUALITY_REVIEW][0] == Role.QUALITY_TEAM.label
     assert actors[S.COUNCIL_REVIEW][0] == Role.REGIONAL_COUNCIL.label
-    assert set(actors[S.CONTRACTING]) == {Role.LOCATION_MANAGER.label, Role.SECRETARIAT.label}
+    assert actors[S.CONTRACTING] == (Role.LOCATION_MANAGER.label, Role.SECRETARIAT.label)
+    # Withdrawing is told once for all steps, so the secretariat is not "who acts" at each.
+    assert Role.SECRETARIAT.label not in actors[S.QUALITY_REVIEW]
+
+
+def test_the_request_can_be_withdrawn_until_the_council_decides_by_requester_or_secretariat():
+    from hap_contracting.procedure.selectors.steps import withdrawal
+
+    told = withdrawal()
+
+    assert told.steps == (
+        "Aanvraag ontvangen",
+        "Vooronderzoek",
+        "Advies van het kwaliteitsteam",
+        "Besluit van de regioraad",
+    )
+    assert {exit.actor for exit in told.exits} == {"De aanvrager", Role.SECRETARIAT.label}
 
 
 def test_a_negative_advice_at_any_step_is_shown_as_ending_the_procedure():

@@ -128,9 +128,10 @@ def procedure_steps() -> list[Step]:
         )
     steps, state = [], S.RECEIVED.value
     while state not in TERMINAL_STATES:
+        # A withdrawal is possible at every step before the decision: the page says so once.
         exits = sorted(
-            exits_by_state.get(state, []),
-            key=lambda e: (e.ends_procedure, e.goes_back, e.target == state, e.transition),
+            (e for e in exits_by_state.get(state, []) if e.target != S.WITHDRAWN),
+            key=lambda e: (e.ends_procedure, e.goes_back, e.target != state, e.transition),
         )
         steps.append(
             Step(
@@ -146,6 +147,32 @@ def procedure_steps() -> list[Step]:
         onward = [e for e in onward if not e.goes_back]
         state = onward[0].target
     return steps
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Who may withdraw a request, and until which step."""
+
+    steps: tuple[str, ...]
+    exits: tuple[Exit, ...]
+
+
+def withdrawal() -> Withdrawal:
+    """The withdrawals, read from the transitions: from which steps, by whom."""
+    steps = procedure_steps()
+    field = next(f for f in AdmissionRequest._meta.fields if isinstance(f, FSMFieldMixin))
+    withdrawals = [
+        t for t in field.get_all_transitions(AdmissionRequest) if t.target == S.WITHDRAWN
+    ]
+    sources = {t.source for t in withdrawals}
+    exits = {
+        t.name: Exit(t.name, _actor(t), str(TRANSITION_MEANINGS[t.name]), t.target, True, False)
+        for t in withdrawals
+    }
+    return Withdrawal(
+        steps=tuple(step.name for step in steps if step.state in sources),
+        exits=tuple(exits[name] for name in sorted(exits)),
+    )
 
 
 @dataclass(frozen=True)

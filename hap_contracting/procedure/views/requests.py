@@ -23,7 +23,7 @@ from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
 from ..models import AdmissionRequest
 from ..selectors import admission as admission_selectors
 from ..selectors.letters import council_has_decided
-from ..selectors.steps import procedure_steps, request_progress
+from ..selectors.steps import procedure_steps, request_progress, withdrawal
 from ..services import admission as admission_services
 
 
@@ -177,5 +177,9 @@ def procedure_graph(request):
     return render(
         request,
         "procedure/procedure_graph.html",
-        {"steps": procedure_steps(), "contracted_label": RequestState.CONTRACTED.label},
+        {
+            "steps": procedure_steps(),
+            "withdrawal": withdrawal(),
+            "contracted_label": RequestState.CONTRACTED.label,
+        },
     )
