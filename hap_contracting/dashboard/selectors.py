@@ -31,6 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from axes.models import AccessAttempt
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
@@ -489,6 +490,28 @@ def _administrator_tasks(user, today: datetime.date) -> list[WorkTask]:
                 urgent=True,
             )
         )
+    locked = (
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+            attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+        )
+        .values("username")
+        .distinct()
+        .count()
+    )
+    tasks.append(
+        WorkTask(
+            "locked_out_logins",
+            ngettext(
+                "Check %(count)d login locked after failed attempts (it unlocks by itself)",
+                "Check %(count)d logins locked after failed attempts (they unlock by themselves)",
+                locked,
+            )
+            % {"count": locked},
+            locked,
+            reverse("admin:axes_accessattempt_changelist"),
+        )
+    )
     return tasks
 
 

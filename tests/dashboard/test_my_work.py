@@ -165,3 +165,23 @@ def test_finance_work_runs_a_constant_number_of_queries(
 
     assert _tasks(response)["invoices_to_approve"].startswith("12 ")
     assert Invoice.objects.filter(state=InvoiceState.DRAFT).count() == 12
+
+
+def test_the_administrator_sees_the_logins_locked_after_failed_attempts(client, staff, settings):
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="locatiemanager.zwolle",
+        ip_address="10.0.0.1",
+        user_agent="test",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+        attempt_time=timezone.now(),
+    )
+    AccessAttempt.objects.create(
+        username="iemand.anders", ip_address="10.0.0.2", user_agent="test", failures_since_start=1
+    )
+    client.force_login(staff[Role.ADMINISTRATOR])
+
+    tasks = _tasks(client.get(reverse("dashboard:my_work")))
+
+    assert tasks["locked_out_logins"].startswith("1 inlog")
