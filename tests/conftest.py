@@ -116,10 +116,43 @@ def chromium_executable() -> str:
     return path
 
 
+# The widths the browser tests run at: a desktop, and a phone (where the menu is folded away
+# behind its button; see ``open_menu``).
+VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 720},
+    "phone": {"width": 390, "height": 844},
+}
+
+
 @pytest.fixture
-def page(request, chromium_executable, live_server):
-    """A Playwright page in Debian's Chromium against the live server; a screenshot of a failing
-    test is kept in test-artifacts/."""
+def viewport():
+    """The browser window's size; a test module runs its journeys at both widths by overriding
+    this fixture with ``params=list(VIEWPORTS)``."""
+    return VIEWPORTS["desktop"]
+
+
+def open_menu(page) -> None:
+    """Open the main menu where it is folded away behind its button (at a phone's width); where
+    the menu is shown anyway, nothing happens."""
+    toggler = page.locator("nav.navbar .navbar-toggler")
+    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+        page.locator("#nav.show").wait_for()
+
+
+def open_user_menu(page) -> None:
+    """The user's own menu (password, log out), at any width."""
+    open_menu(page)
+    toggle = page.locator("#user-menu")
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+        page.locator("#user-menu + .dropdown-menu.show").wait_for()
+
+
+@pytest.fixture
+def page(request, chromium_executable, live_server, viewport):
+    """A Playwright page in Debian's Chromium against the live server, in a window of
+    ``viewport``'s size; a screenshot of a failing test is kept in test-artifacts/."""
     from pathlib import Path
 
     from django.db import connections
@@ -141,7 +174,7 @@ def page(request, chromium_executable, live_server):
                 "--disable-sync",
             ],
         )
-        context = browser.new_context(locale="nl-NL", base_url=live_server.url)
+        context = browser.new_context(locale="nl-NL", base_url=live_server.url, viewport=viewport)
         context.set_default_timeout(15_000)
         browser_page = context.new_page()
         yield browser_page

@@ -5,6 +5,7 @@ import pytest
 from hap_contracting.core.roles import Role
 from hap_contracting.procedure.constants import RequestState
 from hap_contracting.procedure.models import AdmissionRequest
+from tests.conftest import VIEWPORTS
 from tests.procedure.factories import AdmissionRequestFactory
 
 # serialized_rollback: the transactional flush would otherwise also remove the checklist
@@ -13,6 +14,12 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request):
+    """Every journey at a desktop's width and at a phone's (390 px)."""
+    return VIEWPORTS[request.param]
 
 
 def test_location_manager_fills_in_the_checklist_and_advises_positively(

@@ -21,6 +21,7 @@ from hap_contracting.core.roles import Role
 from hap_contracting.procedure.constants import RequestState
 from hap_contracting.procedure.models import AdmissionRequest
 from tests.checklist.factories import submitted_assessment
+from tests.conftest import VIEWPORTS, open_menu, open_user_menu
 from tests.organisations.factories import CareLocationFactory
 from tests.procedure.factories import AdmissionRequestFactory
 from tests.tariffs.factories import insurer_tariffs
@@ -31,6 +32,12 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request):
+    """Every journey at a desktop's width and at a phone's (390 px)."""
+    return VIEWPORTS[request.param]
 
 
 def admin_change_url(admission_request) -> str:
@@ -174,6 +181,7 @@ def test_a_registered_request_ends_as_an_active_contract_in_the_register(
     sees_state(page, "Gecontracteerd")
 
     # The contract is in the register, running.
+    open_menu(page)
     page.get_by_role("link", name="Contracten", exact=True).click()
     page.wait_for_url("**/contracten/")
     row = page.locator("tbody tr").filter(has_text=location.name)
@@ -386,14 +394,17 @@ def test_the_interface_switches_between_dutch_and_english(page, log_in, staff):
     log_in(staff[Role.LOCATION_MANAGER])
     page.goto("/")
     nav = page.locator("#nav")
+    open_menu(page)
     assert nav.get_by_role("link", name="Mijn werk").is_visible()
 
     nav.get_by_role("button", name="EN", exact=True).click()
-    nav.get_by_role("link", name="My work").wait_for()
-    assert page.locator("html").get_attribute("lang") == "en"
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    open_user_menu(page)
+    assert nav.get_by_role("link", name="My work").is_visible()
     assert nav.get_by_role("button", name="Log out").is_visible()
 
     nav.get_by_role("button", name="NL", exact=True).click()
-    nav.get_by_role("link", name="Mijn werk").wait_for()
-    assert page.locator("html").get_attribute("lang") == "nl"
+    page.wait_for_function("document.documentElement.lang === 'nl'")
+    open_user_menu(page)
+    assert nav.get_by_role("link", name="Mijn werk").is_visible()
     assert nav.get_by_role("button", name="Uitloggen").is_visible()
