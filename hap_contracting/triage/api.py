@@ -312,10 +312,13 @@ REFUSALS = {400: FieldErrors, 401: Error, 429: Error}
     summary="Het triage-oordeel voor een adres",
     url_name="api_verdict",
     openapi_extra={
-        "responses": _refusals(
-            "Te veel verzoeken van dit systeem (of te veel onjuiste tokens van dit adres); "
-            "probeer het na Retry-After seconden opnieuw."
-        )
+        "responses": {
+            200: {"description": "Het oordeel."},
+            **_refusals(
+                "Te veel verzoeken van dit systeem (of te veel onjuiste tokens van dit adres); "
+                "probeer het na Retry-After seconden opnieuw."
+            ),
+        }
     },
 )
 def triage_verdict_view(request: HttpRequest, address: Query[AddressQuery]):
@@ -432,11 +435,11 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _not_modified(request: HttpRequest, etag: str) -> bool:
-    header = request.headers.get("If-None-Match")
-    if not header:
+def _not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Whether the client's ``If-None-Match`` names the current ETag (weakly compared)."""
+    if not if_none_match:
         return False
-    tags = [tag.removeprefix("W/") for tag in parse_etags(header)]
+    tags = [tag.removeprefix("W/") for tag in parse_etags(if_none_match)]
     return "*" in tags or etag in tags
 
 
@@ -523,45 +526,45 @@ def triage_addresses_view(
             }
         )
     etag = _etag(version)
-    if feed.on is not None:
-        what = gettext("triage filter list on %(day)s (version %(version)s)") % {
-            "day": feed.on.isoformat(),
-            "version": version,
-        }
-    elif feed.changed_since is not None:
-        what = gettext("triage filter list: changes after version %(since)s up to %(version)s") % {
-            "since": feed.changed_since,
-            "version": version,
-        }
-    else:
-        what = gettext("triage filter list, version %(version)s") % {"version": version}
-    if _not_modified(request, etag):
-        body, status = None, 304
+    body = None if _not_modified(if_none_match, etag) else _feed_body(feed, version)
+    what = _feed_read(feed, version)
+    if body is None:
         what = gettext("%(what)s: not changed") % {"what": what}
-    elif feed.on is not None:
+    access_log_record_api_read(client=client["name"], what=what)
+    if feed.on is None:  # a look at a past day is an investigation, not a sync
+        triage_api_client_record_sync(client, version=version)
+    return _feed_response(200 if body is not None else 304, etag, body)
+
+
+def _feed_body(feed: FeedQuery, version: int) -> dict:
+    """The answer at ``version``: the list on a day, the changes since a version, or the list."""
+    if feed.on is not None:
         entries = triage_list_on(feed.on, version=version)
-        body, status = (
-            {"version": version, "on": feed.on, "entries": [_entry(e) for e in entries]},
-            200,
-        )
-    elif feed.changed_since is not None:
+        return {"version": version, "on": feed.on, "entries": [_entry(e) for e in entries]}
+    if feed.changed_since is not None:
         changes = triage_list_changes(after=feed.changed_since, up_to=version)
-        body = {
+        return {
             "version": version,
             "changed_since": feed.changed_since,
             "changes": [_change(c) for c in changes],
         }
-        status = 200
-    else:
-        entries = triage_list_at_version(version)
-        body, status = (
-            {"version": version, "on": None, "entries": [_entry(e) for e in entries]},
-            200,
-        )
-    access_log_record_api_read(client=client["name"], what=what)
-    if feed.on is None:  # a look at a past day is an investigation, not a sync
-        triage_api_client_record_sync(client, version=version)
-    return _feed_response(status, etag, body)
+    entries = triage_list_at_version(version)
+    return {"version": version, "on": None, "entries": [_entry(e) for e in entries]}
+
+
+def _feed_read(feed: FeedQuery, version: int) -> str:
+    """What the access log says was read."""
+    if feed.on is not None:
+        return gettext("triage filter list on %(day)s (version %(version)s)") % {
+            "day": feed.on.isoformat(),
+            "version": version,
+        }
+    if feed.changed_since is not None:
+        return gettext("triage filter list: changes after version %(since)s up to %(version)s") % {
+            "since": feed.changed_since,
+            "version": version,
+        }
+    return gettext("triage filter list, version %(version)s") % {"version": version}
 
 
 def openapi_document() -> dict:

@@ -169,6 +169,19 @@ def triage_filter_delist_contracted(today: datetime.date) -> int:
     return count
 
 
+@transaction.atomic
+def triage_list_record_missing_changes() -> int:
+    """The changes of entries written without the services (a benchmark's data set): an
+    addition for each entry without one, a removal for each ended entry without one. Returns
+    how many were recorded. The migration that made the change table did the same for the
+    entries there were then."""
+    _lock_the_list()
+    entries = TriageFilterEntry.objects.all()
+    return _record_changes(entries, TriageListChangeKind.ADDED) + _record_changes(
+        entries.filter(delisted_on__isnull=False), TriageListChangeKind.REMOVED
+    )
+
+
 # --- API clients ------------------------------------------------------------------------------
 
 

@@ -178,6 +178,36 @@ def test_listing_twice_records_one_change(location):
     assert TriageListChange.objects.filter(entry__location=location).count() == 1
 
 
+def test_an_entry_and_its_change_are_written_together_or_not_at_all(location, monkeypatch):
+    """Regression guard: a listing whose change could not be written would be missing from
+    every client's copy for good, since no later version would carry it."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the change table refused the insert")
+
+    monkeypatch.setattr(TriageListChange.objects, "bulk_create", refuse)
+
+    with pytest.raises(RuntimeError):
+        triage_filter_list({location.pk: timezone.localdate()}, reason=BILLED)
+
+    assert not TriageFilterEntry.objects.exists()
+
+
+def test_a_delisting_and_its_change_are_written_together(location, monkeypatch):
+    entry = listed(location)
+    ContractFactory(location=location)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the change table refused the insert")
+
+    monkeypatch.setattr(TriageListChange.objects, "bulk_create", refuse)
+    with pytest.raises(RuntimeError):
+        triage_filter_delist_contracted(timezone.localdate())
+
+    entry.refresh_from_db()
+    assert entry.delisted_on is None
+
+
 # --- ETag and If-None-Match ------------------------------------------------------------------
 
 
