@@ -464,3 +464,31 @@ def test_the_migration_builds_the_changes_of_the_entries_already_there(location,
         (open_entry.pk, "added", open_entry.listed_on, "", "8012 CD", "A"),
         (ended.pk, "removed", ended.delisted_on, "Een contract ging in.", location.postcode, ""),
     ]
+
+
+# --- The description -------------------------------------------------------------------------
+
+
+def test_one_generated_description_covers_the_verdict_and_the_feed(client, db):
+    document = client.get("/api/v1/openapi.json").json()
+
+    assert set(document["paths"]) == {"/api/v1/triage/verdict", URL}
+    operation = document["paths"][URL]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {
+        "changed_since",
+        "on",
+        "If-None-Match",
+    }
+    assert set(operation["responses"]) == {"200", "304", "400", "401", "429"}
+    assert "ETag" in operation["responses"]["200"]["headers"]
+    assert "ETag" in operation["responses"]["304"]["headers"]
+    assert operation["security"] == [{"BearerAuth": []}]
+    schemas = document["components"]["schemas"]
+    assert set(schemas["FeedEntry"]["properties"]) == {
+        "entry",
+        "postcode",
+        "house_number",
+        "addition",
+        "reason",
+        "listed_on",
+    }
