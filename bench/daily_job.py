@@ -51,7 +51,7 @@ from bench import datasets, runner  # noqa: E402
 BENCHMARK = "daily_job"
 SMALL_SUFFIX = "_small"
 TODAY = datetime.date(2026, 11, 23)
-DATASET_VERSION = 2
+DATASET_VERSION = 3
 # The steps of ``daily_job``, in its order (names in operations.services).
 JOB_STEPS = (
     "renewals_open_due",

@@ -413,9 +413,11 @@ def triage_entries(
     reason: str | None = None,
 ) -> None:
     """A filter entry for each location, listed ``days`` ago, as billing (with treatment) or
-    the end of a grace period (without) would leave it, or for ``reason``."""
+    the end of a grace period (without) would leave it, or for ``reason``; and its change of the
+    list (the feed's versions), as the services record it."""
     from hap_contracting.triage.constants import TriageFilterReason
     from hap_contracting.triage.models import TriageFilterEntry
+    from hap_contracting.triage.services import triage_list_record_missing_changes
 
     TriageFilterEntry.objects.bulk_create(
         [
@@ -433,6 +435,7 @@ def triage_entries(
         ],
         batch_size=BATCH_SIZE,
     )
+    triage_list_record_missing_changes()
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:

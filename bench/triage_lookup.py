@@ -50,7 +50,7 @@ from bench import datasets, runner  # noqa: E402
 
 BENCHMARK = "triage_lookup"
 CLIENT_NAME = "bench.tpm"
-DATASET_VERSION = 2
+DATASET_VERSION = 3
 MINIMAL_PATH = "/bench/ok.json"
 
 
@@ -288,7 +288,11 @@ def main(argv=None) -> int:
     headers = {"Authorization": f"Bearer {token}", "Host": "127.0.0.1"}
     args.port = args.port or runner.free_port()
     server_env = runner.django_environment(
-        args.database_url, BENCH_CONN_MAX_AGE=str(args.conn_max_age)
+        args.database_url,
+        BENCH_CONN_MAX_AGE=str(args.conn_max_age),
+        # One client asks thousands of times a minute here: the limit is still counted (its
+        # cost is measured) but not reached, or the run measures 429s.
+        TRIAGE_API_RATE="100000000/m",
     )
     with runner.gunicorn(
         "bench.minimal_wsgi:application",

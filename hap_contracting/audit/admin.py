@@ -39,11 +39,21 @@ class SearchTokenChangeList(ChangeList):
 
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ("at", "user", "action", "what", "outcome", "patients", "client_address")
+    list_display = (
+        "at",
+        "user",
+        "api_client",
+        "action",
+        "what",
+        "outcome",
+        "patients",
+        "client_address",
+    )
     list_filter = ("action", "outcome")
     list_select_related = ("user",)
     search_fields = (
         "user__username",
+        "api_client",
         "patient_references",
         "what",
         "references__patient_reference",
@@ -54,6 +64,7 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
     fields = (
         "at",
         "user",
+        "api_client",
         "roles",
         "action",
         "outcome",

@@ -14,7 +14,13 @@ class AccessLogEntry(models.Model):
     nobody changes it (a trigger refuses UPDATE and DELETE on PostgreSQL)."""
 
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who: a user, or a system reading over an API (its client name). The API client is named,
+    # not referenced: the audit app depends on no app above it. Nullable, as every column added
+    # to a hash-chained table must be (the older rows' hashes leave out NULLs).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    api_client = models.CharField(_("API client"), max_length=100, null=True, blank=True)
     roles = models.CharField(_("roles"), max_length=200)
     action = models.CharField(_("action"), max_length=10, choices=AccessAction.choices)
     what = models.CharField(_("what"), max_length=200)
@@ -33,9 +39,19 @@ class AccessLogEntry(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, api_client__isnull=True)
+                    | models.Q(user__isnull=True, api_client__isnull=False)
+                ),
+                name="access_log_names_a_user_or_an_api_client",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.what}"
+        who = self.user_id if self.user_id is not None else self.api_client
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.what}"
 
 
 class AccessLogReference(models.Model):

@@ -39,6 +39,20 @@ def access_log_record(
     )
 
 
+def access_log_record_api_read(
+    *, client: str, what: str, action: str = AccessAction.VIEW
+) -> AccessLogEntry:
+    """A read by a system over an API (``client``: its name); the source is the request."""
+    source = current_source.get()
+    return AccessLogEntry.objects.create(
+        api_client=client,
+        action=action,
+        what=what[:200],
+        client_address=source.address,
+        user_agent=source.user_agent,
+    )
+
+
 def access_log_record_attempt(*, user, what: str, outcome: str) -> AccessLogEntry | None:
     """A read of patient-linked data that was refused or found nothing is logged too; an
     anonymous visitor (sent to the login) is not a user to log."""

@@ -17,3 +17,8 @@ class TriageVerdict(models.TextChoices):
         _("No ANW care without agreement: refer to the institution's own physician"),
     )
     UNKNOWN = "unknown", _("Unknown")
+
+
+class TriageListChangeKind(models.TextChoices):
+    ADDED = "added", _("Added to the list")
+    REMOVED = "removed", _("Taken off the list")

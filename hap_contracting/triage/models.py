@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .constants import TriageFilterReason
+from .constants import TriageFilterReason, TriageListChangeKind
 
 
 class TriageFilterEntry(models.Model):
@@ -37,6 +37,47 @@ class TriageFilterEntry(models.Model):
         return f"{self.location} ({self.get_reason_display()})"
 
 
+class TriageListChange(models.Model):
+    """One change of the triage filter list: an entry put on it or taken off. Written by the
+    services that list and delist, in the same transaction; never changed or deleted (on
+    PostgreSQL a trigger refuses it and the rows are hash-chained, as the other history).
+
+    Its id is the list's version: every change gets the next one, in the order the changes were
+    committed (the services take one lock for the list before they write, so no change can
+    commit with a smaller id after a reader has seen a larger one). The address is kept as it
+    was published (normalised as the verdict compares it), so the feed says the same of a
+    change today as when it was made; no patient data."""
+
+    entry = models.ForeignKey(
+        TriageFilterEntry,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("triage filter entry"),
+    )
+    kind = models.CharField(_("change"), max_length=8, choices=TriageListChangeKind.choices)
+    # The day the entry went on (``listed_on``) or came off (``delisted_on``) the list.
+    on = models.DateField(_("on"))
+    reason = models.CharField(_("reason"), max_length=24, choices=TriageFilterReason.choices)
+    removed_because = models.CharField(_("taken off because"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=7)
+    house_number = models.PositiveIntegerField(_("house number"))
+    addition = models.CharField(_("addition"), max_length=6, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("triage list change")
+        verbose_name_plural = _("triage list changes")
+        constraints = [
+            # An entry goes on the list once and comes off once: recording twice is refused.
+            models.UniqueConstraint(fields=["entry", "kind"], name="triage_change_once_per_kind")
+        ]
+        indexes = [models.Index(fields=["kind", "on"], name="triage_change_kind_on")]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.get_kind_display()} {self.postcode} {self.house_number}"
+
+
 class TriageApiClient(models.Model):
     """A system allowed to ask the triage verdict over the API (TPM). Only a hash of its token
     is stored; the token is shown once, when it is made."""
@@ -46,6 +87,12 @@ class TriageApiClient(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # When the client last read the whole list or its changes (the feed), and up to which
+    # version: the administrator sees which systems are behind.
+    last_synced_at = models.DateTimeField(_("last synchronised at"), null=True, blank=True)
+    last_synced_version = models.PositiveBigIntegerField(
+        _("last synchronised version"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["name"]

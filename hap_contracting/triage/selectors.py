@@ -4,7 +4,7 @@ here: listed, Wlz with treatment, and no contract covering the location today.""
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from hap_contracting.contracts.selectors import contract_covers
@@ -14,8 +14,8 @@ from hap_contracting.core.validators import normalise_postcode
 from hap_contracting.organisations.selectors import locations_at_address
 
 from . import rules as triage_rules
-from .constants import TriageVerdict
-from .models import TriageApiClient, TriageFilterEntry
+from .constants import TriageListChangeKind, TriageVerdict
+from .models import TriageApiClient, TriageFilterEntry, TriageListChange
 
 
 def _on_the_list(location):
@@ -82,6 +82,74 @@ def triage_api_client_for_token(token: str) -> dict | None:
     """The active client holding ``token`` (found by its hash in one indexed query), or None."""
     return (
         TriageApiClient.objects.filter(token_hash=token_hash(token), is_active=True)
-        .values("pk", "last_used_at")
+        .values("pk", "name", "last_used_at")
         .first()
+    )
+
+
+# --- The feed: the list, its versions and its changes ------------------------------------------
+
+FEED_ENTRY_FIELDS = ("entry_id", "postcode", "house_number", "addition", "reason")
+
+
+def triage_list_head() -> dict:
+    """The list's version (the id of its last change, 0 before any) and when that change was
+    recorded (None before any): one query."""
+    last = TriageListChange.objects.order_by("-pk").values("pk", "recorded_at").first()
+    return (
+        {"version": last["pk"], "changed_at": last["recorded_at"]}
+        if last
+        else {
+            "version": 0,
+            "changed_at": None,
+        }
+    )
+
+
+def triage_list_at_version(version: int) -> list[dict]:
+    """The entries on the list at ``version``: put on at or before it and not taken off at or
+    before it. One query (the removals are looked up by their unique key); ordered by address."""
+    removed = TriageListChange.objects.filter(
+        entry=OuterRef("entry_id"), kind=TriageListChangeKind.REMOVED, pk__lte=version
+    )
+    return list(
+        TriageListChange.objects.filter(kind=TriageListChangeKind.ADDED, pk__lte=version)
+        .exclude(Exists(removed))
+        .order_by("postcode", "house_number", "addition", "entry_id")
+        .values(*FEED_ENTRY_FIELDS, listed_on=F("on"))
+    )
+
+
+def triage_list_on(day: datetime.date, *, version: int) -> list[dict]:
+    """The entries on the list on ``day`` as the list (up to ``version``) records it: listed on
+    or before that day and not taken off on or before it. One query."""
+    removed = TriageListChange.objects.filter(
+        entry=OuterRef("entry_id"),
+        kind=TriageListChangeKind.REMOVED,
+        pk__lte=version,
+        on__lte=day,
+    )
+    return list(
+        TriageListChange.objects.filter(
+            kind=TriageListChangeKind.ADDED, pk__lte=version, on__lte=day
+        )
+        .exclude(Exists(removed))
+        .order_by("postcode", "house_number", "addition", "entry_id")
+        .values(*FEED_ENTRY_FIELDS, listed_on=F("on"))
+    )
+
+
+def triage_list_changes(*, after: int, up_to: int) -> list[dict]:
+    """The changes after version ``after`` up to ``up_to``, in order. One query."""
+    return list(
+        TriageListChange.objects.filter(pk__gt=after, pk__lte=up_to)
+        .order_by("pk")
+        .values(
+            "kind",
+            "on",
+            "removed_because",
+            "recorded_at",
+            *FEED_ENTRY_FIELDS,
+            version=F("pk"),
+        )
     )

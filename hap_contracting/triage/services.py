@@ -1,11 +1,17 @@
 """Writes of the triage filter list (seed 004, 7.1 and 7.2). An entry is never deleted: leaving
 the list sets ``delisted_on``, so the history keeps both. At most one open entry per location
-(a unique constraint), so every step below can run twice, or concurrently, and list once."""
+(a unique constraint), so every step below can run twice, or concurrently, and list once.
+
+Every listing and delisting also writes its ``TriageListChange`` in the same transaction, under
+one lock for the whole list (``_lock_the_list``): the change ids, the list's versions, then
+follow the order of the commits, so a client that read version N never misses a change below N.
+"""
 
 import datetime
 import secrets
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,11 +19,12 @@ from django.utils.translation import gettext as _
 from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.tokens import token_hash
+from hap_contracting.core.validators import normalise_house_number_addition, normalise_postcode
 from hap_contracting.procedure.constants import RequestKind, RequestState
 from hap_contracting.procedure.models import AdmissionRequest
 
-from .constants import TriageFilterReason
-from .models import TriageApiClient, TriageFilterEntry
+from .constants import TriageFilterReason, TriageListChangeKind
+from .models import TriageApiClient, TriageFilterEntry, TriageListChange
 
 TOKEN_BYTES = 32
 # ``last_used_at`` is written at most once a minute per client, so a busy client does not turn
@@ -25,10 +32,78 @@ TOKEN_BYTES = 32
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
+LIST_LOCK = "triage_filter_list"
+
+
+def _lock_the_list() -> None:
+    """One writer of the list at a time, until its transaction commits (PostgreSQL; SQLite
+    writes one transaction at a time anyway). Taken before a change gets its id, so the ids are
+    handed out in the order the changes commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LIST_LOCK])
+
+
+def _published_address(postcode: str, house_number: int, addition: str) -> dict:
+    """The address as the verdict compares it: ``8011 AB``, the addition in capitals."""
+    try:
+        postcode = normalise_postcode(postcode)
+    except ValidationError:  # registered before the postcode check existed: kept as it was
+        postcode = postcode.strip().upper()[:7]
+    try:
+        addition = normalise_house_number_addition(addition)
+    except ValidationError:
+        addition = addition.strip().upper()[:6]
+    return {"postcode": postcode, "house_number": house_number, "addition": addition}
+
+
+CHANGE_FIELDS = (
+    "pk",
+    "reason",
+    "listed_on",
+    "delisted_on",
+    "delisted_because",
+    "location__postcode",
+    "location__house_number",
+    "location__house_number_addition",
+)
+
+
+def _record_changes(entries, kind: str) -> int:
+    """A change of ``kind`` for each entry of ``entries`` (a queryset) that has none yet: one
+    read and one insert, however many entries."""
+    rows = (
+        entries.exclude(Exists(TriageListChange.objects.filter(entry=OuterRef("pk"), kind=kind)))
+        .order_by("pk")
+        .values(*CHANGE_FIELDS)
+    )
+    changes = [
+        TriageListChange(
+            entry_id=row["pk"],
+            kind=kind,
+            on=row["listed_on"] if kind == TriageListChangeKind.ADDED else row["delisted_on"],
+            reason=row["reason"],
+            removed_because=row["delisted_because"] if kind == TriageListChangeKind.REMOVED else "",
+            **_published_address(
+                row["location__postcode"],
+                row["location__house_number"],
+                row["location__house_number_addition"],
+            ),
+        )
+        for row in rows
+    ]
+    TriageListChange.objects.bulk_create(changes)
+    return len(changes)
+
+
+@transaction.atomic
 def triage_filter_list(listings: dict[int, datetime.date], *, reason: str) -> int:
     """Put locations on the list: ``listings`` maps a location id to the day it is listed.
-    Those on the list already stay as they are; returns how many were put on. Two queries,
-    however many locations."""
+    Those on the list already stay as they are; returns how many were put on. A constant
+    number of queries, however many locations."""
+    if not listings:
+        return 0
+    _lock_the_list()
     already = set(
         TriageFilterEntry.objects.filter(
             location_id__in=listings, delisted_on__isnull=True
@@ -42,7 +117,10 @@ def triage_filter_list(listings: dict[int, datetime.date], *, reason: str) -> in
     # A concurrent run may list one between the read and the insert: the one-open-entry key
     # refuses the second.
     TriageFilterEntry.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    return _record_changes(
+        TriageFilterEntry.objects.filter(location_id__in=listings, delisted_on__isnull=True),
+        TriageListChangeKind.ADDED,
+    )
 
 
 def triage_filter_list_after_grace(today: datetime.date) -> int:
@@ -74,12 +152,33 @@ def triage_filter_list_after_grace(today: datetime.date) -> int:
         )
 
 
+@transaction.atomic
 def triage_filter_delist_contracted(today: datetime.date) -> int:
     """Take locations off the list once a contract covering them has started (seed 004, 7.2)."""
-    return (
+    _lock_the_list()
+    ending = list(
         TriageFilterEntry.objects.filter(delisted_on__isnull=True)
         .filter(contract_covers(OuterRef("location_id"), today))
-        .update(delisted_on=today, delisted_because=_("A contract started."))
+        .values_list("pk", flat=True)
+    )
+    if not ending:
+        return 0
+    delisted = TriageFilterEntry.objects.filter(pk__in=ending, delisted_on__isnull=True)
+    count = delisted.update(delisted_on=today, delisted_because=_("A contract started."))
+    _record_changes(TriageFilterEntry.objects.filter(pk__in=ending), TriageListChangeKind.REMOVED)
+    return count
+
+
+@transaction.atomic
+def triage_list_record_missing_changes() -> int:
+    """The changes of entries written without the services (a benchmark's data set): an
+    addition for each entry without one, a removal for each ended entry without one. Returns
+    how many were recorded. The migration that made the change table did the same for the
+    entries there were then."""
+    _lock_the_list()
+    entries = TriageFilterEntry.objects.all()
+    return _record_changes(entries, TriageListChangeKind.ADDED) + _record_changes(
+        entries.filter(delisted_on__isnull=False), TriageListChangeKind.REMOVED
     )
 
 
@@ -112,3 +211,13 @@ def triage_api_client_record_use(client: dict) -> None:
     now = timezone.now()
     if client["last_used_at"] is None or client["last_used_at"] <= now - LAST_USED_RESOLUTION:
         TriageApiClient.objects.filter(pk=client["pk"]).update(last_used_at=now)
+        client["last_used_at"] = now
+
+
+def triage_api_client_record_sync(client: dict, *, version: int) -> None:
+    """Note that the client read the list (or its changes) up to ``version`` now: one write per
+    read of the feed, which a system reads every few minutes, not at every call."""
+    now = timezone.now()
+    TriageApiClient.objects.filter(pk=client["pk"]).update(
+        last_used_at=now, last_synced_at=now, last_synced_version=version
+    )

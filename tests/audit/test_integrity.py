@@ -8,10 +8,15 @@ import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from hap_contracting.audit.constants import AccessAction
 from hap_contracting.audit.models import AccessLogEntry, AccessLogReference
-from hap_contracting.audit.services import access_log_record, access_log_record_many
+from hap_contracting.audit.services import (
+    access_log_record,
+    access_log_record_api_read,
+    access_log_record_many,
+)
 from hap_contracting.contracts.constants import ContractEventKind
 from hap_contracting.contracts.models import ContractEvent
 from hap_contracting.core.chain import chained_tables, protected_tables
@@ -19,6 +24,8 @@ from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
 from hap_contracting.procedure.services import admission as procedure_services
+from hap_contracting.triage.constants import TriageFilterReason
+from hap_contracting.triage.services import triage_filter_list
 from tests.contracts.factories import ContractFactory
 from tests.procedure.factories import AdmissionRequestFactory
 
@@ -37,6 +44,7 @@ TABLES = {
     "contracts_contractevent",
     "django_fsm_log_statelog",
     "procedure_advice",
+    "triage_triagelistchange",
 }
 
 
@@ -68,6 +76,10 @@ def history(staff, location):
     )
     entry = access_log_record(user=staff[Role.FINANCE], action=AccessAction.EXPORT, what="x")
     AccessLogReference.objects.create(entry=entry, patient_reference="ZK-000001")
+    access_log_record_api_read(client="TPM", what="triage filter list, version 1")
+    triage_filter_list(
+        {location.pk: timezone.localdate()}, reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT
+    )
     return request
 
 

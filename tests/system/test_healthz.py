@@ -20,7 +20,7 @@ def test_healthy_database_and_broker_answer_200(client, broker_ok):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "triage_list_changed_at": None}
     assert response["Cache-Control"].startswith("max-age=0")
 
 
@@ -30,7 +30,11 @@ def test_an_unreachable_broker_answers_503(client, settings):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "broker": "unreachable"}
+    assert response.json() == {
+        "database": "ok",
+        "broker": "unreachable",
+        "triage_list_changed_at": None,
+    }
 
 
 def test_an_unreachable_database_answers_503(client, broker_ok, monkeypatch):
@@ -42,7 +46,11 @@ def test_an_unreachable_database_answers_503(client, broker_ok, monkeypatch):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"database": "unreachable", "broker": "ok"}
+    assert response.json() == {
+        "database": "unreachable",
+        "broker": "ok",
+        "triage_list_changed_at": None,
+    }
 
 
 def test_it_reveals_nothing_but_the_two_states(client, settings):
