@@ -5,21 +5,28 @@ Dutch formats; fixed at approval, so later changes leave an approved invoice as 
 
 import base64
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
+from PIL import Image
 from stdnum import iso11649
 
+from hap_contracting.audit.constants import AccessAction
+from hap_contracting.audit.models import AccessLogEntry
+from hap_contracting.billing import documents
 from hap_contracting.billing.documents import PDF_TEMPLATE, invoice_pdf_context
 from hap_contracting.billing.models import AdministrativeCost, Invoice, InvoiceSender
 from hap_contracting.billing.selectors import invoice_lines
 from hap_contracting.billing.services import invoices as billing
 from hap_contracting.billing.services.sender import invoice_sender_save
+from hap_contracting.core import pdf
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.roles import Role
 from tests.billing.test_ubl import OCTOBER, SENDER, UBL, _care
@@ -264,3 +271,54 @@ def test_the_command_writes_the_e_invoice_to_a_file(invoice, tmp_path):
     assert tree.findtext("cbc:ID", namespaces=UBL) == invoice.number
     with pytest.raises(CommandError):
         call_command("invoice_ubl", "2026-99999")
+
+
+def test_the_e_invoice_download_is_in_the_access_log(client, invoice, finance):
+    client.force_login(finance)
+
+    client.get(reverse("billing:invoice_ubl", args=[invoice.pk]))
+
+    assert AccessLogEntry.objects.filter(
+        user=finance, action=AccessAction.EXPORT, what__contains="UBL"
+    ).exists()
+
+
+def test_the_pdf_fetcher_serves_only_the_files_handed_to_it():
+    fetch = pdf.static_url_fetcher({"logo": (b"\x89PNG", "image/png")})
+
+    assert fetch("https://app.invalid/_files/logo").read() == b"\x89PNG"
+    with pytest.raises(ValueError):
+        fetch("https://app.invalid/_files/other")
+    with pytest.raises(ValueError):
+        pdf.static_url_fetcher()("https://app.invalid/_files/logo")
+
+
+def test_the_senders_logo_is_printed_on_the_pdf(zwolle, finance, administrator, monkeypatch):
+    image = io.BytesIO()
+    Image.new("RGB", (40, 20), "navy").save(image, format="PNG")
+    logo = SimpleUploadedFile("logo.png", image.getvalue(), "image/png")
+    invoice_sender_save(by=administrator, **{**SENDER, "logo": logo})
+    insurer_tariffs(datetime.date(2026, 1, 1))
+    organisation = CareOrganisationFactory(with_invoice_address=True)
+    location = CareLocationFactory(organisation=organisation, hap_post=zwolle.posts.get())
+    _care(location, "VISITE", "2026-10-05 23:15")
+    billing.invoices_generate(by=finance, period=OCTOBER)
+    invoice = billing.invoice_approve(invoice=Invoice.objects.get(), by=finance)
+    rendered, fetched = [], []
+
+    def render(*args, **kwargs):
+        rendered.append(render_to_string(*args, **kwargs))
+        return rendered[-1]
+
+    def fetcher(files=None):
+        fetched.append(files)
+        return static_url_fetcher(files)
+
+    static_url_fetcher = pdf.static_url_fetcher
+    monkeypatch.setattr(pdf, "render_to_string", render)
+    monkeypatch.setattr(pdf, "static_url_fetcher", fetcher)
+    content = documents.invoice_pdf_bytes(invoice, list(invoice_lines(invoice)))
+
+    assert content.startswith(b"%PDF")
+    assert '<img class="logo" src="https://app.invalid/_files/logo"' in rendered[0]
+    assert fetched[0] == {"logo": (image.getvalue(), "image/png")}
