@@ -14,6 +14,7 @@ from hap_contracting.billing.documents import invoice_ubl_bytes
 from hap_contracting.billing.models import AdministrativeCost, Invoice
 from hap_contracting.billing.services import invoices as billing
 from hap_contracting.billing.services.sender import invoice_sender_save
+from hap_contracting.billing.ubl import CUSTOMIZATION_ID
 from hap_contracting.core.roles import Role
 from hap_contracting.tariffs.models import Act
 from tests.billing.factories import ClaimFactory
@@ -118,17 +119,74 @@ def test_every_kind_of_document_passes_the_si_ubl_rules(documents, si_ubl_rules,
     assert failed(report, "warning") == []
 
 
-def test_the_rules_do_refuse_a_document_without_the_dutch_essentials(documents, si_ubl_rules):
-    """The validation is real: without the seller's KvK number and the buyer reference the
-    official rules fail it (BR-NL-1, BR-NL-2)."""
+@pytest.mark.parametrize(
+    ("removed", "rules"),
+    [
+        # The Dutch essentials: the seller's KvK number and the buyer reference.
+        (
+            [
+                ".//cbc:BuyerReference",
+                ".//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID",
+            ],
+            {"BR-NL-1", "BR-NL-2"},
+        ),
+        # VAT-exempt lines and charges need the seller's VAT number, and the breakdown its text.
+        ([".//cac:AccountingSupplierParty//cac:PartyTaxScheme"], {"BR-E-02", "BR-E-04"}),
+        ([".//cac:TaxSubtotal//cbc:TaxExemptionReason"], {"BR-E-10"}),
+    ],
+)
+def test_the_rules_refuse_a_document_without_what_they_require(
+    documents, si_ubl_rules, removed, rules
+):
+    """The validation is real: taking out what the e-invoice carries because the official rules
+    require it makes them fail it."""
     tree = etree.fromstring(invoice_ubl_bytes(documents["invoice with_costs"]))
-    for path in (
-        ".//cbc:BuyerReference",
-        ".//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID",
-    ):
+    for path in removed:
         element = tree.find(path, UBL)
         element.getparent().remove(element)
 
     fatal = failed(si_ubl_rules(etree.tostring(tree)), "fatal")
 
-    assert {message.split(":")[0] for message in fatal} >= {"BR-NL-1", "BR-NL-2"}
+    assert {message.split(":")[0] for message in fatal} >= rules
+
+
+def test_a_credit_note_is_a_creditnote_with_positive_amounts_naming_the_invoice(documents):
+    invoice = documents["invoice with_costs"]
+    tree = etree.fromstring(invoice_ubl_bytes(documents["credit note with_costs"]))
+
+    assert etree.QName(tree).localname == "CreditNote"
+    assert tree.findtext("cbc:CreditNoteTypeCode", namespaces=UBL) == "381"
+    assert tree.findtext(".//cac:InvoiceDocumentReference/cbc:ID", namespaces=UBL) == invoice.number
+    assert tree.findtext(".//cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=UBL) == (
+        f"{invoice.total:.2f}"
+    )
+    assert tree.findtext(".//cac:AllowanceCharge/cbc:Amount", namespaces=UBL) == "25.00"
+    assert len(tree.findall("cac:CreditNoteLine", UBL)) == 3
+
+
+def test_an_invoice_carries_due_date_reference_kvk_iban_and_every_line(documents):
+    invoice = documents["invoice with_costs"]
+    tree = etree.fromstring(invoice_ubl_bytes(invoice))
+
+    assert tree.findtext("cbc:CustomizationID", namespaces=UBL) == CUSTOMIZATION_ID
+    assert tree.findtext("cbc:DueDate", namespaces=UBL) == invoice.due_date.isoformat()
+    assert tree.findtext("cbc:BuyerReference", namespaces=UBL) == "PO-2026-118"
+    assert tree.findtext(".//cbc:PaymentID", namespaces=UBL) == invoice.payment_reference
+    assert tree.findtext(".//cac:PayeeFinancialAccount/cbc:ID", namespaces=UBL) == (
+        "NL91ABNA0417164300"
+    )
+    legal = tree.find(".//cac:AccountingCustomerParty//cac:PartyLegalEntity/cbc:CompanyID", UBL)
+    assert (legal.text, legal.get("schemeID")) == (invoice.organisation.kvk_number, "0106")
+    names = [
+        line.findtext(".//cbc:Name", namespaces=UBL)
+        for line in tree.findall("cac:InvoiceLine", UBL)
+    ]
+    assert len(names) == 3 and len(set(names)) == 3  # three acts
+
+
+def test_without_its_own_reference_the_buyer_reference_is_the_kvk_number(documents):
+    invoice = documents["invoice without_costs"]
+    tree = etree.fromstring(invoice_ubl_bytes(invoice))
+
+    assert tree.findtext("cbc:BuyerReference", namespaces=UBL) == invoice.organisation.kvk_number
+    assert tree.find(".//cac:AllowanceCharge", UBL) is None
