@@ -62,8 +62,15 @@ def invoice_pdf_bytes(invoice, lines) -> bytes:
 def invoice_ubl_bytes(invoice) -> bytes:
     """The UBL Invoice or CreditNote of an approved invoice; refused for a draft, or while the
     sender's details or the recipient's invoice address are missing."""
-    if not invoice.number or not invoice.invoice_date:
+    if not invoice.number:
         raise DomainError(_("Only an approved invoice has an e-invoice."))
+    if not invoice.invoice_date:
+        raise DomainError(
+            _(
+                "This invoice went out before invoices had an invoice date and due date; it has "
+                "no e-invoice."
+            )
+        )
     sender, recipient = billing_selectors.invoice_parties(invoice)
     gaps = billing_selectors.invoice_document_gaps(sender, recipient)
     if gaps:

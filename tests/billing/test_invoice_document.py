@@ -5,6 +5,7 @@ Dutch formats; fixed at approval, so later changes leave an approved invoice as 
 
 import base64
 import datetime
+import importlib
 import io
 from decimal import Decimal
 
@@ -322,3 +323,24 @@ def test_the_senders_logo_is_printed_on_the_pdf(zwolle, finance, administrator, 
     assert content.startswith(b"%PDF")
     assert '<img class="logo" src="https://app.invalid/_files/logo"' in rendered[0]
     assert fetched[0] == {"logo": (image.getvalue(), "image/png")}
+
+
+def test_an_invoice_approved_before_dates_existed_gets_them_as_approval_would_give_them(
+    invoice, finance
+):
+    """Migration 0005: an approved invoice not sent yet is dated as approval would date it."""
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "hap_contracting.billing.migrations.0005_approved_invoices_dated"
+    )
+    credit = billing.invoice_credit(invoice=invoice, by=finance, reason="Verkeerde locatie.")
+    credit = billing.invoice_approve(invoice=credit, by=finance)
+    Invoice.objects.filter(pk=credit.pk).update(invoice_date=None, payment_reference="")
+
+    migration.date_approved_invoices(apps, None)
+
+    credit = Invoice.objects.get(pk=credit.pk)
+    assert credit.invoice_date == timezone.localdate(credit.approved_at)
+    assert credit.payment_reference == billing.payment_reference(credit.number)
+    assert credit.due_date is None  # a credit note is paid back, not due
