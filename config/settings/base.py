@@ -258,6 +258,11 @@ CLAIM_IMPORT_MAX_BYTES = env.int("CLAIM_IMPORT_MAX_BYTES", default=200 * 1024 * 
 CLAIM_IMPORT_MEMORY_MB = env.int("CLAIM_IMPORT_MEMORY_MB", default=512)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_KB", default=800_000)
 CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Days from the invoice date to the due date, fixed on each invoice at its approval.
+INVOICE_PAYMENT_TERM_DAYS = env.int("INVOICE_PAYMENT_TERM_DAYS", default=30)
+# Files shared beside the repository that are not part of the product, such as the official
+# SI-UBL 2.0 validation rules the tests run the e-invoices through (validators/si-ubl-2.0/).
+SHARED_DIR = Path(env.str("SHARED_DIR", default=str(BASE_DIR.parent / "shared")))
 
 DJANGO_FSM_LOG_IGNORED_MODELS: list[str] = []
 # The simple backend, with the moment a step was taken when a service gives one (core.fsm_log).

@@ -1,9 +1,12 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import SavedByServiceAdminMixin, SavedByServiceForm
 
-from .models import AdministrativeCost
+from .models import INVOICE_SENDER_PK, AdministrativeCost, InvoiceSender
 from .services.costs import administrative_cost_save
+from .services.sender import SENDER_FIELDS, invoice_sender_save
 
 
 class AdministrativeCostForm(SavedByServiceForm):
@@ -31,6 +34,60 @@ class AdministrativeCostAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
 
     list_display = ("amount", "valid_from", "valid_until", "note")
     date_hierarchy = "valid_from"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceSenderForm(SavedByServiceForm):
+    """The IBAN, BIC, VAT number and postcodes are checked by ``invoice_sender_save``."""
+
+    user = None  # set per request by the admin
+
+    class Meta:
+        model = InvoiceSender
+        fields = SENDER_FIELDS
+
+    def save_through_service(self, cleaned: dict):
+        fields = {name: cleaned.get(name) for name in SENDER_FIELDS}
+        fields = {
+            name: "" if value is None and name != "logo" else value
+            for name, value in fields.items()
+        }
+        if "logo" not in self.changed_data:
+            fields["logo"] = None  # keep the logo there is
+        return invoice_sender_save(by=self.user, **fields)
+
+
+@admin.register(InvoiceSender)
+class InvoiceSenderAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+    """One row: the list opens it (or the form to enter it the first time)."""
+
+    form = InvoiceSenderForm
+    fieldsets = (
+        (None, {"fields": ("legal_name", "kvk_number", "vat_number", "vat_exemption_text")}),
+        (
+            _("Visiting address"),
+            {"fields": ("visiting_address", "visiting_postcode", "visiting_city")},
+        ),
+        (_("Postal address"), {"fields": ("postal_address", "postal_postcode", "postal_city")}),
+        (_("Payment"), {"fields": ("iban", "bic")}),
+        (_("Questions"), {"fields": ("contact_name", "contact_email", "contact_phone")}),
+        (None, {"fields": ("logo",)}),
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def changelist_view(self, request, extra_context=None):
+        if InvoiceSender.objects.filter(pk=INVOICE_SENDER_PK).exists():
+            return redirect("admin:billing_invoicesender_change", INVOICE_SENDER_PK)
+        return redirect("admin:billing_invoicesender_add")
+
+    def has_add_permission(self, request):
+        exists = InvoiceSender.objects.filter(pk=INVOICE_SENDER_PK).exists()
+        return not exists and super().has_add_permission(request)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -12,6 +12,7 @@ from django_fsm import FSMField, transition
 
 from hap_contracting.core.periods import PeriodQuerySet, period_not_reversed
 from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
+from hap_contracting.core.validators import validate_kvk_number, validate_postcode
 
 from . import rules as billing_rules
 from .constants import (
@@ -244,6 +245,82 @@ class AddressInvestigation(models.Model):
         return f"{self.postcode} {self.house_number}{addition}"
 
 
+# The text the invoices carry when the administrator has not written another: data on a Dutch
+# document, so in Dutch.
+DEFAULT_VAT_EXEMPTION_TEXT = (
+    "Vrijgesteld van btw: medische zorg door een huisarts (artikel 11, lid 1, onderdeel g, "
+    "Wet op de omzetbelasting 1968)."
+)
+INVOICE_SENDER_PK = 1
+
+
+class InvoiceSender(models.Model):
+    """The cooperative's details on every invoice and credit note, and in the e-invoice: one
+    row, kept by an administrator in the admin (``services.sender.invoice_sender_save`` checks
+    the IBAN, BIC and VAT number)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=INVOICE_SENDER_PK)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    visiting_address = models.CharField(
+        _("visiting address"), max_length=200, help_text=_("Street and house number.")
+    )
+    visiting_postcode = models.CharField(
+        _("visiting postcode"), max_length=7, validators=[validate_postcode]
+    )
+    visiting_city = models.CharField(_("visiting city"), max_length=100)
+    postal_address = models.CharField(
+        _("postal address"),
+        max_length=200,
+        blank=True,
+        help_text=_("Street and house number, or PO box. Empty: the visiting address."),
+    )
+    postal_postcode = models.CharField(
+        _("postal postcode"), max_length=7, blank=True, validators=[validate_postcode]
+    )
+    postal_city = models.CharField(_("postal city"), max_length=100, blank=True)
+    kvk_number = models.CharField(_("KvK number"), max_length=8, validators=[validate_kvk_number])
+    vat_number = models.CharField(
+        _("VAT number"),
+        max_length=14,
+        help_text=_(
+            "The VAT identification number (NL000000000B01). The e-invoice needs it, also when "
+            "the care is exempt from VAT."
+        ),
+    )
+    vat_exemption_text = models.TextField(
+        _("VAT exemption text"),
+        default=DEFAULT_VAT_EXEMPTION_TEXT,
+        help_text=_("Why the invoices carry no VAT; printed on every invoice."),
+    )
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC"), max_length=11)
+    contact_name = models.CharField(
+        _("contact for questions"),
+        max_length=200,
+        help_text=_("A person or department, e.g. Financiële administratie."),
+    )
+    contact_email = models.EmailField(_("contact e-mail"))
+    contact_phone = models.CharField(_("contact telephone"), max_length=20, blank=True)
+    logo = models.ImageField(
+        _("logo"),
+        upload_to="invoice-sender/",
+        blank=True,
+        help_text=_("PNG or JPEG, printed at the top of the invoice."),
+    )
+
+    class Meta:
+        verbose_name = _("invoice sender")
+        verbose_name_plural = _("invoice sender")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=INVOICE_SENDER_PK), name="invoice_sender_single_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
 class InvoiceNumberSequence(models.Model):
     """The last invoice number given out per year; locked while a number is taken, so numbers
     are gapless and unique even when two people approve at once."""
@@ -306,6 +383,14 @@ class Invoice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Fixed at approval, with the number: the date, the date it is due (the payment term
+    # after it) and the reference to pay it with.
+    invoice_date = models.DateField(_("invoice date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=35, blank=True)
+    # The sender's and recipient's details as they were at approval (``selectors.invoice_parties``):
+    # a changed IBAN or address does not change an invoice that went out.
+    issued_parties = models.JSONField(default=dict, blank=True, editable=False)
     # 0 for the first invoice of an organisation's month; 1, 2, ... for the invoice that bills
     # the month again after the one before was credited.
     billing_round = models.PositiveSmallIntegerField(_("billing round"), default=0)

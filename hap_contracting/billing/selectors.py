@@ -15,7 +15,10 @@ from decimal import Decimal
 from django.db.models import (
     CharField,
     Count,
+    DecimalField,
     Exists,
+    ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -25,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from hap_contracting.core.listing import Sorts
 from hap_contracting.core.predicates import is_location_manager, is_programme_manager
@@ -34,6 +38,7 @@ from hap_contracting.organisations.selectors import locations_at_address
 
 from . import rules as billing_rules
 from .models import (
+    INVOICE_SENDER_PK,
     AddressInvestigation,
     AdministrativeCost,
     Claim,
@@ -41,6 +46,7 @@ from .models import (
     ClaimImportError,
     Invoice,
     InvoiceLine,
+    InvoiceSender,
 )
 
 
@@ -300,7 +306,12 @@ def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
     return (
         InvoiceLine.objects.filter(invoice=invoice)
         .select_related("location", "act")
-        .annotate(claim_reference=claim_reference_expression())
+        .annotate(
+            claim_reference=claim_reference_expression(),
+            twice_tariff=ExpressionWrapper(
+                F("tariff") * Value(2), output_field=DecimalField(max_digits=10, decimal_places=2)
+            ),
+        )
         .order_by("care_on", "pk")
     )
 
@@ -328,3 +339,69 @@ def export_lines(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[I
         .select_related("invoice__organisation", "location", "act")
         .order_by("invoice__period", "invoice__organisation__name", "invoice_id", "care_on", "pk")
     )
+
+
+# --- The invoice as a document ----------------------------------------------------------------
+
+
+def invoice_sender() -> InvoiceSender | None:
+    """The sender's details, or None while an administrator has not entered them."""
+    return InvoiceSender.objects.filter(pk=INVOICE_SENDER_PK).first()
+
+
+def sender_details(sender: InvoiceSender | None) -> dict:
+    """What the invoices show of the sender, as plain values (kept on an invoice at approval).
+    The postal address is the visiting address unless another is given."""
+    if sender is None:
+        return {}
+    postal = bool(sender.postal_address)
+    return {
+        "legal_name": sender.legal_name,
+        "visiting_address": sender.visiting_address,
+        "visiting_postcode": sender.visiting_postcode,
+        "visiting_city": sender.visiting_city,
+        "postal_address": sender.postal_address if postal else sender.visiting_address,
+        "postal_postcode": sender.postal_postcode if postal else sender.visiting_postcode,
+        "postal_city": sender.postal_city if postal else sender.visiting_city,
+        "kvk_number": sender.kvk_number,
+        "vat_number": sender.vat_number,
+        "vat_exemption_text": sender.vat_exemption_text,
+        "iban": sender.iban,
+        "bic": sender.bic,
+        "contact_name": sender.contact_name,
+        "contact_email": sender.contact_email,
+        "contact_phone": sender.contact_phone,
+        "logo": sender.logo.name if sender.logo else "",
+    }
+
+
+def recipient_details(organisation) -> dict:
+    """What the invoices show of the recipient (kept on an invoice at approval)."""
+    return {
+        "name": organisation.name,
+        "kvk_number": organisation.kvk_number,
+        "address": organisation.invoice_address,
+        "postcode": organisation.invoice_postcode,
+        "city": organisation.invoice_city,
+        "attention": organisation.invoice_attention,
+        "reference": organisation.invoice_reference,
+        "email": organisation.invoice_email,
+    }
+
+
+def invoice_parties(invoice: Invoice) -> tuple[dict, dict]:
+    """(sender, recipient) of an invoice: as they were at approval, or today's for a draft."""
+    kept = invoice.issued_parties or {}
+    if kept.get("sender") and kept.get("recipient"):
+        return kept["sender"], kept["recipient"]
+    return sender_details(invoice_sender()), recipient_details(invoice.organisation)
+
+
+def invoice_document_gaps(sender: dict, recipient: dict) -> list[str]:
+    """What is missing before the invoice can be sent as a document and an e-invoice."""
+    gaps = []
+    if not sender:
+        gaps.append(str(_("the sender's details (an administrator enters them in the admin)")))
+    if not (recipient.get("address") and recipient.get("postcode") and recipient.get("city")):
+        gaps.append(str(_("the organisation's invoice address (in the admin)")))
+    return gaps

@@ -49,6 +49,7 @@ urlpatterns = [
     ),
     path("facturatie/facturen/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
     path("facturatie/facturen/<int:pk>/factuur.pdf", invoices.invoice_pdf, name="invoice_pdf"),
+    path("facturatie/facturen/<int:pk>/factuur.xml", invoices.invoice_ubl, name="invoice_ubl"),
     path("onderzoek/", investigations.investigation_list, name="investigation_list"),
     path(
         "onderzoek/lijst.<str:fmt>",

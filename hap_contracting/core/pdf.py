@@ -13,11 +13,17 @@ from django.templatetags.static import static
 PDF_BASE_URL = "https://app.invalid/"
 
 
-def static_url_fetcher():
+# Where a document finds the files its caller hands over (``render_pdf(files=...)``), such as an
+# uploaded logo: ``{{ pdf_files_url }}logo``.
+PDF_FILES_PATH = "/_files/"
+
+
+def static_url_fetcher(files: dict[str, tuple[bytes, str]] | None = None):
     """A WeasyPrint URL fetcher that serves only the app's own static files, found through the
-    staticfiles finders; every other URL (another host, ``file:``, ``data:``, a path outside
-    STATIC_URL, a missing file) raises, so a document can never make the server fetch
-    anything else."""
+    staticfiles finders, and the ``files`` its caller read (name: content and type); every other
+    URL (another host, ``file:``, ``data:``, a path outside STATIC_URL, a missing file) raises,
+    so a document can never make the server fetch anything else."""
+    files = files or {}
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     static_prefix = urlsplit(static("x")).path[:-1]  # "/static/"
@@ -28,6 +34,12 @@ def static_url_fetcher():
             parts = urlsplit(url)
             if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
                 raise ValueError(f"not a static file of this app: {url}")
+            if parts.path.startswith(PDF_FILES_PATH):
+                name = unquote(parts.path[len(PDF_FILES_PATH) :])
+                if name not in files:
+                    raise ValueError(f"no such file: {url}")
+                content, content_type = files[name]
+                return URLFetcherResponse(url, content, headers={"Content-Type": content_type})
             if not parts.path.startswith(static_prefix):
                 raise ValueError(f"not a static file of this app: {url}")
             relative = unquote(parts.path[len(static_prefix) :])
@@ -44,8 +56,16 @@ def static_url_fetcher():
     return StaticOnlyFetcher(fail_on_errors=False)
 
 
-def render_pdf(template_name: str, context: dict, request=None) -> bytes:
+def render_pdf(
+    template_name: str,
+    context: dict,
+    request=None,
+    files: dict[str, tuple[bytes, str]] | None = None,
+) -> bytes:
     from weasyprint import HTML
 
+    context = {**context, "pdf_files_url": PDF_BASE_URL.rstrip("/") + PDF_FILES_PATH}
     html = render_to_string(template_name, context, request=request)
-    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=static_url_fetcher()).write_pdf()
+    return HTML(
+        string=html, base_url=PDF_BASE_URL, url_fetcher=static_url_fetcher(files)
+    ).write_pdf()

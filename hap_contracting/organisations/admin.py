@@ -3,12 +3,19 @@ and the council read organisations and their region's locations. A location is s
 the same service as the app's form, so its region and post follow from its postcode."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import SavedByServiceAdminMixin, SavedByServiceForm
 
 from .models import CareLocation, CareOrganisation, HapPost, PostcodeRange, Region, TargetGroup
 from .selectors import locations_visible_to
-from .services import LOCATION_FIELDS, care_location_change, care_location_register
+from .services import (
+    LOCATION_FIELDS,
+    ORGANISATION_FIELDS,
+    care_location_change,
+    care_location_register,
+    care_organisation_save,
+)
 
 
 class PostcodeRangeInline(admin.TabularInline):
@@ -30,8 +37,27 @@ class HapPostAdmin(admin.ModelAdmin):
     inlines = (PostcodeRangeInline,)
 
 
+class CareOrganisationAdminForm(SavedByServiceForm):
+    """Saved through ``care_organisation_save``: the invoice address is checked as a whole."""
+
+    class Meta:
+        model = CareOrganisation
+        fields = ORGANISATION_FIELDS
+
+    def save_through_service(self, cleaned: dict):
+        fields = {name: cleaned.get(name) or "" for name in ORGANISATION_FIELDS}
+        return care_organisation_save(
+            organisation=self.instance if self.instance.pk else None, **fields
+        )
+
+
 @admin.register(CareOrganisation)
-class CareOrganisationAdmin(admin.ModelAdmin):
+class CareOrganisationAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+    form = CareOrganisationAdminForm
+    fieldsets = (
+        (None, {"fields": ORGANISATION_FIELDS[:6]}),
+        (_("Invoices"), {"fields": ORGANISATION_FIELDS[6:]}),
+    )
     list_display = ("name", "kvk_number", "agb_code", "organisation_type")
     list_filter = ("organisation_type",)
     search_fields = ("name", "kvk_number", "agb_code")

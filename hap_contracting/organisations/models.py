@@ -104,6 +104,31 @@ class CareOrganisation(models.Model):
     organisation_type = models.CharField(_("type"), max_length=32, choices=OrganisationType.choices)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact telephone"), max_length=20, blank=True)
+    # Where its invoices go (the recipient on the PDF and in the e-invoice): the whole address
+    # or none of it (``clean``).
+    invoice_address = models.CharField(
+        _("invoice address"),
+        max_length=200,
+        blank=True,
+        help_text=_("Street and house number, or PO box (Postbus 123)."),
+    )
+    invoice_postcode = models.CharField(
+        _("invoice postcode"), max_length=7, blank=True, validators=[validate_postcode]
+    )
+    invoice_city = models.CharField(_("invoice city"), max_length=100, blank=True)
+    invoice_attention = models.CharField(
+        _("attention of"),
+        max_length=200,
+        blank=True,
+        help_text=_("Optional: a person or department the invoice is addressed to."),
+    )
+    invoice_reference = models.CharField(
+        _("their reference or order number"),
+        max_length=50,
+        blank=True,
+        help_text=_("The organisation's own reference for our invoices; it is on every invoice."),
+    )
+    invoice_email = models.EmailField(_("invoice e-mail"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -112,6 +137,27 @@ class CareOrganisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        parts = {
+            "invoice_address": self.invoice_address,
+            "invoice_postcode": self.invoice_postcode,
+            "invoice_city": self.invoice_city,
+        }
+        if any(parts.values()):
+            missing = {
+                name: ValidationError(
+                    _("Give the whole invoice address: address, postcode and city.")
+                )
+                for name, value in parts.items()
+                if not value
+            }
+            if missing:
+                raise ValidationError(missing)
+
+    @property
+    def has_invoice_address(self) -> bool:
+        return bool(self.invoice_address and self.invoice_postcode and self.invoice_city)
 
 
 class TargetGroup(models.Model):

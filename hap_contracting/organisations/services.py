@@ -12,7 +12,7 @@ from hap_contracting.core.validators import (
 )
 
 from . import rules as organisation_rules
-from .models import CareLocation, HapPost
+from .models import CareLocation, CareOrganisation, HapPost
 from .selectors import post_for_postcode
 
 # What a location's form or admin page may set; region and post follow from the postcode.
@@ -116,3 +116,46 @@ def care_location_assign_organisation(*, location: CareLocation, organisation) -
     CareLocation.objects.filter(pk=location.pk).update(organisation=organisation)
     location.organisation = organisation
     return location
+
+
+# What the organisation's admin page may set.
+ORGANISATION_FIELDS = (
+    "name",
+    "kvk_number",
+    "agb_code",
+    "organisation_type",
+    "contact_email",
+    "contact_phone",
+    "invoice_address",
+    "invoice_postcode",
+    "invoice_city",
+    "invoice_attention",
+    "invoice_reference",
+    "invoice_email",
+)
+
+
+def care_organisation_save(
+    *, organisation: CareOrganisation | None = None, **fields
+) -> CareOrganisation:
+    """Create or change an organisation, its invoice address included: the postcode written as
+    1234 AB, the address whole or not at all; every refusal names its field. The caller checks
+    who may (the admin's permissions)."""
+    organisation = organisation or CareOrganisation()
+    postcode = (fields.pop("invoice_postcode", "") or "").strip()
+    if postcode:
+        try:
+            postcode = normalise_postcode(postcode)
+        except ValidationError as error:
+            message = error.messages[0]
+            raise DomainError(message, errors={"invoice_postcode": message}) from error
+    for name, value in fields.items():
+        setattr(organisation, name, value.strip() if isinstance(value, str) else value)
+    organisation.invoice_postcode = postcode
+    try:
+        organisation.full_clean()
+    except ValidationError as error:
+        errors = {name: " ".join(messages) for name, messages in error.message_dict.items()}
+        raise DomainError(" ".join(errors.values()), errors=errors) from error
+    organisation.save()
+    return organisation

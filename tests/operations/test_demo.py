@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from checklist.models import Assessment
 from hap_contracting.billing.constants import InvoiceState
+from hap_contracting.billing.documents import invoice_ubl_bytes
 from hap_contracting.billing.models import AddressInvestigation, Claim, Invoice
 from hap_contracting.contracts.constants import ContractEventKind
 from hap_contracting.contracts.models import Contract, ContractEvent, renewal_opens_on
@@ -24,6 +25,7 @@ from hap_contracting.dashboard import selectors as dashboard
 from hap_contracting.organisations.models import Region
 from hap_contracting.procedure.constants import OPEN_STATES, RequestKind, RequestState
 from hap_contracting.procedure.models import AdmissionRequest, Advice, TransitionLog
+from tests.billing.si_ubl import failed
 
 PASSWORD = "demo-wachtwoord-123"
 S = RequestState
@@ -179,6 +181,20 @@ def test_invoices_are_in_every_state_billing_has(demo):
         assert invoice.number.startswith(str(invoice.approved_at.year))
         if invoice.state == InvoiceState.SENT:
             assert invoice.approved_at < invoice.sent_at < timezone.now()
+
+
+def test_the_demos_approved_invoices_are_valid_si_ubl_e_invoices(demo, si_ubl_rules):
+    """The demo's sender and invoice addresses make e-invoices that pass the official rules,
+    dated at approval with the payment term after it."""
+    approved = Invoice.objects.exclude(state=InvoiceState.DRAFT).select_related(
+        "organisation", "corrects"
+    )
+    assert approved
+    for invoice in approved:
+        assert invoice.invoice_date == timezone.localdate(invoice.approved_at)
+        assert invoice.due_date == invoice.invoice_date + datetime.timedelta(days=30)
+        report = si_ubl_rules(invoice_ubl_bytes(invoice))
+        assert failed(report, "fatal") == [], invoice.number
 
 
 def test_an_address_investigation_is_open(demo):

@@ -48,6 +48,17 @@ class CareOrganisationFactory(DjangoModelFactory):
     agb_code = factory.Sequence(lambda n: f"{73000000 + n}")
     organisation_type = OrganisationType.WLZ_INSTITUTION
 
+    class Params:
+        # Where its invoices go: ``CareOrganisationFactory(with_invoice_address=True)``.
+        with_invoice_address = factory.Trait(
+            invoice_address="Postbus 1234",
+            invoice_postcode="8000 AA",
+            invoice_city="Zwolle",
+            invoice_attention="Crediteurenadministratie",
+            invoice_reference="PO-2026-118",
+            invoice_email="facturen@zorggroep.example",
+        )
+
 
 class TargetGroupFactory(DjangoModelFactory):
     class Meta:

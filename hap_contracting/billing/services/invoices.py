@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from stdnum import iso11649 as stdnum_iso11649
+from stdnum.iso7064 import mod_97_10
 
 from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.errors import DomainError
@@ -31,7 +34,12 @@ from hap_contracting.triage.services import triage_filter_list
 from .. import rules as billing_rules
 from ..constants import InvoiceKind, InvoiceState
 from ..models import Claim, Invoice, InvoiceLine, InvoiceNumberSequence
-from ..selectors import administrative_costs_on
+from ..selectors import (
+    administrative_costs_on,
+    invoice_sender,
+    recipient_details,
+    sender_details,
+)
 
 VAT_EXEMPTION = gettext_lazy(
     "Exempt from VAT: medical care by a general practitioner (art. 11, lid 1, onderdeel g, "
@@ -255,10 +263,35 @@ def invoice_approve(*, invoice: Invoice, by, at: datetime.datetime | None = None
         invoice.approve()
         invoice.year, invoice.sequence, invoice.number = year, sequence, number
         invoice.approved_at, invoice.approved_by = moment, by
+        _fix_document_details(invoice, timezone.localdate(moment))
         invoice.save()
         if invoice.kind == InvoiceKind.INVOICE:
             _list_billed_locations(invoice, timezone.localdate(moment))
     return invoice
+
+
+def payment_reference(number: str) -> str:
+    """The structured creditor reference (ISO 11649, "RF" and two check digits) made of the
+    invoice number's digits: a bank checks it as it is typed, and a statement line carries it
+    back for matching the payment."""
+    digits = "".join(c for c in number if c.isdigit())
+    return stdnum_iso11649.compact("RF" + mod_97_10.calc_check_digits(digits + "RF") + digits)
+
+
+def _fix_document_details(invoice: Invoice, invoice_date: datetime.date) -> None:
+    """At approval: the invoice date, the due date after the payment term (an invoice; a credit
+    note is paid back, not due), the payment reference, and the sender's and recipient's details
+    as they are now, so that the document stays the same when they change."""
+    invoice.invoice_date = invoice_date
+    if invoice.kind == InvoiceKind.INVOICE:
+        invoice.due_date = invoice_date + datetime.timedelta(
+            days=settings.INVOICE_PAYMENT_TERM_DAYS
+        )
+    invoice.payment_reference = payment_reference(invoice.number)
+    invoice.issued_parties = {
+        "sender": sender_details(invoice_sender()),
+        "recipient": recipient_details(invoice.organisation),
+    }
 
 
 def invoice_send(*, invoice: Invoice, by, at: datetime.datetime | None = None) -> Invoice:

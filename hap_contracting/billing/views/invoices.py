@@ -17,8 +17,8 @@ from hap_contracting.audit.services import access_log_record, access_log_record_
 from hap_contracting.core import listing, spreadsheets
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.forms import confirmation_needed, going_back
-from hap_contracting.core.pdf import render_pdf
 
+from .. import documents
 from .. import selectors as billing_selectors
 from ..exports import INVOICE_COLUMNS, INVOICE_LINE_COLUMNS
 from ..forms import InvoiceActionForm, InvoiceCreditForm, InvoiceFilterForm, InvoiceGenerateForm
@@ -206,6 +206,7 @@ def invoice_detail(request, pk: int):
             # The service removed it or found it removed meanwhile: the message says so.
             return redirect("billing:invoice_list")
     lines = billing_selectors.invoice_lines(invoice)
+    sender, recipient = billing_selectors.invoice_parties(invoice)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
@@ -220,7 +221,10 @@ def invoice_detail(request, pk: int):
             "lines": list(lines),
             "credit_notes": list(invoice.credit_notes.all()),
             "forms": _invoice_forms(invoice, request.user, bound),
-            "vat_exemption": invoice_services.VAT_EXEMPTION,
+            "vat_exemption": sender.get("vat_exemption_text") or invoice_services.VAT_EXEMPTION,
+            "sender": sender,
+            "recipient": recipient,
+            "document_gaps": billing_selectors.invoice_document_gaps(sender, recipient),
         },
     )
 
@@ -307,18 +311,6 @@ def invoice_export_xlsx(request):
     )
 
 
-def invoice_pdf_bytes(invoice, lines) -> bytes:
-    return render_pdf(
-        "billing/invoice_pdf.html",
-        {
-            "invoice": invoice,
-            "lines": lines,
-            "vat_exemption": invoice_services.VAT_EXEMPTION,
-            "today": timezone.localdate(),
-        },
-    )
-
-
 @login_required
 @require_GET
 @logs_refused_reads("invoice {pk} PDF")
@@ -328,6 +320,26 @@ def invoice_pdf(request, pk: int):
     lines = billing_selectors.invoice_lines(invoice)
     _log_export(request, f"invoice {invoice} PDF", lines)
     name = invoice.number or f"concept-{invoice.pk}"
-    response = HttpResponse(invoice_pdf_bytes(invoice, list(lines)), content_type="application/pdf")
+    response = HttpResponse(
+        documents.invoice_pdf_bytes(invoice, list(lines)), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="factuur-{name}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+@logs_refused_reads("invoice {pk} UBL")
+def invoice_ubl(request, pk: int):
+    """The SI-UBL 2.0 e-invoice of an approved invoice or credit note, its PDF inside."""
+    _require_finance(request.user)
+    invoice = billing_selectors.invoice_for_user(request.user, pk)
+    try:
+        content = documents.invoice_ubl_bytes(invoice)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("billing:invoice_detail", pk=invoice.pk)
+    _log_export(request, f"invoice {invoice} UBL", billing_selectors.invoice_lines(invoice))
+    response = HttpResponse(content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="factuur-{invoice.number}.xml"'
     return response

@@ -31,6 +31,7 @@ from hap_contracting.billing.services.invoices import (
     invoice_send,
     invoices_generate,
 )
+from hap_contracting.billing.services.sender import invoice_sender_save
 from hap_contracting.contracts.constants import ContractKind
 from hap_contracting.contracts.models import Contract, renewal_opens_on
 from hap_contracting.contracts.services.contracts import ContractTerms, contracting_complete
@@ -40,7 +41,7 @@ from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.organisations.models import CareOrganisation, Region, TargetGroup
 from hap_contracting.organisations.selectors import post_for_postcode
-from hap_contracting.organisations.services import care_location_register
+from hap_contracting.organisations.services import care_location_register, care_organisation_save
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep, RequestKind
 from hap_contracting.procedure.models import AdmissionRequest
 from hap_contracting.procedure.services import admission as admission_services
@@ -64,6 +65,32 @@ ORGANISATIONS = [
     ("Thuiszorg Salland (demo)", "74567890", "73730004", "housing_separate"),
     ("Ouderhuis PGB-initiatief Almere (demo)", "75678901", "", "pgb_initiative"),
 ]
+# Where each organisation's invoices go (by KvK number): address, postcode, city, attention,
+# their reference or order number.
+INVOICE_ADDRESSES = {
+    "71234567": ("Postbus 120", "7730 AC", "Ommen", "Crediteurenadministratie", "INK-2026-0417"),
+    "72345678": ("Buitenkant 101", "8011 PM", "Zwolle", "", "Inkoop ANW-zorg"),
+    "73456789": ("Postbus 3050", "1300 EB", "Almere", "Financiën", ""),
+    "74567890": ("Molenweg 8", "7711 BT", "Nieuwleusen", "", "PO 88213"),
+    "75678901": ("Stadhuisplein 1", "1315 HR", "Almere", "", ""),
+}
+# The cooperative as sender of its invoices, as an administrator enters it in the admin.
+DEMO_INVOICE_SENDER = {
+    "legal_name": "Huisartsenposten Medrie (demo)",
+    "visiting_address": "Dokter Stolteweg 2",
+    "visiting_postcode": "8025 AV",
+    "visiting_city": "Zwolle",
+    "postal_address": "Postbus 50",
+    "postal_postcode": "8000 AB",
+    "postal_city": "Zwolle",
+    "kvk_number": "05012345",
+    "vat_number": "NL123456782B01",
+    "iban": "NL91ABNA0417164300",
+    "bic": "ABNANL2A",
+    "contact_name": "Financiële administratie",
+    "contact_email": "facturatie@demo.medrie.invalid",
+    "contact_phone": "038 456 78 90",
+}
 # name, organisation index, street, number, addition, postcode, city, treatment admission,
 # highest VV, residents, target group indexes
 LOCATIONS = [
@@ -222,6 +249,8 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, **options):
         regions = self._regions()
         users = self._users(regions, password)
+        # Before any invoice is approved: each keeps the sender's details of its approval.
+        invoice_sender_save(by=users[(Role.ADMINISTRATOR, "all")], **DEMO_INVOICE_SENDER)
         self._insurer_tariffs()
         if AdmissionRequest.objects.exists():
             self.stdout.write("Demo requests exist already; logins refreshed.")
@@ -247,9 +276,19 @@ class Command(BaseCommand):
         # production loads too (`manage.py loaddata regions`).
         call_command("loaddata", "regions", verbosity=0)
         for name, kvk, agb, kind in ORGANISATIONS:
-            CareOrganisation.objects.get_or_create(
+            organisation, _ = CareOrganisation.objects.get_or_create(
                 kvk_number=kvk,
                 defaults={"name": name, "agb_code": agb, "organisation_type": kind},
+            )
+            address, postcode, city, attention, reference = INVOICE_ADDRESSES[kvk]
+            care_organisation_save(
+                organisation=organisation,
+                invoice_address=address,
+                invoice_postcode=postcode,
+                invoice_city=city,
+                invoice_attention=attention,
+                invoice_reference=reference,
+                invoice_email=f"facturen.{kvk}@demo.medrie.invalid",
             )
         return {region.slug: region for region in Region.objects.all()}
 
