@@ -398,6 +398,12 @@ def invoice_drafts_to_approve(user) -> QuerySet[Invoice]:
     return invoices_visible_to(user).filter(state=InvoiceState.DRAFT).select_related("organisation")
 
 
+def not_made_by(user) -> Q:
+    """``rules.can_approve_invoice``'s four eyes as a filter, for counts ("drafts to approve"):
+    invoices another user made, or whose maker is not known."""
+    return Q(created_by__isnull=True) | ~Q(created_by=user)
+
+
 def may_approve(invoice: Invoice, user) -> bool:
     """Whether the list offers the invoice for approval: a draft, and the four-eyes rule
     (``rules.can_approve_invoice``, which the approval service enforces) lets this user. No

@@ -161,6 +161,17 @@ def test_approving_many_takes_the_same_number_of_queries_as_approving_one(
         billing.invoices_approve(invoice_ids=[drafts[2].pk, drafts[3].pk], by=checker)
 
 
+def test_the_count_of_drafts_to_approve_follows_the_same_rule(drafts, maker, checker):
+    from hap_contracting.billing.selectors import may_approve, not_made_by
+
+    Invoice.objects.filter(pk=drafts[0].pk).update(created_by=checker)
+    Invoice.objects.filter(pk=drafts[1].pk).update(created_by=None)
+    for user in (maker, checker):
+        counted = set(Invoice.objects.filter(not_made_by(user)).values_list("pk", flat=True))
+        offered = {invoice.pk for invoice in Invoice.objects.all() if may_approve(invoice, user)}
+        assert counted == offered
+
+
 # --- The pages ------------------------------------------------------------------------------
 
 
