@@ -209,7 +209,13 @@ class InvoiceApproveManyForm(ServiceForm):
     invoices = forms.ModelMultipleChoiceField(
         label=_("Draft invoices"),
         queryset=None,
-        error_messages={"required": _("Choose the draft invoices to approve.")},
+        error_messages={
+            "required": _("Choose the draft invoices to approve."),
+            "invalid_choice": _(
+                "One of the chosen invoices is no longer a draft (approved or removed meanwhile); "
+                "nothing was approved."
+            ),
+        },
     )
 
     def __init__(self, *args, drafts, **kwargs):

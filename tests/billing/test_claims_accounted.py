@@ -197,6 +197,7 @@ def test_the_import_page_shows_the_outcomes_without_patient_data_and_logs_the_re
     client, finance, every_outcome
 ):
     claim_import, claims = every_outcome
+    Claim.objects.filter(pk=claims[ClaimOutcome.BILLED].pk).update(bsn_hash="f" * 64)
     client.force_login(finance)
 
     response = client.get(reverse("billing:claim_import_detail", args=[claim_import.pk]))
@@ -208,6 +209,7 @@ def test_the_import_page_shows_the_outcomes_without_patient_data_and_logs_the_re
     for claim in claims.values():
         assert claim.reference in page
         assert claim.patient_reference not in page
+    assert "f" * 64 not in page
     entry = AccessLogEntry.objects.get(action=AccessAction.VIEW)
     assert entry.user == finance
     assert claims[ClaimOutcome.BILLED].patient_reference in entry.patient_references

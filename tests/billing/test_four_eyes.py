@@ -261,3 +261,28 @@ def test_a_refused_bulk_approval_says_why_and_approves_nothing(client, drafts, m
     said = " ".join(str(message) for message in response.context["messages"])
     assert "Er is niets goedgekeurd" in said and FOUR_EYES in said
     assert unchanged(drafts)
+
+
+def test_a_draft_approved_meanwhile_stops_the_bulk_approval(client, drafts, checker):
+    billing.invoice_approve(invoice=drafts[0], by=checker)
+    client.force_login(checker)
+
+    response = client.post(
+        reverse("billing:invoice_approve_many"),
+        {"invoices": [drafts[0].pk, drafts[1].pk], "confirmed": "1"},
+        follow=True,
+    )
+
+    said = " ".join(str(message) for message in response.context["messages"])
+    assert "niet meer in concept" in said
+    assert Invoice.objects.get(pk=drafts[1].pk).state == InvoiceState.DRAFT
+
+
+def test_nothing_chosen_approves_nothing_and_says_so(client, drafts, checker):
+    client.force_login(checker)
+
+    response = client.post(reverse("billing:invoice_approve_many"), {}, follow=True)
+
+    said = " ".join(str(message) for message in response.context["messages"])
+    assert "Kies de conceptfacturen" in said
+    assert unchanged(drafts)
