@@ -204,7 +204,7 @@ class InvoiceApproveManyForm(ServiceForm):
     """Several drafts approved at once from the invoice list, confirmed first: the confirmation
     lists each with its total. The service approves all or none (four eyes for each)."""
 
-    submit_label = _("Approve")
+    submit_label = _("Approve the chosen drafts")
 
     invoices = forms.ModelMultipleChoiceField(
         label=_("Draft invoices"),
@@ -248,7 +248,7 @@ class InvoiceApproveManyForm(ServiceForm):
                 "locations with treatment they bill go on the triage filter list. If one of them "
                 "can't be approved, none is. Choose Back to leave them drafts."
             ),
-            confirm_label=gettext("Approve"),
+            confirm_label=gettext("Approve the chosen drafts"),
         )
 
     def service_arguments(self) -> dict:
