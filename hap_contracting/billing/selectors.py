@@ -238,8 +238,9 @@ def investigation_list(
     """Each with its number of claims, counted in the same query; open ones first (not yet
     told), oldest first, unless ``filters.sort`` (a key of ``INVESTIGATION_SORTS``) says
     otherwise. The page and its export both read this."""
+    # A duplicate repeats a claim counted already.
     claims = (
-        Claim.objects.filter(**_same_address())
+        Claim.objects.filter(**_same_address(), duplicate_of__isnull=True)
         .order_by()
         .values("postcode")
         .annotate(n=Count("pk"))
@@ -279,12 +280,13 @@ def investigation_for_user(user, pk: int) -> AddressInvestigation:
 
 
 def investigation_claims(investigation: AddressInvestigation) -> list[Claim]:
-    """The claims at the address (claim data: the caller logs the read)."""
+    """The claims at the address, without duplicates (claim data: the caller logs the read)."""
     return list(
         Claim.objects.filter(
             postcode=investigation.postcode,
             house_number=investigation.house_number,
             house_number_addition=investigation.house_number_addition,
+            duplicate_of__isnull=True,
         )
         .select_related("act", "post")
         .order_by("-care_at", "pk")

@@ -305,3 +305,15 @@ def test_a_credited_month_is_billed_in_a_new_round_not_a_supplement(finance, tre
     again = Invoice.objects.get(state=InvoiceState.DRAFT)
     assert (again.billing_round, again.supplement) == (1, 0)
     assert again.administrative_costs == Decimal("25.00")
+
+
+def test_an_investigation_counts_a_repeated_claim_once(finance, zwolle, tariffs):
+    from hap_contracting.billing.selectors import investigation_list
+
+    import_lines(finance, [line("ZK-1", house=77)])
+    import_lines(finance, [line("ZK-1", house=77), line("ZK-2", house=78)], name="opnieuw.csv")
+
+    counts = {i.house_number: i.claim_count for i in investigation_list(finance)}
+
+    assert Claim.objects.count() == 3
+    assert counts == {77: 1, 78: 1}
