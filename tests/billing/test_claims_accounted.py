@@ -89,6 +89,7 @@ def test_a_claim_with_another_reason_code_is_imported_but_not_billed_and_says_so
 
     assert claim_import.status == ClaimImportStatus.IMPORTED
     assert claim_import.imported_count == 3
+    assert "1 heeft een redencode die niet wordt gefactureerd" in claim_import.message
     billed = Invoice.objects.get().lines.values_list("claim__patient_reference", flat=True)
     assert sorted(billed) == ["ZK-1", "ZK-3"]  # the code compared without case
     assert result["lines"] == 2

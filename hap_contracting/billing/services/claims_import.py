@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +61,7 @@ from ..models import (
     ClaimImportError,
     ClaimStagingLine,
 )
+from ..selectors import billable_reason_code
 from .claims_file import (
     COLUMNS,
     HEADER_OF,
@@ -304,6 +305,19 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
                         "again.",
                         duplicates,
                     ) % {"count": duplicates}
+                not_billable = (
+                    Claim.objects.filter(claim_import=claim_import)
+                    .exclude(Exists(billable_reason_code()))
+                    .count()
+                )
+                if not_billable:
+                    message += " " + ngettext(
+                        "%(count)s has a reason code that is not billed (not on finance's list "
+                        "of Wlz codes with treatment).",
+                        "%(count)s have a reason code that is not billed (not on finance's list "
+                        "of Wlz codes with treatment).",
+                        not_billable,
+                    ) % {"count": not_billable}
                 _progress(
                     claim_import,
                     status=ClaimImportStatus.IMPORTED,
