@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import SavedByServiceAdminMixin, SavedByServiceForm
 
-from .models import INVOICE_SENDER_PK, AdministrativeCost, InvoiceSender
+from .models import INVOICE_SENDER_PK, AdministrativeCost, BillableReasonCode, InvoiceSender
 from .services.costs import administrative_cost_save
+from .services.reason_codes import billable_reason_code_save
 from .services.sender import SENDER_FIELDS, invoice_sender_save
 
 
@@ -91,3 +92,29 @@ class InvoiceSenderAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class BillableReasonCodeForm(SavedByServiceForm):
+    class Meta:
+        model = BillableReasonCode
+        fields = ("code", "description", "is_example")
+
+    def save_through_service(self, cleaned: dict):
+        return billable_reason_code_save(
+            code=cleaned["code"],
+            description=cleaned.get("description", ""),
+            is_example=cleaned.get("is_example", False),
+            reason_code=self.instance if self.instance.pk else None,
+        )
+
+
+@admin.register(BillableReasonCode)
+class BillableReasonCodeAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+    """Finance keeps the insurer's reason codes that mean "Wlz indication with treatment": a
+    claim with another code is imported but not billed (the import's summary says so)."""
+
+    form = BillableReasonCodeForm
+
+    list_display = ("code", "description", "is_example")
+    list_filter = ("is_example",)
+    search_fields = ("code", "description")

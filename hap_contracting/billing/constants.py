@@ -21,6 +21,22 @@ class InvoiceState(models.TextChoices):
     SENT = "sent", _("Sent")
 
 
+# From approval on a credit note cannot be deleted: the charges it reverses may be billed again.
+CREDIT_NOTE_FINAL_STATES = (InvoiceState.APPROVED, InvoiceState.SENT)
+
+
+class ClaimOutcome(models.TextChoices):
+    """What became of a claim (the import's summary); exclusive, in this order of precedence."""
+
+    DUPLICATE = "duplicate", _("Duplicate of a claim imported before")
+    BILLED = "billed", _("Billed")
+    REASON_NOT_BILLABLE = "reason", _("Reason code not billable")
+    UNDER_INVESTIGATION = "investigation", _("Under investigation (unknown address)")
+    NO_TREATMENT_ADMISSION = "no_treatment", _("Location without treatment admission")
+    CONTRACTED = "contracted", _("Contracted location")
+    NOT_BILLED_YET = "not_yet", _("Not billed yet")
+
+
 class NotificationChannel(models.TextChoices):
     LETTER = "letter", _("Letter")
     EMAIL = "email", _("E-mail")

@@ -1,10 +1,11 @@
 """Forms of the billing pages; the services decide, a DomainError lands on the field it names."""
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import Confirmation, DateInput, MonthField, ServiceForm
@@ -197,6 +198,61 @@ class InvoiceActionForm(ServiceForm):
             ),
             consequence=str(consequence),
         )
+
+
+class InvoiceApproveManyForm(ServiceForm):
+    """Several drafts approved at once from the invoice list, confirmed first: the confirmation
+    lists each with its total. The service approves all or none (four eyes for each)."""
+
+    submit_label = _("Approve the chosen drafts")
+
+    invoices = forms.ModelMultipleChoiceField(
+        label=_("Draft invoices"),
+        queryset=None,
+        error_messages={
+            "required": _("Choose the draft invoices to approve."),
+            "invalid_choice": _(
+                "One of the chosen invoices is no longer a draft (approved or removed meanwhile); "
+                "nothing was approved."
+            ),
+        },
+    )
+
+    def __init__(self, *args, drafts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].queryset = drafts
+
+    def confirmation(self) -> Confirmation | None:
+        invoices = sorted(self.cleaned_data["invoices"], key=lambda invoice: invoice.pk)
+        total = sum((invoice.total for invoice in invoices), Decimal("0.00"))
+        return Confirmation(
+            title=ngettext(
+                "Confirm: approve %(count)s draft invoice",
+                "Confirm: approve %(count)s draft invoices",
+                len(invoices),
+            )
+            % {"count": len(invoices)},
+            summary=(
+                *(
+                    (
+                        f"{invoice.organisation.name}, "
+                        f"{formats.date_format(invoice.period, 'F Y')}",
+                        euro(invoice.total),
+                    )
+                    for invoice in invoices
+                ),
+                (gettext("Together"), euro(total)),
+            ),
+            consequence=gettext(
+                "Each invoice gets its number and can no longer be changed or deleted; the Wlz "
+                "locations with treatment they bill go on the triage filter list. If one of them "
+                "can't be approved, none is. Choose Back to leave them drafts."
+            ),
+            confirm_label=gettext("Approve the chosen drafts"),
+        )
+
+    def service_arguments(self) -> dict:
+        return {"invoice_ids": [invoice.pk for invoice in self.cleaned_data["invoices"]]}
 
 
 class InvoiceCreditForm(ServiceForm):

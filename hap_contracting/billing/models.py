@@ -52,6 +52,28 @@ def claim_import_path(instance: "ClaimImport", filename: str) -> str:
     return f"claim-imports/{instance.sha256[:2]}/{instance.sha256}"
 
 
+class BillableReasonCode(models.Model):
+    """An insurer's reason code that means "Wlz indication with treatment": a refused claim with
+    this code is billed; a claim with any other code is imported but not billed. Finance keeps
+    the list in the admin (seeded with example codes, marked as examples)."""
+
+    code = models.CharField(_("reason code"), max_length=20, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    is_example = models.BooleanField(
+        _("example"),
+        default=False,
+        help_text=_("An example code from the installation; replace it with the insurer's own."),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("billable reason code")
+        verbose_name_plural = _("billable reason codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class ClaimImport(models.Model):
     """A file of refused claims uploaded by finance, imported whole or not at all."""
 
@@ -142,6 +164,16 @@ class Claim(models.Model):
         blank=True,
         related_name="claims",
     )
+    # A line repeating a claim imported before: kept, so the import accounts for every line,
+    # and never billed (the earlier claim is).
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("duplicate of"),
+    )
 
     class Meta:
         ordering = ["care_at", "pk"]
@@ -151,7 +183,9 @@ class Claim(models.Model):
             # One act for one patient at one moment at one post is one claim: importing the
             # same claim twice bills nothing twice.
             models.UniqueConstraint(
-                fields=["post", "act", "care_at", "patient_reference"], name="claim_unique"
+                fields=["post", "act", "care_at", "patient_reference"],
+                condition=Q(duplicate_of__isnull=True),
+                name="claim_unique",
             )
         ]
         indexes = [
@@ -187,6 +221,9 @@ class ClaimStagingLine(models.Model):
     house_number = models.PositiveIntegerField()
     house_number_addition = models.CharField(max_length=6, blank=True)
     reason_code = models.CharField(max_length=20)
+    duplicate_of = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["claim_import", "line_number"], name="staging_line_idx")]
@@ -339,6 +376,11 @@ def _finance_bills(instance, user) -> bool:
     return billing_rules.can_bill.test(user)
 
 
+def _finance_approves(instance, user) -> bool:
+    """Four eyes: finance, but not who made the invoice (``rules.can_approve_invoice``)."""
+    return billing_rules.can_approve_invoice.test(user, instance)
+
+
 def _is_an_uncredited_invoice(instance) -> bool:
     return instance.kind == InvoiceKind.INVOICE and not instance.credit_notes.exists()
 
@@ -378,6 +420,16 @@ class Invoice(models.Model):
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
     reason = LimitedTextField(_("reason"), max_length=TextLimit.REASON, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Who made it: generated (or rebuilt) the draft, or made the credit note. Four eyes: that
+    # user does not approve it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -394,6 +446,9 @@ class Invoice(models.Model):
     # 0 for the first invoice of an organisation's month; 1, 2, ... for the invoice that bills
     # the month again after the one before was credited.
     billing_round = models.PositiveSmallIntegerField(_("billing round"), default=0)
+    # 0 for the round's invoice; 1, 2, ... for a supplementary invoice: the claims that arrived
+    # for the month after the round's invoice was approved, on an invoice of their own.
+    supplement = models.PositiveSmallIntegerField(_("supplementary invoice"), default=0)
 
     class Meta:
         ordering = ["-period", "organisation__name", "pk"]
@@ -402,9 +457,10 @@ class Invoice(models.Model):
         constraints = [
             *length_checks(reason=TextLimit.REASON),
             models.UniqueConstraint(fields=["year", "sequence"], name="invoice_number_unique"),
-            # One invoice per organisation per month and round; credit notes are separate.
+            # One invoice per organisation per month, round and supplement; credit notes are
+            # separate.
             models.UniqueConstraint(
-                fields=["organisation", "period", "billing_round"],
+                fields=["organisation", "period", "billing_round", "supplement"],
                 condition=Q(kind="invoice"),
                 name="invoice_one_per_organisation_month_round",
             ),
@@ -428,7 +484,7 @@ class Invoice(models.Model):
         field=state,
         source=InvoiceState.DRAFT,
         target=InvoiceState.APPROVED,
-        permission=_finance_bills,
+        permission=_finance_approves,
         custom={"action": "approve", "label": _("Approve")},
     )
     def approve(self):

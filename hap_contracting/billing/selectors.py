@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
+    Case,
     CharField,
     Count,
     DecimalField,
@@ -24,12 +25,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.listing import Sorts
 from hap_contracting.core.predicates import is_location_manager, is_programme_manager
 from hap_contracting.core.scoping import scoped_to_region
@@ -37,10 +40,12 @@ from hap_contracting.organisations.models import CareLocation
 from hap_contracting.organisations.selectors import locations_at_address
 
 from . import rules as billing_rules
+from .constants import CREDIT_NOTE_FINAL_STATES, ClaimOutcome, InvoiceState
 from .models import (
     INVOICE_SENDER_PK,
     AddressInvestigation,
     AdministrativeCost,
+    BillableReasonCode,
     Claim,
     ClaimImport,
     ClaimImportError,
@@ -73,6 +78,107 @@ def claim_imports() -> QuerySet[ClaimImport]:
 
 def claim_import_errors(claim_import: ClaimImport) -> QuerySet[ClaimImportError]:
     return ClaimImportError.objects.filter(claim_import=claim_import).order_by("line_number", "pk")
+
+
+# --- What became of a claim -----------------------------------------------------------------
+
+
+def billable_reason_code(reason_code=None) -> QuerySet[BillableReasonCode]:
+    """The billable reason code a claim (``OuterRef``) carries, if any: compared without case."""
+    return BillableReasonCode.objects.filter(
+        code__iexact=reason_code if reason_code is not None else OuterRef("reason_code")
+    )
+
+
+def standing_charges(claim=None) -> QuerySet[InvoiceLine]:
+    """The charges of a claim (``OuterRef("pk")``) that stand: a charge stands until a credit
+    note reversing its invoice is approved (a draft credit note can still be deleted)."""
+    reversed_by_credit_note = Invoice.objects.filter(
+        corrects=OuterRef("invoice_id"), state__in=CREDIT_NOTE_FINAL_STATES
+    )
+    return InvoiceLine.objects.filter(
+        claim=claim if claim is not None else OuterRef("pk"), is_credit=False
+    ).exclude(Exists(reversed_by_credit_note))
+
+
+def claim_outcome():
+    """What became of a claim, in SQL: exactly one ``ClaimOutcome`` per claim, the first that
+    applies in the order of ``ClaimOutcome`` (a billed claim stays billed whatever is recorded
+    since). ``services.invoices.chargeable_claims`` bills on the same conditions."""
+    return Case(
+        When(duplicate_of__isnull=False, then=Value(ClaimOutcome.DUPLICATE)),
+        When(Exists(standing_charges()), then=Value(ClaimOutcome.BILLED)),
+        When(~Exists(billable_reason_code()), then=Value(ClaimOutcome.REASON_NOT_BILLABLE)),
+        When(
+            Q(location__isnull=True) | Q(location__organisation__isnull=True),
+            then=Value(ClaimOutcome.UNDER_INVESTIGATION),
+        ),
+        When(
+            location__wlz_treatment_admission=False,
+            then=Value(ClaimOutcome.NO_TREATMENT_ADMISSION),
+        ),
+        When(
+            contract_covers(OuterRef("location_id"), OuterRef("care_on")),
+            then=Value(ClaimOutcome.CONTRACTED),
+        ),
+        default=Value(ClaimOutcome.NOT_BILLED_YET),
+        output_field=CharField(),
+    )
+
+
+@dataclass(frozen=True)
+class ClaimImportSummary:
+    """The import's claims by outcome: ``counts`` has every outcome (0 included), in order;
+    ``claims`` the claims themselves, with their outcome and invoice (no patient data)."""
+
+    counts: tuple[tuple[ClaimOutcome, int], ...]
+    claims: QuerySet[Claim]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _outcome, count in self.counts)
+
+
+def claim_import_summary(claim_import: ClaimImport) -> ClaimImportSummary:
+    """One query for the counts; the list is a lazy queryset (one query per page, plus its count)
+    that never loads the patient reference. The list is patient-linked: the caller logs it."""
+    claims = Claim.objects.filter(claim_import=claim_import).annotate(outcome=claim_outcome())
+    counted = dict(
+        claims.order_by().values("outcome").annotate(n=Count("pk")).values_list("outcome", "n")
+    )
+    charge = standing_charges().order_by("pk")
+    listed = (
+        claims.select_related("post", "act", "location")
+        .only(
+            "pk",
+            "line_number",
+            "care_on",
+            "reason_code",
+            "post__name",
+            "act__code",
+            "location__name",
+        )
+        .annotate(
+            claim_reference=claim_reference_expression("pk"),
+            invoice_id=Subquery(charge.values("invoice_id")[:1]),
+            invoice_number=Subquery(charge.values("invoice__number")[:1]),
+        )
+        .order_by("line_number", "pk")
+    )
+    return ClaimImportSummary(
+        counts=tuple((outcome, counted.get(outcome.value, 0)) for outcome in ClaimOutcome),
+        claims=listed,
+    )
+
+
+def claim_patient_references(claim_ids) -> list[str]:
+    """For the access log only: the distinct patients of these claims."""
+    return list(
+        Claim.objects.filter(pk__in=claim_ids)
+        .order_by("patient_reference")
+        .values_list("patient_reference", flat=True)
+        .distinct()
+    )
 
 
 # --- Investigations -------------------------------------------------------------------------
@@ -138,8 +244,9 @@ def investigation_list(
     """Each with its number of claims, counted in the same query; open ones first (not yet
     told), oldest first, unless ``filters.sort`` (a key of ``INVESTIGATION_SORTS``) says
     otherwise. The page and its export both read this."""
+    # A duplicate repeats a claim counted already.
     claims = (
-        Claim.objects.filter(**_same_address())
+        Claim.objects.filter(**_same_address(), duplicate_of__isnull=True)
         .order_by()
         .values("postcode")
         .annotate(n=Count("pk"))
@@ -179,12 +286,13 @@ def investigation_for_user(user, pk: int) -> AddressInvestigation:
 
 
 def investigation_claims(investigation: AddressInvestigation) -> list[Claim]:
-    """The claims at the address (claim data: the caller logs the read)."""
+    """The claims at the address, without duplicates (claim data: the caller logs the read)."""
     return list(
         Claim.objects.filter(
             postcode=investigation.postcode,
             house_number=investigation.house_number,
             house_number_addition=investigation.house_number_addition,
+            duplicate_of__isnull=True,
         )
         .select_related("act", "post")
         .order_by("-care_at", "pk")
@@ -284,13 +392,33 @@ def invoice_list(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[I
 def invoice_for_user(user, pk: int) -> Invoice:
     invoice = (
         invoices_visible_to(user)
-        .select_related("organisation", "corrects", "approved_by")
+        .select_related("organisation", "corrects", "approved_by", "created_by")
         .filter(pk=pk)
         .first()
     )
     if invoice is None:
         raise Http404
     return invoice
+
+
+def invoice_drafts_to_approve(user) -> QuerySet[Invoice]:
+    """The drafts the bulk approval chooses from (the service checks each: four eyes)."""
+    return invoices_visible_to(user).filter(state=InvoiceState.DRAFT).select_related("organisation")
+
+
+def not_made_by(user) -> Q:
+    """``rules.can_approve_invoice``'s four eyes as a filter, for counts ("drafts to approve"):
+    invoices another user made, or whose maker is not known."""
+    return Q(created_by__isnull=True) | ~Q(created_by=user)
+
+
+def may_approve(invoice: Invoice, user) -> bool:
+    """Whether the list offers the invoice for approval: a draft, and the four-eyes rule
+    (``rules.can_approve_invoice``, which the approval service enforces) lets this user. No
+    query."""
+    return invoice.state == InvoiceState.DRAFT and billing_rules.can_approve_invoice.test(
+        user, invoice
+    )
 
 
 def invoice_actions(invoice: Invoice, user) -> list[tuple[str, str]]:

@@ -47,6 +47,11 @@ urlpatterns = [
         invoices.invoice_export_xlsx,
         name="invoice_export_xlsx",
     ),
+    path(
+        "facturatie/facturen/goedkeuren/",
+        invoices.invoice_approve_many,
+        name="invoice_approve_many",
+    ),
     path("facturatie/facturen/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
     path("facturatie/facturen/<int:pk>/factuur.pdf", invoices.invoice_pdf, name="invoice_pdf"),
     path("facturatie/facturen/<int:pk>/factuur.xml", invoices.invoice_ubl, name="invoice_ubl"),

@@ -60,7 +60,11 @@ from django.utils.translation import ngettext
 
 from hap_contracting.billing.constants import ClaimImportStatus, InvoiceKind, InvoiceState
 from hap_contracting.billing.models import ClaimImport, InvoiceLine
-from hap_contracting.billing.selectors import investigations_visible_to, invoices_visible_to
+from hap_contracting.billing.selectors import (
+    investigations_visible_to,
+    invoices_visible_to,
+    not_made_by,
+)
 from hap_contracting.contracts.models import Contract
 from hap_contracting.contracts.selectors import (
     contracts_ending_per_month,
@@ -402,7 +406,8 @@ class WorkTask:
 
 def _finance_tasks(user) -> list[WorkTask]:
     invoices = invoices_visible_to(user).aggregate(
-        drafts=Count("pk", filter=Q(state=InvoiceState.DRAFT)),
+        # Four eyes: the drafts this user made are another finance user's to approve.
+        drafts=Count("pk", filter=Q(state=InvoiceState.DRAFT) & not_made_by(user)),
         approved=Count("pk", filter=Q(state=InvoiceState.APPROVED)),
     )
     later_imported = ClaimImport.objects.filter(

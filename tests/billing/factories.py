@@ -58,3 +58,16 @@ class AddressInvestigationFactory(DjangoModelFactory):
     house_number = factory.Sequence(lambda n: 500 + n)
     house_number_addition = ""
     opened_on = factory.LazyFunction(timezone.localdate)
+
+
+def second_finance_user(maker):
+    """Four eyes: another finance user than ``maker``, who approves what ``maker`` made (the same
+    one every time it is asked for)."""
+    from accounts.models import User
+
+    existing = (
+        User.objects.filter(groups__name=Role.FINANCE, region__isnull=True, username="controle")
+        .exclude(pk=maker.pk)
+        .first()
+    )
+    return existing or UserFactory(username="controle", region=None, roles=[Role.FINANCE])

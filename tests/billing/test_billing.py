@@ -41,6 +41,7 @@ from hap_contracting.core.text import TextLimit
 from hap_contracting.triage.constants import TriageFilterReason, TriageVerdict
 from hap_contracting.triage.models import TriageFilterEntry
 from hap_contracting.triage.selectors import triage_verdict
+from tests.billing.factories import second_finance_user
 from tests.contracts.factories import ContractFactory
 from tests.organisations.factories import CareLocationFactory
 from tests.tariffs.factories import insurer_tariffs
@@ -154,12 +155,15 @@ def test_importing_the_same_file_twice_bills_nothing_twice(finance, billed_locat
         import_file(finance, [line()])
     assert error.value.field == "file"
 
-    # The same claim in another file is a duplicate too.
+    # The same claim in another file is imported as a duplicate of the first, never billed.
+    first = Claim.objects.get()
     again = import_file(finance, [line(), line(patient="ZK-7")], name="oktober-2.csv")
-    assert again.status == ClaimImportStatus.REJECTED
-    assert Claim.objects.count() == 1
-    duplicate = ClaimImportError.objects.get(claim_import=again)
-    assert (duplicate.line_number, duplicate.column) == (2, "patientreferentie")
+    assert again.status == ClaimImportStatus.IMPORTED
+    assert "Daarvan herhaalt 1 een eerder geïmporteerde declaratie" in again.message
+    duplicate = Claim.objects.get(claim_import=again, line_number=2)
+    assert duplicate.duplicate_of == first
+    assert not ClaimImportError.objects.filter(claim_import=again).exists()
+    assert Claim.objects.filter(duplicate_of__isnull=True).count() == 2
 
 
 def test_every_duplicate_is_in_the_error_report(finance, billed_location):
@@ -488,7 +492,7 @@ def test_generating_again_takes_claims_off_a_draft_once_a_contract_covers_them(
     assert (again["lines_removed"], again["drafts_removed"]) == (1, 1)
     assert not Invoice.objects.exists()
     with pytest.raises(DomainError):
-        billing.invoice_approve(invoice=draft, by=finance)
+        billing.invoice_approve(invoice=draft, by=second_finance_user(finance))
 
 
 def test_generating_again_charges_a_draft_at_the_corrected_tariff(
@@ -507,9 +511,10 @@ def test_generating_again_charges_a_draft_at_the_corrected_tariff(
     assert invoice.lines_total == Decimal("160.00")
 
 
-def test_claims_arriving_after_the_invoice_was_sent_are_counted_and_it_stays_as_sent(
+def test_claims_arriving_after_the_invoice_was_sent_go_on_a_supplementary_invoice(
     finance, billed_location, tariffs
 ):
+    AdministrativeCost.objects.create(amount=Decimal("25.00"), valid_from=OCTOBER)
     import_file(finance, [line(patient="ZK-1")])
     billing.invoices_generate(by=finance, period=OCTOBER)
     sent = billing.invoice_send(invoice=approved_invoice(finance), by=finance)
@@ -517,14 +522,25 @@ def test_claims_arriving_after_the_invoice_was_sent_are_counted_and_it_stays_as_
 
     late = billing.invoices_generate(by=finance, period=OCTOBER)
 
-    assert (late["invoices"], late["lines"], late["claims_after_approval"]) == (0, 0, 1)
-    assert Invoice.objects.get().total == sent.total
-    assert sent.lines.count() == 1
+    assert (late["invoices"], late["lines"], late["supplementary"]) == (1, 1, 1)
+    sent = Invoice.objects.get(pk=sent.pk)
+    assert (sent.total, sent.lines.count(), sent.state) == (Decimal("182.20"), 1, "sent")
+    supplementary = Invoice.objects.get(state=InvoiceState.DRAFT)
+    assert (supplementary.organisation, supplementary.period) == (sent.organisation, OCTOBER)
+    assert (supplementary.billing_round, supplementary.supplement) == (0, 1)
+    # Only the new claim, without administrative costs again: the month's invoice had them.
+    assert [line.claim.patient_reference for line in supplementary.lines.all()] == ["ZK-2"]
+    assert supplementary.administrative_costs == 0
+    assert supplementary.total == Decimal("157.20")
+    approved = billing.invoice_approve(invoice=supplementary, by=second_finance_user(finance))
+    assert approved.number == f"{timezone.localdate().year}-00002"
+    # Making the month again adds nothing twice.
+    assert billing.invoices_generate(by=finance, period=OCTOBER)["invoices"] == 0
 
 
 def approved_invoice(finance):
     invoice = Invoice.objects.get(kind=InvoiceKind.INVOICE)
-    return billing.invoice_approve(invoice=invoice, by=finance)
+    return billing.invoice_approve(invoice=invoice, by=second_finance_user(finance))
 
 
 def test_approval_numbers_the_invoice_and_lists_the_location_for_triage(
@@ -556,7 +572,7 @@ def test_a_sent_invoice_is_corrected_only_by_a_credit_note(finance, billed_locat
     with pytest.raises(DomainError):
         billing.invoice_delete_draft(invoice=invoice, by=finance)
     credit = billing.invoice_credit(invoice=invoice, by=finance, reason="Verkeerde locatie.")
-    credit = billing.invoice_approve(invoice=credit, by=finance)
+    credit = billing.invoice_approve(invoice=credit, by=second_finance_user(finance))
 
     assert credit.kind == InvoiceKind.CREDIT_NOTE
     assert credit.total == -invoice.total
@@ -588,7 +604,7 @@ def test_credited_claims_are_billed_again_only_once_the_credit_note_is_approved(
     credit = billing.invoice_credit(invoice=first, by=finance, reason="Verkeerd tarief.")
 
     while_draft = billing.invoices_generate(by=finance, period=OCTOBER)
-    billing.invoice_approve(invoice=credit, by=finance)
+    billing.invoice_approve(invoice=credit, by=second_finance_user(finance))
     after_approval = billing.invoices_generate(by=finance, period=OCTOBER)
     once_more = billing.invoices_generate(by=finance, period=OCTOBER)
 
@@ -608,10 +624,11 @@ def test_a_month_credited_twice_is_billed_in_the_third_round(finance, billed_loc
     for _round in range(2):
         standing = Invoice.objects.get(kind=InvoiceKind.INVOICE, state=InvoiceState.DRAFT)
         sent = billing.invoice_send(
-            invoice=billing.invoice_approve(invoice=standing, by=finance), by=finance
+            invoice=billing.invoice_approve(invoice=standing, by=second_finance_user(finance)),
+            by=finance,
         )
         credit = billing.invoice_credit(invoice=sent, by=finance, reason="Correctie.")
-        billing.invoice_approve(invoice=credit, by=finance)
+        billing.invoice_approve(invoice=credit, by=second_finance_user(finance))
         billing.invoices_generate(by=finance, period=OCTOBER)
 
     third = Invoice.objects.get(kind=InvoiceKind.INVOICE, state=InvoiceState.DRAFT)
@@ -690,6 +707,7 @@ def test_invoice_numbers_stay_gapless_when_two_people_approve_at_once(finance, z
         claim_import_run(claim_import.pk)
     billing.invoices_generate(by=finance, period=OCTOBER)
     drafts = list(Invoice.objects.filter(state=InvoiceState.DRAFT))
+    checker = second_finance_user(finance)
     barrier = threading.Barrier(2)
     errors = []
 
@@ -697,7 +715,7 @@ def test_invoice_numbers_stay_gapless_when_two_people_approve_at_once(finance, z
         try:
             barrier.wait()
             for invoice in batch:
-                billing.invoice_approve(invoice=invoice, by=finance)
+                billing.invoice_approve(invoice=invoice, by=checker)
         except Exception as error:  # noqa: BLE001  (reported below)
             errors.append(error)
         finally:
@@ -882,7 +900,9 @@ def test_an_invoice_approved_and_sent_after_the_fact_carries_those_moments(
     approved_at = timezone.now() - datetime.timedelta(days=20)
     invoice = Invoice.objects.get(kind=InvoiceKind.INVOICE)
 
-    invoice = billing.invoice_approve(invoice=invoice, by=finance, at=approved_at)
+    invoice = billing.invoice_approve(
+        invoice=invoice, by=second_finance_user(finance), at=approved_at
+    )
     sent = billing.invoice_send(
         invoice=invoice, by=finance, at=approved_at + datetime.timedelta(days=1)
     )

@@ -30,6 +30,7 @@ from hap_contracting.billing.services.sender import invoice_sender_save
 from hap_contracting.core import pdf
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.roles import Role
+from tests.billing.factories import second_finance_user as approver
 from tests.billing.test_ubl import OCTOBER, SENDER, UBL, _care
 from tests.organisations.factories import CareLocationFactory, CareOrganisationFactory
 from tests.tariffs.factories import insurer_tariffs
@@ -64,7 +65,9 @@ def invoice(zwolle, finance, sender):
     billing.invoices_generate(by=finance, period=OCTOBER)
     draft = Invoice.objects.get()
     approved = billing.invoice_approve(
-        invoice=draft, by=finance, at=timezone.make_aware(datetime.datetime(2026, 11, 3, 10))
+        invoice=draft,
+        by=approver(finance),
+        at=timezone.make_aware(datetime.datetime(2026, 11, 3, 10)),
     )
     return billing.invoice_send(invoice=approved, by=finance)
 
@@ -177,7 +180,7 @@ def test_the_pdf_shows_sender_recipient_dates_reference_lines_and_totals_in_dutc
 
 def test_a_credit_note_names_the_invoice_it_corrects(invoice, finance):
     credit = billing.invoice_credit(invoice=invoice, by=finance, reason="Verkeerde locatie.")
-    credit = billing.invoice_approve(invoice=credit, by=finance)
+    credit = billing.invoice_approve(invoice=credit, by=approver(finance))
 
     html = _pdf_html(credit)
 
@@ -250,7 +253,7 @@ def test_an_invoice_without_an_invoice_address_says_what_is_missing(
     location = CareLocationFactory(hap_post=zwolle.posts.get())
     _care(location, "VISITE", "2026-10-05 23:15")
     billing.invoices_generate(by=finance, period=OCTOBER)
-    invoice = billing.invoice_approve(invoice=Invoice.objects.get(), by=finance)
+    invoice = billing.invoice_approve(invoice=Invoice.objects.get(), by=approver(finance))
     client.force_login(finance)
 
     page = client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
@@ -304,7 +307,7 @@ def test_the_senders_logo_is_printed_on_the_pdf(zwolle, finance, administrator, 
     location = CareLocationFactory(organisation=organisation, hap_post=zwolle.posts.get())
     _care(location, "VISITE", "2026-10-05 23:15")
     billing.invoices_generate(by=finance, period=OCTOBER)
-    invoice = billing.invoice_approve(invoice=Invoice.objects.get(), by=finance)
+    invoice = billing.invoice_approve(invoice=Invoice.objects.get(), by=approver(finance))
     rendered, fetched = [], []
 
     def render(*args, **kwargs):
@@ -335,7 +338,7 @@ def test_an_invoice_approved_before_dates_existed_gets_them_as_approval_would_gi
         "hap_contracting.billing.migrations.0005_approved_invoices_dated"
     )
     credit = billing.invoice_credit(invoice=invoice, by=finance, reason="Verkeerde locatie.")
-    credit = billing.invoice_approve(invoice=credit, by=finance)
+    credit = billing.invoice_approve(invoice=credit, by=approver(finance))
     Invoice.objects.filter(pk=credit.pk).update(invoice_date=None, payment_reference="")
 
     migration.date_approved_invoices(apps, None)

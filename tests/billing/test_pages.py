@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +28,12 @@ from hap_contracting.core import pdf, spreadsheets
 from hap_contracting.core.roles import Role
 from hap_contracting.triage.constants import TriageFilterReason
 from hap_contracting.triage.models import TriageFilterEntry
-from tests.billing.factories import AddressInvestigationFactory, ClaimFactory, ClaimImportFactory
+from tests.billing.factories import (
+    AddressInvestigationFactory,
+    ClaimFactory,
+    ClaimImportFactory,
+    second_finance_user,
+)
 from tests.contracts.factories import ContractFactory
 from tests.organisations.factories import CareLocationFactory, CareOrganisationFactory
 from tests.tariffs.factories import insurer_tariffs
@@ -71,11 +77,17 @@ def generate(client, month: datetime.date):
 
 def act(client, invoice, name, **data):
     """Take a step on the invoice page; approving and sending are confirmed at once (what the
-    confirmation page asks is tested on its own)."""
-    return client.post(
+    confirmation page asks is tested on its own). Four eyes: another finance user than the one
+    logged in approves, and the one logged in is logged in again after."""
+    user = get_user(client)
+    if name == "approve":
+        client.force_login(second_finance_user(user))
+    response = client.post(
         reverse("billing:invoice_detail", args=[invoice.pk]),
         {"form": name, "confirmed": "1", **data},
     )
+    client.force_login(user)
+    return response
 
 
 def streamed(response) -> str:
@@ -495,7 +507,8 @@ def test_generate_approve_send_and_credit_through_the_pages(
     after = client.get(reverse("billing:invoice_detail", args=[invoice.pk]))
 
     assert generated.status_code == 302
-    assert set(draft.context["forms"]) == {"approve", "delete"}
+    # Four eyes: who made the draft is not offered its approval (another finance user is).
+    assert set(draft.context["forms"]) == {"delete"}
     # 3 visits at 2 × 78,60 plus € 25 administrative costs
     assert invoice.total == Decimal("496.60")
     assert "€ 496,60" in draft.content.decode()
@@ -953,6 +966,7 @@ def test_approving_an_invoice_is_confirmed_first(client, finance, claims, last_m
     client.force_login(finance)
     generate(client, last_month)
     invoice = Invoice.objects.get()
+    client.force_login(second_finance_user(finance))
 
     first = post_step(client, invoice, "approve")
     unchanged = Invoice.objects.get(pk=invoice.pk)
@@ -973,7 +987,7 @@ def test_sending_an_invoice_is_confirmed_first_and_back_returns_to_the_invoice(
     client.force_login(finance)
     generate(client, last_month)
     invoice = Invoice.objects.get()
-    post_step(client, invoice, "approve", confirmed="1")
+    act(client, invoice, "approve")
 
     first = post_step(client, invoice, "send")
     back = post_step(client, invoice, "send", back="1")

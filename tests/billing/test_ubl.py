@@ -18,6 +18,7 @@ from hap_contracting.billing.ubl import CUSTOMIZATION_ID
 from hap_contracting.core.roles import Role
 from hap_contracting.tariffs.models import Act
 from tests.billing.factories import ClaimFactory
+from tests.billing.factories import second_finance_user as approver
 from tests.billing.si_ubl import failed
 from tests.organisations.factories import CareLocationFactory, CareOrganisationFactory
 from tests.tariffs.factories import insurer_tariffs
@@ -95,11 +96,11 @@ def documents(zwolle, finance, sender):
     made = {}
     for key, period in (("with_costs", OCTOBER), ("without_costs", SEPTEMBER)):
         invoice = Invoice.objects.get(period=period, kind=InvoiceKind.INVOICE)
-        invoice = billing.invoice_approve(invoice=invoice, by=finance)
+        invoice = billing.invoice_approve(invoice=invoice, by=approver(finance))
         invoice = billing.invoice_send(invoice=invoice, by=finance)
         credit = billing.invoice_credit(invoice=invoice, by=finance, reason="Verkeerde locatie.")
         made[f"invoice {key}"] = invoice
-        made[f"credit note {key}"] = billing.invoice_approve(invoice=credit, by=finance)
+        made[f"credit note {key}"] = billing.invoice_approve(invoice=credit, by=approver(finance))
     return {name: Invoice.objects.get(pk=invoice.pk) for name, invoice in made.items()}
 
 

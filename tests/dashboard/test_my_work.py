@@ -57,6 +57,16 @@ def test_finance_sees_the_draft_invoices_to_approve_instead_of_nothing(client, s
     assert f'href="{reverse("billing:invoice_list")}?state=draft"' in response.content.decode()
 
 
+def test_finance_is_not_asked_to_approve_the_drafts_they_made(client, staff):
+    _drafts(3)
+    Invoice.objects.filter(period__month=1).update(created_by=staff[Role.FINANCE])
+    client.force_login(staff[Role.FINANCE])
+
+    response = client.get(reverse("dashboard:my_work"))
+
+    assert _tasks(response)["invoices_to_approve"] == "2 conceptfacturen controleren en goedkeuren"
+
+
 def test_one_draft_invoice_reads_in_the_singular(client, staff):
     _drafts(1)
     client.force_login(staff[Role.FINANCE])

@@ -84,6 +84,8 @@ def test_the_demo_has_two_finance_logins_and_the_one_who_made_the_invoices_did_n
     uploaders = set(Claim.objects.values_list("claim_import__uploaded_by__username", flat=True))
     assert approvers == {"financien.controle"}
     assert uploaders == {"financien"}
+    makers = set(Invoice.objects.values_list("created_by__username", flat=True))
+    assert makers == {"financien"}
 
 
 def test_the_history_lies_in_the_past_in_order_and_agrees_with_the_dates(demo):

@@ -25,7 +25,12 @@ from hap_contracting.contracts.constants import BreachActionKind
 from hap_contracting.contracts.services.breaches import breach_action_record, breach_record
 from hap_contracting.core.roles import Role
 from hap_contracting.procedure.services.pre_assessment import pre_assessment_start
-from tests.billing.factories import AddressInvestigationFactory, ClaimFactory, ClaimImportFactory
+from tests.billing.factories import (
+    AddressInvestigationFactory,
+    ClaimFactory,
+    ClaimImportFactory,
+    second_finance_user,
+)
 from tests.contracts.factories import ContractFactory
 from tests.procedure.factories import AdmissionRequestFactory
 from tests.system.html import Node, parse
@@ -216,7 +221,10 @@ def invoice_credit(client, staff, location):
     client.force_login(staff[Role.FINANCE])
     client.post(reverse("billing:invoice_list"), {"period": f"{last_month:%Y-%m}"})
     url = reverse("billing:invoice_detail", args=[Invoice.objects.get().pk])
+    # Four eyes: another finance user approves what this one made.
+    client.force_login(second_finance_user(staff[Role.FINANCE]))
     client.post(url, {"form": "approve", "confirmed": "1"})
+    client.force_login(staff[Role.FINANCE])
     client.post(url, {"form": "send", "confirmed": "1"})
     return client.post(url, {"form": "credit"}), ["id_reason"]
 

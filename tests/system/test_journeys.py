@@ -318,6 +318,11 @@ def test_finance_imports_claims_approves_the_invoice_and_downloads_the_invoice_l
     row = page.locator("tbody tr").filter(has_text=location.organisation.name)
     assert dutch(InvoiceState.DRAFT.label) in row.inner_text()
     assert "157,20" in row.inner_text()
+    # Four eyes: another finance user approves the draft.
+    page.context.clear_cookies()
+    log_in(make_user(Role.FINANCE))
+    page.goto("/facturatie/facturen/")
+    row = page.locator("tbody tr").filter(has_text=location.organisation.name)
     row.get_by_role("link").click()
     page.get_by_role("button", name=dutch("Approve"), exact=True).click()
     page.get_by_role("button", name=dutch("Confirm"), exact=True).click()

@@ -1,11 +1,14 @@
 """Importing the insurer's refused claims (seed 004, 7.2 point 2), in constant memory.
 
 Policy: **the whole file or nothing.** Lines are read one at a time (CSV or XLSX), checked field
-by field and written to a staging table in batches (PostgreSQL ``COPY``); duplicates — within the
-file and against claims imported before — are then found in SQL. A file with any bad line stores
+by field and written to a staging table in batches (PostgreSQL ``COPY``); duplicates are then
+found in SQL: a line repeating an earlier line of the file is an error, a line repeating a claim
+imported before is imported as its duplicate (never billed). A file with any bad line stores
 no claim at all; every bad line is reported with its line number, column and reason, and finance
 uploads the corrected file. Only when the file is clean are the staged lines moved into the claims
 table, in one transaction. Importing the same file, or the same claims, twice bills nothing twice.
+Which reason codes are billed is finance's data (``BillableReasonCode``): a claim with another code
+is imported, and the import's summary says it is not billed.
 
 No patient data ends up in an error message or a log line: errors name the line and the column,
 never the value. A BSN, when the file carries one, is checked with the 11-test and kept only as
@@ -25,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,6 +61,7 @@ from ..models import (
     ClaimImportError,
     ClaimStagingLine,
 )
+from ..selectors import billable_reason_code
 from .claims_file import (
     COLUMNS,
     HEADER_OF,
@@ -289,17 +293,38 @@ def claim_import_run(claim_import_id: int) -> ClaimImport:
             )
         else:
             with transaction.atomic():
-                imported = _move_staged_claims(claim_import)
+                imported, duplicates = _move_staged_claims(claim_import)
+                message = ngettext(
+                    "%(count)s claim imported.", "%(count)s claims imported.", imported
+                ) % {"count": imported}
+                if duplicates:
+                    message += " " + ngettext(
+                        "%(count)s of them repeats a claim imported before; it is not billed "
+                        "again.",
+                        "%(count)s of them repeat claims imported before; they are not billed "
+                        "again.",
+                        duplicates,
+                    ) % {"count": duplicates}
+                not_billable = (
+                    Claim.objects.filter(claim_import=claim_import)
+                    .exclude(Exists(billable_reason_code()))
+                    .count()
+                )
+                if not_billable:
+                    message += " " + ngettext(
+                        "%(count)s has a reason code that is not billed (not on finance's list "
+                        "of Wlz codes with treatment).",
+                        "%(count)s have a reason code that is not billed (not on finance's list "
+                        "of Wlz codes with treatment).",
+                        not_billable,
+                    ) % {"count": not_billable}
                 _progress(
                     claim_import,
                     status=ClaimImportStatus.IMPORTED,
                     processed_lines=processed,
                     imported_count=imported,
                     finished_at=timezone.now(),
-                    message=ngettext(
-                        "%(count)s claim imported.", "%(count)s claims imported.", imported
-                    )
-                    % {"count": imported},
+                    message=message,
                 )
     except FileProblem as problem:
         _reject_whole_file(claim_import, problem.line, problem.column, problem.reason)
@@ -462,48 +487,50 @@ def _write_staging(batch: list[tuple]) -> None:
 
 
 def _find_duplicates(claim_import: ClaimImport) -> int:
-    """Lines repeating an earlier line of the file, or a claim imported before, written to the
-    error report in one statement (a file uploaded again may repeat every one of its million
-    lines). Returns how many."""
+    """Lines repeating an earlier line of the file are errors, written to the error report in one
+    statement (a file may repeat every one of its million lines); returns how many. A line
+    repeating a claim imported before is no error: it is imported as a duplicate of that claim
+    (``Claim.duplicate_of``), counted in the import's summary and never billed, so an insurer's
+    file that repeats last month's claims with new ones is imported as it is."""
     staging = ClaimStagingLine._meta.db_table
-    claims = Claim._meta.db_table
     errors = ClaimImportError._meta.db_table
     within = _("duplicate of an earlier line of this file")
-    before = _("this claim was imported before")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH ranked AS (
-                SELECT line_number, post_id, act_id, care_at, patient_reference,
-                       ROW_NUMBER() OVER (
+                SELECT line_number, ROW_NUMBER() OVER (
                            PARTITION BY post_id, act_id, care_at, patient_reference
                            ORDER BY line_number
                        ) AS position
                 FROM {staging} WHERE claim_import_id = %s
-            ),
-            duplicates AS (
-                SELECT line_number, %s AS reason FROM ranked WHERE position > 1
-                UNION ALL
-                SELECT r.line_number, %s FROM ranked r
-                WHERE r.position = 1 AND EXISTS (
-                    SELECT 1 FROM {claims} c
-                    WHERE c.post_id = r.post_id AND c.act_id = r.act_id
-                      AND c.care_at = r.care_at AND c.patient_reference = r.patient_reference
-                )
             )
             INSERT INTO {errors} (claim_import_id, line_number, "column", reason)
-            SELECT %s, line_number, %s, reason FROM duplicates
+            SELECT %s, line_number, %s, %s FROM ranked WHERE position > 1
             """,  # noqa: S608 (table names from the models, no user input)
-            [claim_import.pk, within, before, claim_import.pk, DUPLICATE_COLUMN],
+            [claim_import.pk, claim_import.pk, DUPLICATE_COLUMN, within],
         )
     # Not the cursor's rowcount: SQLite does not count the rows of an INSERT that starts WITH.
-    return ClaimImportError.objects.filter(
+    count = ClaimImportError.objects.filter(
         claim_import=claim_import, column=DUPLICATE_COLUMN
     ).count()
+    if not count:
+        earlier = Claim.objects.filter(
+            post_id=OuterRef("post_id"),
+            act_id=OuterRef("act_id"),
+            care_at=OuterRef("care_at"),
+            patient_reference=OuterRef("patient_reference"),
+            duplicate_of__isnull=True,
+        ).values("pk")[:1]
+        ClaimStagingLine.objects.filter(claim_import=claim_import).update(
+            duplicate_of=Subquery(earlier)
+        )
+    return count
 
 
-def _move_staged_claims(claim_import: ClaimImport) -> int:
-    columns = ", ".join(STAGING_COLUMNS)
+def _move_staged_claims(claim_import: ClaimImport) -> tuple[int, int]:
+    """(claims imported, of which duplicates of claims imported before)."""
+    columns = ", ".join((*STAGING_COLUMNS, "duplicate_of_id"))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Claim._meta.db_table} ({columns}) "
@@ -515,7 +542,8 @@ def _move_staged_claims(claim_import: ClaimImport) -> int:
             f"DELETE FROM {ClaimStagingLine._meta.db_table} WHERE claim_import_id = %s",
             [claim_import.pk],
         )
-    return imported
+    duplicates = Claim.objects.filter(claim_import=claim_import, duplicate_of__isnull=False).count()
+    return imported, duplicates
 
 
 # --- Matching claims to locations -----------------------------------------------------------

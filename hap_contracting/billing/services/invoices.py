@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models import Case, Count, Exists, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from stdnum.iso7064 import mod_97_10
 
 from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.errors import DomainError
+from hap_contracting.core.fsm_log import log_transitions
 from hap_contracting.core.months import month_bounds
 from hap_contracting.core.text import TextLimit, checked_text
 from hap_contracting.tariffs.models import twice_the_tariff
@@ -32,21 +33,21 @@ from hap_contracting.triage.constants import TriageFilterReason
 from hap_contracting.triage.services import triage_filter_list
 
 from .. import rules as billing_rules
-from ..constants import InvoiceKind, InvoiceState
+from ..constants import CREDIT_NOTE_FINAL_STATES, InvoiceKind, InvoiceState
 from ..models import Claim, Invoice, InvoiceLine, InvoiceNumberSequence
 from ..selectors import (
     administrative_costs_on,
+    billable_reason_code,
     invoice_sender,
     recipient_details,
     sender_details,
+    standing_charges,
 )
 
 VAT_EXEMPTION = gettext_lazy(
     "Exempt from VAT: medical care by a general practitioner (art. 11, lid 1, onderdeel g, "
     "Wet op de omzetbelasting 1968)."
 )
-# From approval on a credit note cannot be deleted: the charges it reverses may be billed again.
-CREDIT_NOTE_FINAL_STATES = (InvoiceState.APPROVED, InvoiceState.SENT)
 
 
 def _require_finance(user) -> None:
@@ -59,21 +60,19 @@ def chargeable_claims(period_start: datetime.date, period_end: datetime.date):
     care; claims without a tariff that day are left out (and reported by the caller)."""
     tariff = insurer_tariff_amount_on(OuterRef("act_id"), OuterRef("care_on"))
     charged = InvoiceLine.objects.filter(claim=OuterRef("pk"), is_credit=False)
-    # A charge stands until a credit note reversing its invoice is approved; a draft credit note
-    # can still be deleted, so its claims are not billable again yet.
-    reversed_by_credit_note = Invoice.objects.filter(
-        corrects=OuterRef("invoice_id"), state__in=CREDIT_NOTE_FINAL_STATES
-    )
     charges_before = charged.values("claim").annotate(count=Count("pk")).values("count")
+    # The same conditions as the import's summary (``selectors.claim_outcome``).
     return (
         Claim.objects.filter(
+            Exists(billable_reason_code()),
             care_on__gte=period_start,
             care_on__lte=period_end,
+            duplicate_of__isnull=True,
             location__wlz_treatment_admission=True,
             location__organisation__isnull=False,
         )
         .exclude(contract_covers(OuterRef("location_id"), OuterRef("care_on")))
-        .exclude(Exists(charged.exclude(Exists(reversed_by_credit_note))))
+        .exclude(Exists(standing_charges()))
         .annotate(
             tariff=Subquery(tariff),
             billing_round=Coalesce(Subquery(charges_before), Value(0)),
@@ -84,13 +83,15 @@ def chargeable_claims(period_start: datetime.date, period_end: datetime.date):
 def invoices_generate(*, by, period: datetime.date) -> dict:
     """Draft invoices per organisation for the month of ``period``. Run again, it rebuilds the
     month's drafts from today's data and adds claims not billed yet; approved and sent invoices
-    stay as they are. Returns counts for the page."""
+    stay as they are: claims that arrive for the month after its invoice was approved go on a
+    supplementary invoice. ``by`` is recorded as who made every draft it makes or rebuilds (four
+    eyes: another finance user approves them). Returns counts for the page."""
     _require_finance(by)
     start, end = month_bounds(period)
     if end >= timezone.localdate():
         raise DomainError(_("Only a month that has ended can be billed."), field="period")
     try:
-        return _invoices_generate(start, end)
+        return _invoices_generate(start, end, by)
     except IntegrityError as error:
         # Someone generated the same month at the same moment; nothing was billed twice.
         raise DomainError(
@@ -98,7 +99,7 @@ def invoices_generate(*, by, period: datetime.date) -> dict:
         ) from error
 
 
-def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
+def _invoices_generate(start: datetime.date, end: datetime.date, by) -> dict:
     with transaction.atomic():
         # Ordered by key, not by the model's organisation name: a join would lock the care
         # organisations too (FOR UPDATE covers every table of the query unless told OF).
@@ -127,47 +128,57 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         )
         without_tariff = sum(1 for row in rows if row[5] is None)
         rows = [row for row in rows if row[5] is not None]
-        # The invoice that still stands per organisation (a credited one is history), locked:
-        # one made by a concurrent run, or approved meanwhile, is seen as it is now.
-        standing = {
-            invoice.organisation_id: invoice
-            for invoice in months_invoices.select_for_update(of=("self",)).exclude(
+        organisations = {row[2] for row in rows}
+        # The invoices that still stand (a credited one is history), locked: one made by a
+        # concurrent run, or approved meanwhile, is seen as it is now.
+        standing = list(
+            months_invoices.select_for_update(of=("self",)).exclude(
                 Exists(
                     Invoice.objects.filter(
                         corrects=OuterRef("pk"), state__in=CREDIT_NOTE_FINAL_STATES
                     )
                 )
             )
-        }
-        # An invoice with a number is final: claims that arrive after its approval are counted
-        # for finance, never added to it.
-        closed = {pk for pk, invoice in standing.items() if invoice.state != InvoiceState.DRAFT}
-        in_closed = sum(1 for row in rows if row[2] in closed)
-        rows = [row for row in rows if row[2] not in closed]
-        organisations = {row[2] for row in rows}
-        # Where no invoice stands, the new one bills the month's next round.
-        credited_before = dict(
-            months_invoices.filter(organisation_id__in=organisations)
-            .order_by()  # an ordering would join the GROUP BY and count each invoice alone
-            .values("organisation_id")
-            .annotate(count=Count("pk"))
-            .values_list("organisation_id", "count")
         )
+        draft_of = {i.organisation_id: i for i in standing if i.state == InvoiceState.DRAFT}
+        # An invoice with a number is final: claims that arrive after its approval go on a
+        # supplementary invoice of the same round, never on it.
+        closed = {i.organisation_id: i for i in standing if i.state != InvoiceState.DRAFT}
+        # The last round and supplement per organisation, for the next invoice's place.
+        last = {
+            organisation_id: (billing_round, supplement)
+            for organisation_id, billing_round, supplement in months_invoices.filter(
+                organisation_id__in=organisations
+            )
+            .order_by("organisation_id", "billing_round", "supplement")
+            .values_list("organisation_id", "billing_round", "supplement")
+        }
         administrative = administrative_costs_on(start)
+
+        def placed(organisation_id: int) -> dict:
+            billing_round, supplement = last.get(organisation_id, (-1, 0))
+            if organisation_id in closed:
+                # The round stands: a supplementary invoice in it.
+                return {"billing_round": billing_round, "supplement": supplement + 1}
+            # Nothing stands (never billed, or every invoice credited): the next round.
+            return {"billing_round": billing_round + 1, "supplement": 0}
+
+        # A supplementary invoice adds no administrative costs: the round's invoice charged the
+        # month's already.
         new = [
             Invoice(
                 organisation_id=organisation_id,
                 period=start,
-                administrative_costs=administrative,
                 reason=str(VAT_EXEMPTION),
-                billing_round=credited_before.get(organisation_id, 0),
+                created_by=by,
+                **placed(organisation_id),
             )
             for organisation_id in sorted(organisations)
-            if organisation_id not in standing
+            if organisation_id not in draft_of
         ]
         Invoice.objects.bulk_create(new)
         invoices = {
-            **{org: invoice for org, invoice in standing.items() if org in organisations},
+            **{org: invoice for org, invoice in draft_of.items() if org in organisations},
             **{invoice.organisation_id: invoice for invoice in new},
         }
         InvoiceLine.objects.bulk_create(
@@ -194,7 +205,13 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         emptied = [draft.pk for draft in drafts if draft.organisation_id not in organisations]
         Invoice.objects.filter(pk__in=emptied).delete()
         billed = [invoice.pk for invoice in invoices.values()]
-        Invoice.objects.filter(pk__in=billed).update(administrative_costs=administrative)
+        # Whoever rebuilds a draft made what it now charges.
+        Invoice.objects.filter(pk__in=billed).update(
+            administrative_costs=Case(
+                When(supplement=0, then=Value(administrative)), default=Value(Decimal("0.00"))
+            ),
+            created_by=by,
+        )
         _recompute_totals(billed)
     on_drafts_now = {row[0] for row in rows}
     return {
@@ -203,7 +220,7 @@ def _invoices_generate(start: datetime.date, end: datetime.date) -> dict:
         "lines_removed": len(on_drafts_before - on_drafts_now),
         "drafts_removed": len(emptied),
         "claims_without_tariff": without_tariff,
-        "claims_after_approval": in_closed,
+        "supplementary": sum(1 for invoice in new if invoice.supplement),
     }
 
 
@@ -220,14 +237,15 @@ def _recompute_totals(invoice_ids: list[int]) -> None:
     invoices.update(total=F("lines_total") + F("administrative_costs"))
 
 
-def _next_number(year: int) -> tuple[int, str]:
-    """The next gapless number of ``year``: the year's row is locked until the approval
-    commits, so a second approver waits and takes the following number."""
+def _take_numbers(year: int, count: int) -> int:
+    """The first of ``count`` next gapless numbers of ``year``: the year's row is locked until
+    the approval commits, so a second approver waits and takes the following numbers."""
     InvoiceNumberSequence.objects.get_or_create(year=year)
     sequence = InvoiceNumberSequence.objects.select_for_update().get(year=year)
-    sequence.last_number += 1
+    first = sequence.last_number + 1
+    sequence.last_number += count
     sequence.save(update_fields=["last_number"])
-    return sequence.last_number, f"{year}-{sequence.last_number:05d}"
+    return first
 
 
 def _moment(at: datetime.datetime | None) -> datetime.datetime:
@@ -241,33 +259,94 @@ def _moment(at: datetime.datetime | None) -> datetime.datetime:
 def invoice_approve(*, invoice: Invoice, by, at: datetime.datetime | None = None) -> Invoice:
     """Finance approves a draft: it gets its number, and the locations billed go on the triage
     filter list (seed 004, 7.2: "without an agreement, no emergency GP care"). ``at``: when, if
-    not now; the number's year and the listing date follow it."""
+    not now; the number's year and the listing date follow it. Four eyes: not by who made it."""
+    return invoices_approve(invoice_ids=[invoice.pk], by=by, at=at)[0]
+
+
+def _approval_refusal(invoice: Invoice, by) -> str:
+    """Why ``by`` may not approve this invoice now ("" if they may)."""
+    if invoice.state != InvoiceState.DRAFT:
+        return _("Only a draft invoice can be approved.")
+    if not invoice.has_lines:
+        return _("This invoice has no lines.")
+    if not billing_rules.can_approve_invoice.test(by, invoice):
+        return _(
+            "You made this invoice; another finance employee approves it (four-eyes principle)."
+        )
+    return ""
+
+
+def invoices_approve(*, invoice_ids, by, at: datetime.datetime | None = None) -> list[Invoice]:
+    """Approve several drafts at once, **all or none**: if any of them may not be approved
+    (by this user, now), none is, and the message names each and why. Numbers are given in
+    the order of the invoices' keys, gapless. A fixed number of queries, however many."""
     _require_finance(by)
     moment = _moment(at)
+    invoice_ids = sorted(set(invoice_ids))
+    if not invoice_ids:
+        raise DomainError(_("Choose the draft invoices to approve."))
     with transaction.atomic():
-        invoice = (
+        invoices = list(
             Invoice.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .filter(pk__in=invoice_ids)
+            .annotate(has_lines=Exists(InvoiceLine.objects.filter(invoice=OuterRef("pk"))))
             .order_by("pk")
-            .filter(pk=invoice.pk)
-            .first()
         )
-        if invoice is None:
-            # Generating the month again removed the draft: none of its claims was chargeable.
+        if len(invoices) != len(invoice_ids):
+            # Generating the month again removed a draft: none of its claims was chargeable.
             raise DomainError(_("This draft no longer exists; its claims are not chargeable."))
-        if invoice.state != InvoiceState.DRAFT:
-            raise DomainError(_("Only a draft invoice can be approved."))
-        if not invoice.lines.exists():
-            raise DomainError(_("This invoice has no lines."))
+        refusals = [(invoice, _approval_refusal(invoice, by)) for invoice in invoices]
+        refusals = [(invoice, reason) for invoice, reason in refusals if reason]
+        if len(invoices) == 1 and refusals:
+            raise DomainError(refusals[0][1])
+        if refusals:
+            raise DomainError(
+                _("Nothing was approved. %(reasons)s")
+                % {
+                    "reasons": " ".join(
+                        f"{invoice.organisation.name} ({invoice}): {reason}"
+                        for invoice, reason in refusals
+                    )
+                }
+            )
         year = timezone.localdate(moment).year
-        sequence, number = _next_number(year)
-        invoice.approve()
-        invoice.year, invoice.sequence, invoice.number = year, sequence, number
-        invoice.approved_at, invoice.approved_by = moment, by
-        _fix_document_details(invoice, timezone.localdate(moment))
-        invoice.save()
-        if invoice.kind == InvoiceKind.INVOICE:
-            _list_billed_locations(invoice, timezone.localdate(moment))
-    return invoice
+        first = _take_numbers(year, len(invoices))
+        sender = sender_details(invoice_sender())
+        state = Invoice._meta.get_field("state")
+        for offset, invoice in enumerate(invoices):
+            # The transition's checks were made above (``_approval_refusal``); the step itself
+            # is taken for all in one UPDATE and its history rows in one INSERT.
+            state.set_state(invoice, InvoiceState.APPROVED)
+            invoice.year, invoice.sequence = year, first + offset
+            invoice.number = f"{year}-{first + offset:05d}"
+            invoice.approved_at, invoice.approved_by = moment, by
+            _fix_document_details(invoice, timezone.localdate(moment), sender)
+        Invoice.objects.bulk_update(
+            invoices,
+            [
+                "state",
+                "year",
+                "sequence",
+                "number",
+                "approved_at",
+                "approved_by",
+                *DOCUMENT_DETAIL_FIELDS,
+            ],
+        )
+        log_transitions(
+            invoices,
+            name="approve",
+            source=InvoiceState.DRAFT,
+            target=InvoiceState.APPROVED,
+            by=by,
+            at=moment,
+        )
+        _list_billed_locations(
+            [invoice.pk for invoice in invoices if invoice.kind == InvoiceKind.INVOICE],
+            timezone.localdate(moment),
+        )
+    return invoices
 
 
 def payment_reference(number: str) -> str:
@@ -278,7 +357,11 @@ def payment_reference(number: str) -> str:
     return stdnum_iso11649.compact("RF" + mod_97_10.calc_check_digits(digits + "RF") + digits)
 
 
-def _fix_document_details(invoice: Invoice, invoice_date: datetime.date) -> None:
+# What approval fixes on the invoice as a document.
+DOCUMENT_DETAIL_FIELDS = ("invoice_date", "due_date", "payment_reference", "issued_parties")
+
+
+def _fix_document_details(invoice: Invoice, invoice_date: datetime.date, sender: dict) -> None:
     """At approval: the invoice date, the due date after the payment term (an invoice; a credit
     note is paid back, not due), the payment reference, and the sender's and recipient's details
     as they are now, so that the document stays the same when they change."""
@@ -289,7 +372,7 @@ def _fix_document_details(invoice: Invoice, invoice_date: datetime.date) -> None
         )
     invoice.payment_reference = payment_reference(invoice.number)
     invoice.issued_parties = {
-        "sender": sender_details(invoice_sender()),
+        "sender": sender,
         "recipient": recipient_details(invoice.organisation),
     }
 
@@ -347,6 +430,7 @@ def invoice_credit(*, invoice: Invoice, by, reason: str) -> Invoice:
             period=invoice.period,
             kind=InvoiceKind.CREDIT_NOTE,
             corrects=invoice,
+            created_by=by,
             lines_total=-invoice.lines_total,
             administrative_costs=-invoice.administrative_costs,
             total=-invoice.total,
@@ -371,11 +455,15 @@ def invoice_credit(*, invoice: Invoice, by, reason: str) -> Invoice:
 # --- Triage filter list ---------------------------------------------------------------------
 
 
-def _list_billed_locations(invoice: Invoice, today: datetime.date) -> int:
-    """Put the billed Wlz-with-treatment locations of ``invoice`` on the triage filter list (seed
-    004, 7.2: "without an agreement, no emergency GP care")."""
+def _list_billed_locations(invoice_ids: list[int], today: datetime.date) -> int:
+    """Put the billed Wlz-with-treatment locations of the invoices on the triage filter list
+    (seed 004, 7.2: "without an agreement, no emergency GP care")."""
+    if not invoice_ids:
+        return 0
     locations = (
-        InvoiceLine.objects.filter(invoice=invoice, location__wlz_treatment_admission=True)
+        InvoiceLine.objects.filter(
+            invoice_id__in=invoice_ids, location__wlz_treatment_admission=True
+        )
         .values_list("location_id", flat=True)
         .distinct()
     )

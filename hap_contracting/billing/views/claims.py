@@ -9,10 +9,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from hap_contracting.audit.constants import AccessAction
+from hap_contracting.audit.decorators import logs_refused_reads
+from hap_contracting.audit.services import access_log_record
 from hap_contracting.core import spreadsheets
 from hap_contracting.core.errors import DomainError
 
 from .. import selectors as billing_selectors
+from ..constants import ClaimImportStatus, ClaimOutcome
 from ..forms import ClaimImportForm
 from ..services import claims_import
 from .access import require_finance as _require_finance
@@ -77,18 +81,50 @@ def _import_status(claim_import) -> dict:
     }
 
 
+CLAIMS_PAGE_SIZE = 50
+CLAIMS_PAGE_PARAMETER = "claims"
+
+
 @login_required
 @require_GET
+@logs_refused_reads("claims import {pk}")
 def claim_import_detail(request, pk: int):
+    """The import's progress, its errors, and once imported what became of every claim: counts
+    per outcome and the claims page by page (claim references, never a patient; the page's
+    patients are in the access log)."""
     _require_finance(request.user)
     claim_import = get_object_or_404(billing_selectors.claim_imports(), pk=pk)
     errors = Paginator(billing_selectors.claim_import_errors(claim_import), 50).get_page(
         request.GET.get("page")
     )
+    summary = claims_page = None
+    if claim_import.status == ClaimImportStatus.IMPORTED:
+        summary = billing_selectors.claim_import_summary(claim_import)
+        claims_page = Paginator(summary.claims, CLAIMS_PAGE_SIZE).get_page(
+            request.GET.get(CLAIMS_PAGE_PARAMETER)
+        )
+        for claim in claims_page.object_list:
+            claim.outcome_label = ClaimOutcome(claim.outcome).label
+        access_log_record(
+            user=request.user,
+            action=AccessAction.VIEW,
+            what=_("claims of import %(name)s, page %(page)s")
+            % {"name": claim_import.original_name, "page": claims_page.number},
+            patient_references=billing_selectors.claim_patient_references(
+                [claim.pk for claim in claims_page.object_list]
+            ),
+        )
     return render(
         request,
         "billing/claim_import_detail.html",
-        {"claim_import": claim_import, "page": errors, "status": _import_status(claim_import)},
+        {
+            "claim_import": claim_import,
+            "page": errors,
+            "status": _import_status(claim_import),
+            "summary": summary,
+            "claims_page": claims_page,
+            "claims_page_parameter": CLAIMS_PAGE_PARAMETER,
+        },
     )
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hap_contracting.audit.constants import AccessAction
 from hap_contracting.audit.decorators import logs_refused_reads
@@ -20,8 +20,15 @@ from hap_contracting.core.forms import confirmation_needed, going_back
 
 from .. import documents
 from .. import selectors as billing_selectors
+from ..constants import InvoiceState
 from ..exports import INVOICE_COLUMNS, INVOICE_LINE_COLUMNS
-from ..forms import InvoiceActionForm, InvoiceCreditForm, InvoiceFilterForm, InvoiceGenerateForm
+from ..forms import (
+    InvoiceActionForm,
+    InvoiceApproveManyForm,
+    InvoiceCreditForm,
+    InvoiceFilterForm,
+    InvoiceGenerateForm,
+)
 from ..services import invoices as invoice_services
 from .access import require_finance as _require_finance
 
@@ -84,20 +91,23 @@ def invoice_list(request):
                     )
                     % {"count": result["claims_without_tariff"]},
                 )
-            if result["claims_after_approval"]:
-                messages.warning(
+            if result["supplementary"]:
+                messages.info(
                     request,
                     ngettext(
-                        "%(count)s claim belongs to an invoice approved already; it was not added.",
-                        "%(count)s claims belong to invoices approved already; they were not "
-                        "added.",
-                        result["claims_after_approval"],
+                        "%(count)s supplementary invoice made: claims that arrived after the "
+                        "month's invoice was approved.",
+                        "%(count)s supplementary invoices made: claims that arrived after the "
+                        "month's invoices were approved.",
+                        result["supplementary"],
                     )
-                    % {"count": result["claims_after_approval"]},
+                    % {"count": result["supplementary"]},
                 )
             return redirect("billing:invoice_list")
     invoices = billing_selectors.invoice_list(request.user, filters.filters(sort=sort))
     page = Paginator(invoices, listing.PAGE_SIZE).get_page(request.GET.get(listing.PAGE_PARAMETER))
+    for invoice in page.object_list:
+        invoice.may_approve = billing_selectors.may_approve(invoice, request.user)
     return render(
         request,
         "billing/invoice_list.html",
@@ -105,8 +115,49 @@ def invoice_list(request):
             **listing.list_context(request, billing_selectors.INVOICE_SORTS, page),
             "filters": filters,
             "generate_form": generate_form,
+            "approvable": any(invoice.may_approve for invoice in page.object_list),
         },
     )
+
+
+@login_required
+@require_POST
+def invoice_approve_many(request):
+    """The drafts chosen on the list, approved together after a confirmation that lists them
+    with their totals; all or none (``invoices_approve``)."""
+    _require_finance(request.user)
+    if going_back(request.POST):
+        return redirect("billing:invoice_list")
+    form = InvoiceApproveManyForm(
+        request.POST, drafts=billing_selectors.invoice_drafts_to_approve(request.user)
+    )
+    if not form.is_valid():
+        messages.error(
+            request,
+            " ".join(form.errors.get("invoices", [])) or _("Choose the draft invoices to approve."),
+        )
+        return redirect("billing:invoice_list")
+    confirmation = confirmation_needed(form, request.POST)
+    if confirmation is not None:
+        return render(request, "billing/invoice_approve_many.html", {"confirmation": confirmation})
+    try:
+        approved = invoice_services.invoices_approve(by=request.user, **form.service_arguments())
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s invoice approved: %(numbers)s. Next: send it.",
+                "%(count)s invoices approved: %(numbers)s. Next: send them.",
+                len(approved),
+            )
+            % {
+                "count": len(approved),
+                "numbers": ", ".join(invoice.number for invoice in approved),
+            },
+        )
+    return redirect("billing:invoice_list")
 
 
 def _invoice_forms(invoice, user, bound: dict | None = None) -> dict:
@@ -169,14 +220,19 @@ def invoice_detail(request, pk: int):
         if going_back(request.POST):
             # "Back" on the confirmation page: nothing was typed, the invoice page again.
             return redirect("billing:invoice_detail", pk=invoice.pk)
+        labels = dict(billing_selectors.invoice_actions(invoice, request.user))
         if name == "credit":
             form = InvoiceCreditForm(request.POST)
         else:
-            labels = dict(billing_selectors.invoice_actions(invoice, request.user))
             form = InvoiceActionForm(
                 request.POST, label=labels.get(name, ""), action=name, invoice=invoice
             )
-        confirmation = confirmation_needed(form, request.POST) if form.is_valid() else None
+        # A step the user is not offered (e.g. approving what they made) is not confirmed
+        # first: the service refuses it, and says why.
+        offered = name == "credit" or name in labels
+        confirmation = (
+            confirmation_needed(form, request.POST) if offered and form.is_valid() else None
+        )
         if confirmation is not None:
             # Approving and sending can't be undone: confirmed first; nothing has changed yet.
             return render(
@@ -221,6 +277,8 @@ def invoice_detail(request, pk: int):
             "lines": list(lines),
             "credit_notes": list(invoice.credit_notes.all()),
             "forms": _invoice_forms(invoice, request.user, bound),
+            "four_eyes": invoice.state == InvoiceState.DRAFT
+            and not billing_selectors.may_approve(invoice, request.user),
             "vat_exemption": sender.get("vat_exemption_text") or invoice_services.VAT_EXEMPTION,
             "sender": sender,
             "recipient": recipient,
