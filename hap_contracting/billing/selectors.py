@@ -9,22 +9,32 @@ whose caller writes the access log.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
+    BooleanField,
+    Case,
     CharField,
     Count,
+    DecimalField,
     Exists,
+    ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from hap_contracting.core.listing import Sorts
 from hap_contracting.core.predicates import is_location_manager, is_programme_manager
@@ -33,14 +43,18 @@ from hap_contracting.organisations.models import CareLocation
 from hap_contracting.organisations.selectors import locations_at_address
 
 from . import rules as billing_rules
+from .constants import OVERDUE, InvoiceKind, InvoiceState, PaymentState
 from .models import (
     AddressInvestigation,
     AdministrativeCost,
+    BankStatementEntry,
+    BankStatementImport,
     Claim,
     ClaimImport,
     ClaimImportError,
     Invoice,
     InvoiceLine,
+    Payment,
 )
 
 
@@ -233,12 +247,15 @@ class InvoiceFilters:
     kind: str = ""
     search: str = ""
     sort: str = ""
+    # A ``PaymentState`` or ``OVERDUE`` (``with_payment_state``).
+    payment_state: str = ""
 
     def describe(self) -> str:
         parts = [
             f"month={self.month:%Y-%m}" if self.month else "",
             f"state={self.state}" if self.state else "",
             f"kind={self.kind}" if self.kind else "",
+            f"payment={self.payment_state}" if self.payment_state else "",
             f"search={self.search}" if self.search else "",
         ]
         return " ".join(part for part in parts if part) or "all"
@@ -261,11 +278,17 @@ def _filtered(queryset: QuerySet[Invoice], filters: InvoiceFilters) -> QuerySet[
     return queryset
 
 
-def invoice_list(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[Invoice]:
-    """Newest month first unless ``filters.sort`` (a key of ``INVOICE_SORTS``) says otherwise.
-    The page and its export both read this."""
+def invoice_list(
+    user, filters: InvoiceFilters = InvoiceFilters(), *, today: datetime.date | None = None
+) -> QuerySet[Invoice]:
+    """Newest month first unless ``filters.sort`` (a key of ``INVOICE_SORTS``) says otherwise,
+    each with its payment state on ``today`` (``with_payment_state``). The page and its export
+    both read this."""
+    invoices = with_payment_state(
+        _filtered(invoices_visible_to(user), filters), today=today or timezone.localdate()
+    )
     return (
-        _filtered(invoices_visible_to(user), filters)
+        _by_payment_state(invoices, filters.payment_state)
         .select_related("organisation", "corrects")
         .annotate(
             line_count=Count("lines"),
@@ -322,9 +345,208 @@ def export_lines(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[I
     """The invoice lines of the invoices the user may see and filtered on, with every export
     column annotated (no patient reference): one query, streamed by the CSV export."""
     invoices = _filtered(invoices_visible_to(user), filters)
+    if filters.payment_state:
+        invoices = _by_payment_state(
+            with_payment_state(invoices, today=timezone.localdate()), filters.payment_state
+        ).values("pk")
     return (
         InvoiceLine.objects.filter(invoice__in=invoices)
         .annotate(claim_reference=claim_reference_expression())
         .select_related("invoice__organisation", "location", "act")
         .order_by("invoice__period", "invoice__organisation__name", "invoice_id", "care_on", "pk")
+    )
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+# A credit note lowers what is owed from its approval on (as it frees its claims for billing).
+CREDIT_NOTE_COUNTS_FROM = (InvoiceState.APPROVED, InvoiceState.SENT)
+# The invoices that can be paid: approved or sent invoices (a draft has no number yet; a credit
+# note is not paid).
+PAYABLE = Q(kind=InvoiceKind.INVOICE, state__in=(InvoiceState.APPROVED, InvoiceState.SENT))
+
+
+def _money(expression):
+    return ExpressionWrapper(expression, output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+def due_date_field() -> str | None:
+    """Hook for the invoice's due date (the invoice document's work adds it): the field's name
+    once ``Invoice`` has a ``due_date``, None until then. Without a due date nothing is
+    overdue."""
+    try:
+        Invoice._meta.get_field("due_date")
+    except FieldDoesNotExist:
+        return None
+    return "due_date"
+
+
+def with_payment_state(queryset: QuerySet[Invoice], *, today: datetime.date) -> QuerySet[Invoice]:
+    """Each invoice with ``amount_paid`` (its payments, reversals included), ``amount_credited``
+    (its approved or sent credit notes, negative), ``amount_owed`` (total plus credited),
+    ``outstanding`` (owed minus paid), ``payment_state`` (a ``PaymentState``, empty for drafts
+    and credit notes) and ``is_overdue`` (open or partly paid after the due date; never without
+    a due date): all in the same query, however many invoices.
+
+    The state: more paid than owed is *paid too much* (also a credited invoice that was paid);
+    nothing owed any more because of a credit note is *credited*; paid exactly is *paid*; some
+    paid is *partly paid*; else *open*."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(sum=Sum("amount"))
+        .values("sum")
+    )
+    credited = (
+        Invoice.objects.filter(corrects=OuterRef("pk"), state__in=CREDIT_NOTE_COUNTS_FROM)
+        .order_by()
+        .values("corrects")
+        .annotate(sum=Sum("total"))
+        .values("sum")
+    )
+    queryset = queryset.annotate(
+        amount_paid=Coalesce(Subquery(paid), ZERO),
+        amount_credited=Coalesce(Subquery(credited), ZERO),
+    ).annotate(amount_owed=_money(F("total") + F("amount_credited")))
+    queryset = queryset.annotate(
+        outstanding=_money(F("amount_owed") - F("amount_paid")),
+        payment_state=Case(
+            When(~PAYABLE, then=Value("")),
+            When(amount_paid__gt=F("amount_owed"), then=Value(PaymentState.OVERPAID)),
+            When(amount_owed__lte=0, then=Value(PaymentState.CREDITED)),
+            When(amount_paid=F("amount_owed"), then=Value(PaymentState.PAID)),
+            When(amount_paid__gt=0, then=Value(PaymentState.PARTLY_PAID)),
+            default=Value(PaymentState.OPEN),
+            output_field=CharField(),
+        ),
+    )
+    # The state as the user reads it, in the active language.
+    queryset = queryset.annotate(
+        payment_state_label=Case(
+            *(
+                When(payment_state=value, then=Value(str(label)))
+                for value, label in PaymentState.choices
+            ),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
+    due_date = due_date_field()
+    if due_date is None:
+        overdue = Value(False)
+    else:
+        overdue = Case(
+            When(
+                Q(payment_state__in=(PaymentState.OPEN, PaymentState.PARTLY_PAID))
+                & Q(**{f"{due_date}__lt": today}),
+                then=Value(True),
+            ),
+            default=Value(False),
+        )
+    return queryset.annotate(is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+
+
+def _by_payment_state(queryset: QuerySet[Invoice], payment_state: str) -> QuerySet[Invoice]:
+    """``queryset`` (with ``with_payment_state``) in one payment state, or overdue."""
+    if not payment_state:
+        return queryset
+    if payment_state == OVERDUE:
+        return queryset.filter(is_overdue=True)
+    return queryset.filter(payment_state=payment_state)
+
+
+def invoice_payment_state(invoice: Invoice, *, today: datetime.date | None = None) -> Invoice:
+    """The invoice again, with its payment state (``with_payment_state``): one query."""
+    return with_payment_state(
+        Invoice.objects.filter(pk=invoice.pk), today=today or timezone.localdate()
+    ).get()
+
+
+def invoice_payments(invoice: Invoice) -> list[Payment]:
+    """The invoice's payments in the order they were paid, each with who recorded it and its
+    reversal, if any: one query."""
+    return list(
+        Payment.objects.filter(invoice=invoice)
+        .select_related("recorded_by", "reverses", "reversal")
+        .order_by("paid_on", "recorded_at", "pk")
+    )
+
+
+# An invoice number in a bank description: 2026-00042, also written 2026 00042, 2026/00042 or
+# 202600042, not inside a longer number.
+INVOICE_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(20\d{2})[\s./-]?(\d{5})(?!\d)")
+
+
+def payment_reference_candidates(text: str) -> set[str]:
+    """The payment references that ``text`` (a bank description) may name. Today an invoice's
+    payment reference is its number."""
+    return {f"{year}-{number}" for year, number in INVOICE_NUMBER_IN_TEXT.findall(text or "")}
+
+
+def invoices_for_payment_references(texts) -> dict[str, Invoice | None]:
+    """``invoice_for_payment_reference`` for many texts at once, in one query."""
+    candidates = {text: payment_reference_candidates(text) for text in texts}
+    numbers = set().union(*candidates.values()) if candidates else set()
+    found = (
+        {
+            invoice.number: invoice
+            for invoice in Invoice.objects.filter(kind=InvoiceKind.INVOICE, number__in=numbers)
+        }
+        if numbers
+        else {}
+    )
+    result = {}
+    for text, names in candidates.items():
+        invoices = [found[name] for name in sorted(names) if name in found]
+        result[text] = invoices[0] if len(invoices) == 1 else None
+    return result
+
+
+def invoice_for_payment_reference(text: str) -> Invoice | None:
+    """The invoice whose payment reference ``text`` holds; None when it names none, or more
+    than one (those are matched by hand). The one place that knows what a payment reference
+    is: today the invoice number (``payment_reference_candidates``)."""
+    return invoices_for_payment_references([text])[text]
+
+
+def bank_imports() -> QuerySet[BankStatementImport]:
+    return BankStatementImport.objects.select_related("uploaded_by").order_by("-uploaded_at", "-pk")
+
+
+def bank_import_for_user(user, pk: int) -> BankStatementImport:
+    if not billing_rules.can_bill.test(user):
+        raise Http404
+    return get_object_or_404(bank_imports(), pk=pk)
+
+
+def standing_payments() -> QuerySet[Payment]:
+    """Payments that count: not a reversal, and not reversed."""
+    return Payment.objects.filter(reverses__isnull=True, reversal__isnull=True)
+
+
+def bank_import_entries(statement_import: BankStatementImport) -> QuerySet[BankStatementEntry]:
+    """The import's entries, each with the invoice its standing payment went to (empty:
+    unmatched), in one query."""
+    payment = standing_payments().filter(bank_entry=OuterRef("pk")).order_by("pk")
+    return (
+        BankStatementEntry.objects.filter(statement_import=statement_import)
+        .annotate(
+            invoice_id=Subquery(payment.values("invoice_id")[:1]),
+            invoice_number=Subquery(payment.values("invoice__number")[:1]),
+        )
+        .order_by("booked_on", "line_number", "pk")
+    )
+
+
+def invoices_open_for_payment(*, today: datetime.date | None = None) -> QuerySet[Invoice]:
+    """Approved and sent invoices with something still to pay, for matching an entry by hand."""
+    return (
+        with_payment_state(
+            Invoice.objects.filter(PAYABLE).select_related("organisation"),
+            today=today or timezone.localdate(),
+        )
+        .filter(payment_state__in=(PaymentState.OPEN, PaymentState.PARTLY_PAID))
+        .order_by("number")
     )

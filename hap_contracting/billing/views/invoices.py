@@ -23,6 +23,7 @@ from .. import selectors as billing_selectors
 from ..exports import INVOICE_COLUMNS, INVOICE_LINE_COLUMNS
 from ..forms import InvoiceActionForm, InvoiceCreditForm, InvoiceFilterForm, InvoiceGenerateForm
 from ..services import invoices as invoice_services
+from . import payments
 from .access import require_finance as _require_finance
 
 
@@ -161,7 +162,12 @@ def invoice_detail(request, pk: int):
         messages.error(request, _("This draft no longer exists; its claims are not chargeable."))
         return redirect("billing:invoice_list")
     bound: dict = {}
-    if request.method == "POST":
+    payment_bound: dict = {}
+    if request.method == "POST" and request.POST.get("form") in payments.PAYMENT_ACTIONS:
+        response, payment_bound = payments.invoice_payment_post(request, invoice)
+        if response is not None:
+            return response
+    elif request.method == "POST":
         name = request.POST.get("form", "")
         service = INVOICE_SERVICES.get(name)
         if service is None:
@@ -221,6 +227,7 @@ def invoice_detail(request, pk: int):
             "credit_notes": list(invoice.credit_notes.all()),
             "forms": _invoice_forms(invoice, request.user, bound),
             "vat_exemption": invoice_services.VAT_EXEMPTION,
+            **payments.payment_context(invoice, payment_bound),
         },
     )
 
