@@ -31,7 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, LPad
+from django.db.models.functions import Cast, Coalesce, Concat, LPad, Round
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -368,7 +368,10 @@ PAYABLE = Q(kind=InvoiceKind.INVOICE, state__in=(InvoiceState.APPROVED, InvoiceS
 
 
 def _money(expression):
-    return ExpressionWrapper(expression, output_field=DecimalField(max_digits=12, decimal_places=2))
+    """An amount computed in SQL, rounded to cents (SQLite computes decimals as floats)."""
+    return ExpressionWrapper(
+        Round(expression, 2), output_field=DecimalField(max_digits=12, decimal_places=2)
+    )
 
 
 def due_date_field() -> str | None:
@@ -407,8 +410,8 @@ def with_payment_state(queryset: QuerySet[Invoice], *, today: datetime.date) -> 
         .values("sum")
     )
     queryset = queryset.annotate(
-        amount_paid=Coalesce(Subquery(paid), ZERO),
-        amount_credited=Coalesce(Subquery(credited), ZERO),
+        amount_paid=_money(Coalesce(Subquery(paid), ZERO)),
+        amount_credited=_money(Coalesce(Subquery(credited), ZERO)),
     ).annotate(amount_owed=_money(F("total") + F("amount_credited")))
     queryset = queryset.annotate(
         outstanding=_money(F("amount_owed") - F("amount_paid")),

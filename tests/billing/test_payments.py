@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -597,3 +598,35 @@ def test_only_finance_opens_the_bank_pages(client, staff, name):
     assert client.get(reverse(name)).status_code == 403
     client.force_login(staff[Role.FINANCE])
     assert client.get(reverse(name)).status_code == 200
+
+
+def test_the_demo_statement_in_fixtures_reads_with_its_credits_and_its_debit():
+    """The sample file the README offers for trying the import."""
+    content = (settings.BASE_DIR / "fixtures" / "camt053-demo.xml").read_bytes()
+
+    read = parse_statement(content)
+
+    assert read.statement_ids == ["DEMO-2026-334"]
+    assert [credit.amount for credit in read.credits] == [
+        Decimal("287.00"),
+        Decimal("117.30"),
+        Decimal("234.00"),
+        Decimal("150.00"),
+    ]
+    assert read.debit_count == 1
+    assert [credit.remittance for credit in read.credits][:2] == [
+        "Factuur 2026-00003 oktober",
+        "2026-00002",
+    ]
+
+
+def test_the_invoice_list_export_has_the_payment_state_and_amounts(client, finance, invoice):
+    record(invoice, finance, amount=Decimal("100.00"))
+    client.force_login(finance)
+
+    response = client.get(reverse("billing:invoice_list_export", args=["csv"]))
+
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, row = text.splitlines()[:2]
+    assert header.split(";")[-3:] == ["betaalstatus", "betaald", "openstaand"]
+    assert row.split(";")[-3:] == ["Deels betaald", "100,00", "82,20"]

@@ -266,7 +266,7 @@ def _matched_payments(entries: list[BankStatementEntry], by, moment) -> list[Pay
             invoice is None
             or invoice.kind != InvoiceKind.INVOICE
             or invoice.state not in PAYABLE_STATES
-            or entry.amount != invoice.outstanding
+            or entry.amount != money(invoice.outstanding)
             or (invoice.approved_at and entry.booked_on < timezone.localdate(invoice.approved_at))
             or entry.booked_on > timezone.localdate(moment)
         ):
