@@ -250,7 +250,7 @@ class PaymentForm(ServiceForm):
 class PaymentReverseForm(ServiceForm):
     submit_label = _("Reverse payment")
 
-    payment = forms.IntegerField(widget=forms.HiddenInput)
+    payment = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
     reason = forms.CharField(
         label=_("Reason for the reversal"), max_length=TextLimit.REMARK, required=True
     )
@@ -275,7 +275,7 @@ class BankStatementImportForm(ServiceForm):
 class BankEntryMatchForm(ServiceForm):
     submit_label = _("Record as payment")
 
-    entry = forms.IntegerField(widget=forms.HiddenInput)
+    entry = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
     invoice = forms.TypedChoiceField(label=_("Invoice"), coerce=int, choices=())
 
     def __init__(self, *args, invoice_choices, **kwargs):

@@ -630,3 +630,66 @@ def test_the_invoice_list_export_has_the_payment_state_and_amounts(client, finan
     header, row = text.splitlines()[:2]
     assert header.split(";")[-3:] == ["betaalstatus", "betaald", "openstaand"]
     assert row.split(";")[-3:] == ["Deels betaald", "100,00", "82,20"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_payment_pages_are_accessible_and_fit_narrow_screens(
+    page, client, live_server, finance, two_invoices
+):
+    """The import's page with lines to match by hand, and an invoice with payments (its
+    reversal form folded out), for axe-core and at 390 and 768 px."""
+    from tests.system.test_accessibility import check_pages, log_in_by_cookie
+
+    first, second = two_invoices
+    record(first, finance, amount=Decimal("50.00"))
+    statement_import = import_statement(
+        finance,
+        Entry("132.20", f"Factuur {first.number}", reference="X1"),
+        Entry("60.00", f"Deel van {second.number}", reference="X2"),
+        Entry("12.00", "Zonder kenmerk", reference="X3"),
+    )
+    log_in_by_cookie(page, client, live_server, finance)
+
+    problems, _violations = check_pages(
+        page,
+        {
+            "bank_import_list": reverse("billing:bank_import_list"),
+            "bank_import_detail": reverse("billing:bank_import_detail", args=[statement_import.pk]),
+            "invoice_detail": reverse("billing:invoice_detail", args=[first.pk]),
+            "invoice_list": reverse("billing:invoice_list"),
+        },
+    )
+
+    assert problems == []
+
+
+def test_a_reversal_without_a_reason_is_refused_on_the_page_and_changes_nothing(
+    client, finance, invoice
+):
+    payment = record(invoice, finance)
+    client.force_login(finance)
+
+    response = client.post(
+        reverse("billing:invoice_detail", args=[invoice.pk]),
+        {"form": "reverse", "reverse-payment": payment.pk, "reverse-reason": " "},
+    )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert f'aria-describedby="reverse-reason-error-{payment.pk}"' in content
+    assert Payment.objects.count() == 1
+
+
+def test_reversing_a_payment_of_another_invoice_is_not_found(client, finance, two_invoices):
+    first, second = two_invoices
+    payment = record(first, finance)
+    client.force_login(finance)
+
+    response = client.post(
+        reverse("billing:invoice_detail", args=[second.pk]),
+        {"form": "reverse", "reverse-payment": payment.pk, "reverse-reason": "fout"},
+    )
+
+    assert response.status_code == 404
+    assert Payment.objects.count() == 1

@@ -83,11 +83,15 @@ def invoice_payment_post(request, invoice):
         messages.error(request, _("Not saved: see the form below."))
         return None, {"payment": form}
     form = PaymentReverseForm(request.POST)
-    payment = None
+    chosen = form.data.get(form.add_prefix("payment"), "")
+    payment = (
+        Payment.objects.filter(invoice=invoice, pk=int(chosen)).first()
+        if chosen.isdigit() and len(chosen) < 10
+        else None
+    )
+    if payment is None:
+        raise Http404
     if form.is_valid():
-        payment = Payment.objects.filter(invoice=invoice, pk=form.cleaned_data["payment"]).first()
-        if payment is None:
-            raise Http404
         try:
             payment_services.payment_reverse(
                 payment=payment, by=request.user, reason=form.cleaned_data["reason"]
