@@ -693,3 +693,36 @@ def test_reversing_a_payment_of_another_invoice_is_not_found(client, finance, tw
 
     assert response.status_code == 404
     assert Payment.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_statement_imported_twice_at_once_records_its_payment_once(invoice, finance):
+    """The second import waits on the first one's lines (their unique key) and then either
+    finds them imported or is told to try again; the invoice is paid once."""
+    import threading
+
+    content = statement(Entry("182.20", f"Factuur {invoice.number}", reference="T1"))
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append(
+                payments.bank_statement_import(by=finance, uploaded_file=upload(content))
+            )
+        except DomainError as error:
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Payment.objects.count() == 1
+    assert BankStatementEntry.objects.count() == 1
+    assert any(isinstance(o, BankStatementImport) and o.matched_count == 1 for o in outcomes)
