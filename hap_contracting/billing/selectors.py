@@ -35,6 +35,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, LPad, Round
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from stdnum import iso11649
 
 from hap_contracting.core.listing import Sorts
 from hap_contracting.core.predicates import is_location_manager, is_programme_manager
@@ -480,12 +481,23 @@ def invoice_payments(invoice: Invoice) -> list[Payment]:
 # An invoice number in a bank description: 2026-00042, also written 2026 00042, 2026/00042 or
 # 202600042, not inside a longer number.
 INVOICE_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(20\d{2})[\s./-]?(\d{5})(?!\d)")
+# A structured creditor reference (ISO 11649) of digits, as typed or printed in groups:
+# RF18202600042, RF18 2026 0004 2.
+CREDITOR_REFERENCE_IN_TEXT = re.compile(r"RF\d{2}(?: ?\d){1,21}", re.IGNORECASE)
+INVOICE_NUMBER_DIGITS = re.compile(r"^(20\d{2})(\d{5})$")
 
 
 def payment_reference_candidates(text: str) -> set[str]:
-    """The payment references that ``text`` (a bank description) may name. Today an invoice's
-    payment reference is its number."""
-    return {f"{year}-{number}" for year, number in INVOICE_NUMBER_IN_TEXT.findall(text or "")}
+    """The invoice numbers that ``text`` (a bank description or structured reference) may name:
+    an invoice number as people write it, or a valid creditor reference (ISO 11649) whose digits
+    are an invoice number's (the payment reference made at approval is one of those)."""
+    text = text or ""
+    numbers = {f"{year}-{number}" for year, number in INVOICE_NUMBER_IN_TEXT.findall(text)}
+    for found in CREDITOR_REFERENCE_IN_TEXT.findall(text):
+        reference = iso11649.compact(found)
+        if iso11649.is_valid(reference) and (digits := INVOICE_NUMBER_DIGITS.match(reference[4:])):
+            numbers.add(f"{digits[1]}-{digits[2]}")
+    return numbers
 
 
 def invoices_for_payment_references(texts) -> dict[str, Invoice | None]:

@@ -253,6 +253,24 @@ def test_the_invoice_number_is_found_in_the_description_as_banks_write_it(invoic
     assert selectors.invoice_for_payment_reference(written) == invoice
 
 
+def creditor_reference(number: str) -> str:
+    """The ISO 11649 reference of an invoice number's digits (RF, two check digits, digits)."""
+    from stdnum.iso7064 import mod_97_10
+
+    digits = number.replace("-", "")
+    return "RF" + mod_97_10.calc_check_digits(digits + "RF") + digits
+
+
+def test_a_structured_creditor_reference_of_the_invoice_number_finds_the_invoice(invoice):
+    reference = creditor_reference(invoice.number)
+    grouped = " ".join(reference[i : i + 4] for i in range(0, len(reference), 4))
+    wrong = reference[:2] + f"{(int(reference[2:4]) + 1) % 100:02d}" + reference[4:]
+
+    assert selectors.invoice_for_payment_reference(reference) == invoice
+    assert selectors.invoice_for_payment_reference(f"{grouped.lower()} zorg") == invoice
+    assert selectors.invoice_for_payment_reference(wrong) is None
+
+
 def test_a_description_naming_two_invoices_or_none_finds_none(two_invoices):
     first, second = two_invoices
 
