@@ -55,6 +55,13 @@ def tariffs(today):
     return insurer_tariffs(valid_from=today - relativedelta(years=2))
 
 
+def _approver():
+    """A second finance user: who made the invoices does not approve them (four eyes)."""
+    from tests.accounts.factories import UserFactory
+
+    return UserFactory(roles=[Role.FINANCE], region=None)
+
+
 def _invoices(finance, locations, *, send=True) -> list[Invoice]:
     claim_import = ClaimImportFactory()
     for location in locations:
@@ -63,7 +70,7 @@ def _invoices(finance, locations, *, send=True) -> list[Invoice]:
     billing.invoices_generate(by=finance, period=last_month)
     result = []
     for invoice in Invoice.objects.filter(state=InvoiceState.DRAFT).order_by("pk"):
-        invoice = billing.invoice_approve(invoice=invoice, by=finance)
+        invoice = billing.invoice_approve(invoice=invoice, by=_approver())
         if send:
             invoice = billing.invoice_send(invoice=invoice, by=finance)
         result.append(invoice)
@@ -201,7 +208,7 @@ def test_a_credited_invoice_is_credited_and_a_paid_one_then_paid_too_much(invoic
     credit = billing.invoice_credit(invoice=invoice, by=finance, reason="Contract was er al")
     # A draft credit note does not count yet.
     assert state(invoice).payment_state == PaymentState.OPEN
-    billing.invoice_approve(invoice=credit, by=finance)
+    billing.invoice_approve(invoice=credit, by=_approver())
 
     assert state(invoice).payment_state == PaymentState.CREDITED
     assert state(invoice).outstanding == Decimal("0.00")
@@ -557,7 +564,7 @@ def _invoices_of_new_month(finance) -> list[Invoice]:
     last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     billing.invoices_generate(by=finance, period=last_month)
     return [
-        billing.invoice_approve(invoice=invoice, by=finance)
+        billing.invoice_approve(invoice=invoice, by=_approver())
         for invoice in Invoice.objects.filter(state=InvoiceState.DRAFT).order_by("pk")
     ]
 
