@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.spreadsheets import DATE, DAY_OF, LABEL, MONEY, MONTH, NUMBER, Column
 
-from .constants import InvoiceKind, InvoiceState, NotificationChannel
+from .constants import InvoiceKind, InvoiceState, NotificationChannel, PaymentState
 
 KIND_LABELS = dict(InvoiceKind.choices)
 STATE_LABELS = dict(InvoiceState.choices)
@@ -43,6 +43,10 @@ INVOICE_COLUMNS = (
     Column("total", _("total"), MONEY),
     Column("approved_at", _("approved on"), DAY_OF),
     Column("sent_at", _("sent on"), DAY_OF),
+    # Annotated by ``selectors.with_payment_state`` (through ``invoice_list``).
+    Column("payment_state", _("payment state"), LABEL, dict(PaymentState.choices)),
+    Column("amount_paid", _("paid"), MONEY),
+    Column("outstanding", _("outstanding"), MONEY),
 )
 
 # Lookups on AddressInvestigation; ``claim_count`` is annotated by ``selectors.investigation_list``.

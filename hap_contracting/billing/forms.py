@@ -14,7 +14,7 @@ from hap_contracting.core.text import TextLimit
 from hap_contracting.organisations.models import CareLocation, CareOrganisation
 from hap_contracting.organisations.selectors import regions_visible_to
 
-from .constants import InvoiceKind, InvoiceState, NotificationChannel
+from .constants import OVERDUE, InvoiceKind, InvoiceState, NotificationChannel, PaymentState
 from .selectors import InvestigationFilters, InvoiceFilters
 
 # --- Claims import --------------------------------------------------------------------------
@@ -128,6 +128,11 @@ class InvoiceFilterForm(forms.Form):
         label=_("Kind"), choices=[("", _("All")), *InvoiceKind.choices], required=False
     )
     q = forms.CharField(label=_("Organisation or number"), max_length=100, required=False)
+    payment = forms.ChoiceField(
+        label=_("Payment"),
+        choices=[("", _("All")), *PaymentState.choices, (OVERDUE, _("Overdue"))],
+        required=False,
+    )
 
     def filters(self, *, sort: str = "") -> InvoiceFilters:
         """The selector's filters and the sort (kept when the form is not valid)."""
@@ -140,6 +145,7 @@ class InvoiceFilterForm(forms.Form):
             kind=data["kind"],
             search=data["q"].strip(),
             sort=sort,
+            payment_state=data["payment"],
         )
 
 
@@ -268,3 +274,66 @@ class InvoiceCreditForm(ServiceForm):
             "or address correction)."
         ),
     )
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+
+class PaymentForm(ServiceForm):
+    submit_label = _("Record payment")
+
+    amount = forms.DecimalField(
+        label=_("Amount (€)"), max_digits=12, decimal_places=2, localize=True
+    )
+    paid_on = forms.DateField(label=_("Payment date"), widget=DateInput())
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=140,
+        help_text=_("As on the bank statement, for example the payer's description."),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=TextLimit.REMARK,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="payment", **kwargs)
+        self.fields["paid_on"].initial = timezone.localdate()
+
+
+class PaymentReverseForm(ServiceForm):
+    submit_label = _("Reverse payment")
+
+    payment = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    reason = forms.CharField(
+        label=_("Reason for the reversal"), max_length=TextLimit.REMARK, required=True
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="reverse", **kwargs)
+
+
+class BankStatementImportForm(ServiceForm):
+    submit_label = _("Import statement")
+
+    file = forms.FileField(
+        label=_("Bank statement (CAMT.053)"),
+        help_text=_("The XML day statement of the bank (camt.053), as the bank exports it."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml"}),
+    )
+
+    def service_arguments(self) -> dict:
+        return {"uploaded_file": self.cleaned_data["file"]}
+
+
+class BankEntryMatchForm(ServiceForm):
+    submit_label = _("Record as payment")
+
+    entry = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    invoice = forms.TypedChoiceField(label=_("Invoice"), coerce=int, choices=())
+
+    def __init__(self, *args, invoice_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].choices = [("", _("Choose the invoice")), *invoice_choices]

@@ -7,6 +7,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -20,6 +21,7 @@ from .constants import (
     InvoiceKind,
     InvoiceState,
     NotificationChannel,
+    PaymentSource,
 )
 
 
@@ -553,3 +555,118 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.act_id} {self.care_on} € {self.amount}"
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+
+class BankStatementImport(models.Model):
+    """A CAMT.053 bank statement finance uploaded: its credit entries are kept
+    (``BankStatementEntry``), the file itself is not (it holds every other transfer of the
+    account too)."""
+
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    statement_ids = models.CharField(_("statement"), max_length=500)
+    account = models.CharField(_("account"), max_length=34, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    credit_count = models.PositiveIntegerField(_("credit entries"), default=0)
+    new_count = models.PositiveIntegerField(_("new entries"), default=0)
+    known_count = models.PositiveIntegerField(_("entries imported before"), default=0)
+    matched_count = models.PositiveIntegerField(_("matched automatically"), default=0)
+    debit_count = models.PositiveIntegerField(_("debit entries ignored"), default=0)
+    unbooked_count = models.PositiveIntegerField(_("entries not booked, ignored"), default=0)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("bank statement import")
+        verbose_name_plural = _("bank statement imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class BankStatementEntry(models.Model):
+    """A credit of a bank statement (one transaction of an entry). ``key`` identifies it across
+    imports (statement, account and the bank's entry reference, or a hash of the entry), so the
+    same statement imported twice records nothing twice."""
+
+    statement_import = models.ForeignKey(
+        BankStatementImport, on_delete=models.PROTECT, related_name="entries"
+    )
+    key = models.CharField(max_length=64, unique=True)
+    statement_id = models.CharField(_("statement"), max_length=35)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    booked_on = models.DateField(_("booking date"))
+    remittance = models.CharField(_("description"), max_length=500, blank=True)
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=35, blank=True)
+    debtor_name = models.CharField(_("paid by"), max_length=140, blank=True)
+    debtor_account = models.CharField(_("from account"), max_length=34, blank=True)
+    line_number = models.PositiveIntegerField(_("line"))
+
+    class Meta:
+        ordering = ["booked_on", "pk"]
+        verbose_name = _("bank statement entry")
+        verbose_name_plural = _("bank statement entries")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bank_entry_is_a_credit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} € {self.amount}"
+
+
+class Payment(models.Model):
+    """Money received for an invoice: append-only history (a trigger on PostgreSQL refuses
+    changes, ``core.chain``). A mistake is corrected by a reversal: a second payment with the
+    opposite amount that names the one it reverses."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    paid_on = models.DateField(_("payment date"))
+    reference = models.CharField(_("reference"), max_length=140)
+    note = LimitedTextField(_("note"), max_length=TextLimit.REMARK, blank=True)
+    source = models.CharField(
+        _("source"), max_length=8, choices=PaymentSource.choices, default=PaymentSource.MANUAL
+    )
+    bank_entry = models.ForeignKey(
+        BankStatementEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+        verbose_name=_("reverses"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["paid_on", "recorded_at", "pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            *length_checks(note=TextLimit.REMARK),
+            # A payment is money in; only a reversal is negative.
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True, amount__gt=0)
+                | Q(reverses__isnull=False, amount__lt=0),
+                name="payment_positive_unless_a_reversal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paid_on} € {self.amount}"

@@ -9,10 +9,12 @@ whose caller writes the access log.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -24,13 +26,16 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, LPad
+from django.db.models.functions import Cast, Coalesce, Concat, LPad, Round
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum import iso11649
 
 from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.listing import Sorts
@@ -40,11 +45,20 @@ from hap_contracting.organisations.models import CareLocation
 from hap_contracting.organisations.selectors import locations_at_address
 
 from . import rules as billing_rules
-from .constants import CREDIT_NOTE_FINAL_STATES, ClaimOutcome, InvoiceState
+from .constants import (
+    CREDIT_NOTE_FINAL_STATES,
+    OVERDUE,
+    ClaimOutcome,
+    InvoiceKind,
+    InvoiceState,
+    PaymentState,
+)
 from .models import (
     INVOICE_SENDER_PK,
     AddressInvestigation,
     AdministrativeCost,
+    BankStatementEntry,
+    BankStatementImport,
     BillableReasonCode,
     Claim,
     ClaimImport,
@@ -52,6 +66,7 @@ from .models import (
     Invoice,
     InvoiceLine,
     InvoiceSender,
+    Payment,
 )
 
 
@@ -347,12 +362,15 @@ class InvoiceFilters:
     kind: str = ""
     search: str = ""
     sort: str = ""
+    # A ``PaymentState`` or ``OVERDUE`` (``with_payment_state``).
+    payment_state: str = ""
 
     def describe(self) -> str:
         parts = [
             f"month={self.month:%Y-%m}" if self.month else "",
             f"state={self.state}" if self.state else "",
             f"kind={self.kind}" if self.kind else "",
+            f"payment={self.payment_state}" if self.payment_state else "",
             f"search={self.search}" if self.search else "",
         ]
         return " ".join(part for part in parts if part) or "all"
@@ -375,11 +393,17 @@ def _filtered(queryset: QuerySet[Invoice], filters: InvoiceFilters) -> QuerySet[
     return queryset
 
 
-def invoice_list(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[Invoice]:
-    """Newest month first unless ``filters.sort`` (a key of ``INVOICE_SORTS``) says otherwise.
-    The page and its export both read this."""
+def invoice_list(
+    user, filters: InvoiceFilters = InvoiceFilters(), *, today: datetime.date | None = None
+) -> QuerySet[Invoice]:
+    """Newest month first unless ``filters.sort`` (a key of ``INVOICE_SORTS``) says otherwise,
+    each with its payment state on ``today`` (``with_payment_state``). The page and its export
+    both read this."""
+    invoices = with_payment_state(
+        _filtered(invoices_visible_to(user), filters), today=today or timezone.localdate()
+    )
     return (
-        _filtered(invoices_visible_to(user), filters)
+        _by_payment_state(invoices, filters.payment_state)
         .select_related("organisation", "corrects")
         .annotate(
             line_count=Count("lines"),
@@ -461,6 +485,10 @@ def export_lines(user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySet[I
     """The invoice lines of the invoices the user may see and filtered on, with every export
     column annotated (no patient reference): one query, streamed by the CSV export."""
     invoices = _filtered(invoices_visible_to(user), filters)
+    if filters.payment_state:
+        invoices = _by_payment_state(
+            with_payment_state(invoices, today=timezone.localdate()), filters.payment_state
+        ).values("pk")
     return (
         InvoiceLine.objects.filter(invoice__in=invoices)
         .annotate(claim_reference=claim_reference_expression())
@@ -533,3 +561,199 @@ def invoice_document_gaps(sender: dict, recipient: dict) -> list[str]:
     if not (recipient.get("address") and recipient.get("postcode") and recipient.get("city")):
         gaps.append(str(_("the organisation's invoice address (in the admin)")))
     return gaps
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+# A credit note lowers what is owed from its approval on (as it frees its claims for billing).
+CREDIT_NOTE_COUNTS_FROM = (InvoiceState.APPROVED, InvoiceState.SENT)
+# The invoices that can be paid: approved or sent invoices (a draft has no number yet; a credit
+# note is not paid).
+PAYABLE = Q(kind=InvoiceKind.INVOICE, state__in=(InvoiceState.APPROVED, InvoiceState.SENT))
+
+
+def _money(expression):
+    """An amount computed in SQL, rounded to cents (SQLite computes decimals as floats)."""
+    return ExpressionWrapper(
+        Round(expression, 2), output_field=DecimalField(max_digits=12, decimal_places=2)
+    )
+
+
+def with_payment_state(queryset: QuerySet[Invoice], *, today: datetime.date) -> QuerySet[Invoice]:
+    """Each invoice with ``amount_paid`` (its payments, reversals included), ``amount_credited``
+    (its approved or sent credit notes, negative), ``amount_owed`` (total plus credited),
+    ``outstanding`` (owed minus paid), ``payment_state`` (a ``PaymentState``, empty for drafts
+    and credit notes) and ``is_overdue`` (open or partly paid after the due date; never without
+    a due date): all in the same query, however many invoices.
+
+    The state: more paid than owed is *paid too much* (also a credited invoice that was paid);
+    nothing owed any more because of a credit note is *credited*; paid exactly is *paid*; some
+    paid is *partly paid*; else *open*."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(sum=Sum("amount"))
+        .values("sum")
+    )
+    credited = (
+        Invoice.objects.filter(corrects=OuterRef("pk"), state__in=CREDIT_NOTE_COUNTS_FROM)
+        .order_by()
+        .values("corrects")
+        .annotate(sum=Sum("total"))
+        .values("sum")
+    )
+    queryset = queryset.annotate(
+        amount_paid=_money(Coalesce(Subquery(paid), ZERO)),
+        amount_credited=_money(Coalesce(Subquery(credited), ZERO)),
+    ).annotate(amount_owed=_money(F("total") + F("amount_credited")))
+    queryset = queryset.annotate(
+        outstanding=_money(F("amount_owed") - F("amount_paid")),
+        payment_state=Case(
+            When(~PAYABLE, then=Value("")),
+            When(amount_paid__gt=F("amount_owed"), then=Value(PaymentState.OVERPAID)),
+            When(amount_owed__lte=0, then=Value(PaymentState.CREDITED)),
+            When(amount_paid=F("amount_owed"), then=Value(PaymentState.PAID)),
+            When(amount_paid__gt=0, then=Value(PaymentState.PARTLY_PAID)),
+            default=Value(PaymentState.OPEN),
+            output_field=CharField(),
+        ),
+    )
+    # The state as the user reads it, in the active language.
+    queryset = queryset.annotate(
+        payment_state_label=Case(
+            *(
+                When(payment_state=value, then=Value(str(label)))
+                for value, label in PaymentState.choices
+            ),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
+    # Open or partly paid after the due date (an invoice without one, approved before due
+    # dates existed, is never overdue).
+    overdue = Case(
+        When(
+            Q(payment_state__in=(PaymentState.OPEN, PaymentState.PARTLY_PAID))
+            & Q(due_date__lt=today),
+            then=Value(True),
+        ),
+        default=Value(False),
+    )
+    return queryset.annotate(is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+
+
+def _by_payment_state(queryset: QuerySet[Invoice], payment_state: str) -> QuerySet[Invoice]:
+    """``queryset`` (with ``with_payment_state``) in one payment state, or overdue."""
+    if not payment_state:
+        return queryset
+    if payment_state == OVERDUE:
+        return queryset.filter(is_overdue=True)
+    return queryset.filter(payment_state=payment_state)
+
+
+def invoice_payment_state(invoice: Invoice, *, today: datetime.date | None = None) -> Invoice:
+    """The invoice again, with its payment state (``with_payment_state``): one query."""
+    return with_payment_state(
+        Invoice.objects.filter(pk=invoice.pk), today=today or timezone.localdate()
+    ).get()
+
+
+def invoice_payments(invoice: Invoice) -> list[Payment]:
+    """The invoice's payments in the order they were paid, each with who recorded it and its
+    reversal, if any: one query."""
+    return list(
+        Payment.objects.filter(invoice=invoice)
+        .select_related("recorded_by", "reverses", "reversal")
+        .order_by("paid_on", "recorded_at", "pk")
+    )
+
+
+# An invoice number in a bank description: 2026-00042, also written 2026 00042, 2026/00042 or
+# 202600042, not inside a longer number.
+INVOICE_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(20\d{2})[\s./-]?(\d{5})(?!\d)")
+# A structured creditor reference (ISO 11649) of digits, as typed or printed in groups:
+# RF18202600042, RF18 2026 0004 2.
+CREDITOR_REFERENCE_IN_TEXT = re.compile(r"RF\d{2}(?: ?\d){1,21}", re.IGNORECASE)
+INVOICE_NUMBER_DIGITS = re.compile(r"^(20\d{2})(\d{5})$")
+
+
+def payment_reference_candidates(text: str) -> set[str]:
+    """The invoice numbers that ``text`` (a bank description or structured reference) may name:
+    an invoice number as people write it, or a valid creditor reference (ISO 11649) whose digits
+    are an invoice number's (the payment reference made at approval is one of those)."""
+    text = text or ""
+    numbers = {f"{year}-{number}" for year, number in INVOICE_NUMBER_IN_TEXT.findall(text)}
+    for found in CREDITOR_REFERENCE_IN_TEXT.findall(text):
+        reference = iso11649.compact(found)
+        if iso11649.is_valid(reference) and (digits := INVOICE_NUMBER_DIGITS.match(reference[4:])):
+            numbers.add(f"{digits[1]}-{digits[2]}")
+    return numbers
+
+
+def invoices_for_payment_references(texts) -> dict[str, Invoice | None]:
+    """``invoice_for_payment_reference`` for many texts at once, in one query."""
+    candidates = {text: payment_reference_candidates(text) for text in texts}
+    numbers = set().union(*candidates.values()) if candidates else set()
+    found = (
+        {
+            invoice.number: invoice
+            for invoice in Invoice.objects.filter(kind=InvoiceKind.INVOICE, number__in=numbers)
+        }
+        if numbers
+        else {}
+    )
+    result = {}
+    for text, names in candidates.items():
+        invoices = [found[name] for name in sorted(names) if name in found]
+        result[text] = invoices[0] if len(invoices) == 1 else None
+    return result
+
+
+def invoice_for_payment_reference(text: str) -> Invoice | None:
+    """The invoice whose payment reference ``text`` holds; None when it names none, or more
+    than one (those are matched by hand). The one place that knows what a payment reference
+    is: today the invoice number (``payment_reference_candidates``)."""
+    return invoices_for_payment_references([text])[text]
+
+
+def bank_imports() -> QuerySet[BankStatementImport]:
+    return BankStatementImport.objects.select_related("uploaded_by").order_by("-uploaded_at", "-pk")
+
+
+def bank_import_for_user(user, pk: int) -> BankStatementImport:
+    if not billing_rules.can_bill.test(user):
+        raise Http404
+    return get_object_or_404(bank_imports(), pk=pk)
+
+
+def standing_payments() -> QuerySet[Payment]:
+    """Payments that count: not a reversal, and not reversed."""
+    return Payment.objects.filter(reverses__isnull=True, reversal__isnull=True)
+
+
+def bank_import_entries(statement_import: BankStatementImport) -> QuerySet[BankStatementEntry]:
+    """The import's entries, each with the invoice its standing payment went to (empty:
+    unmatched), in one query."""
+    payment = standing_payments().filter(bank_entry=OuterRef("pk")).order_by("pk")
+    return (
+        BankStatementEntry.objects.filter(statement_import=statement_import)
+        .annotate(
+            invoice_id=Subquery(payment.values("invoice_id")[:1]),
+            invoice_number=Subquery(payment.values("invoice__number")[:1]),
+        )
+        .order_by("booked_on", "line_number", "pk")
+    )
+
+
+def invoices_open_for_payment(*, today: datetime.date | None = None) -> QuerySet[Invoice]:
+    """Approved and sent invoices with something still to pay, for matching an entry by hand."""
+    return (
+        with_payment_state(
+            Invoice.objects.filter(PAYABLE).select_related("organisation"),
+            today=today or timezone.localdate(),
+        )
+        .filter(payment_state__in=(PaymentState.OPEN, PaymentState.PARTLY_PAID))
+        .order_by("number")
+    )

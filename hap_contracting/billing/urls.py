@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import claims, investigations, invoices
+from .views import claims, investigations, invoices, payments
 
 app_name = "billing"
 
@@ -55,6 +55,8 @@ urlpatterns = [
     path("facturatie/facturen/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
     path("facturatie/facturen/<int:pk>/factuur.pdf", invoices.invoice_pdf, name="invoice_pdf"),
     path("facturatie/facturen/<int:pk>/factuur.xml", invoices.invoice_ubl, name="invoice_ubl"),
+    path("facturatie/bank/", payments.bank_import_list, name="bank_import_list"),
+    path("facturatie/bank/<int:pk>/", payments.bank_import_detail, name="bank_import_detail"),
     path("onderzoek/", investigations.investigation_list, name="investigation_list"),
     path(
         "onderzoek/lijst.<str:fmt>",

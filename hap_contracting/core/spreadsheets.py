@@ -19,9 +19,12 @@ import datetime
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import islice
 
 from django.utils import timezone
+
+from .money import money
 
 FORMULA_FIRST_CHARACTERS = frozenset("=+-@\t\r")
 CSV_DELIMITER = ";"
@@ -78,7 +81,10 @@ def _csv_writer_of(column: Column, *, dutch_dates: bool = False) -> Callable:
     if column.kind == LABEL:
         labels = {key: str(label) for key, label in column.labels.items()}
         return lambda value: labels.get(value, value)
-    if column.kind in (MONEY, NUMBER):
+    if column.kind == MONEY:
+        # In cents, also for an amount computed in SQL (SQLite returns it without its scale).
+        return lambda value: "" if value is None else str(money(Decimal(value))).replace(".", ",")
+    if column.kind == NUMBER:
         return lambda value: "" if value is None else str(value).replace(".", ",")
     if column.kind == DATE:
         return lambda value: "" if value is None else value.isoformat()

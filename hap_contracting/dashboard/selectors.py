@@ -58,12 +58,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hap_contracting.billing.constants import ClaimImportStatus, InvoiceKind, InvoiceState
+from hap_contracting.billing.constants import OVERDUE, ClaimImportStatus, InvoiceKind, InvoiceState
 from hap_contracting.billing.models import ClaimImport, InvoiceLine
 from hap_contracting.billing.selectors import (
     investigations_visible_to,
     invoices_visible_to,
     not_made_by,
+    with_payment_state,
 )
 from hap_contracting.contracts.models import Contract
 from hap_contracting.contracts.selectors import (
@@ -404,7 +405,7 @@ class WorkTask:
     urgent: bool = False
 
 
-def _finance_tasks(user) -> list[WorkTask]:
+def _finance_tasks(user, today: datetime.date) -> list[WorkTask]:
     invoices = invoices_visible_to(user).aggregate(
         # Four eyes: the drafts this user made are another finance user's to approve.
         drafts=Count("pk", filter=Q(state=InvoiceState.DRAFT) & not_made_by(user)),
@@ -420,8 +421,23 @@ def _finance_tasks(user) -> list[WorkTask]:
         .exclude(Exists(later_imported))
         .count()
     )
+    overdue = (
+        with_payment_state(invoices_visible_to(user), today=today).filter(is_overdue=True).count()
+    )
     invoice_list = reverse("billing:invoice_list")
     return [
+        WorkTask(
+            "overdue_invoices",
+            ngettext(
+                "Follow up %(count)d overdue invoice",
+                "Follow up %(count)d overdue invoices",
+                overdue,
+            )
+            % {"count": overdue},
+            overdue,
+            f"{invoice_list}?payment={OVERDUE}",
+            urgent=True,
+        ),
         WorkTask(
             "invoices_to_approve",
             ngettext(
@@ -529,7 +545,7 @@ def work_tasks(user, *, today: datetime.date) -> list[WorkTask]:
     work in them. At most five queries, whatever the amount of data."""
     tasks: list[WorkTask] = []
     if user.has_role(Role.FINANCE):
-        tasks += _finance_tasks(user)
+        tasks += _finance_tasks(user, today)
     if (
         user.has_role(Role.FINANCE)
         or is_location_manager.test(user)

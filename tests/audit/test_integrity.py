@@ -41,6 +41,7 @@ TABLES = {
     "accounts_userchange",
     "audit_accesslogentry",
     "audit_accesslogreference",
+    "billing_payment",
     "contracts_contractevent",
     "django_fsm_log_statelog",
     "procedure_advice",

@@ -170,7 +170,9 @@ def test_finance_work_runs_a_constant_number_of_queries(
     client.force_login(staff[Role.FINANCE])
     selectors.work_changed()
 
-    with django_assert_max_num_queries(9):
+    # Login and session, the requests, the lapsed contracts, finance's four counts (once for the
+    # page, once for the menu's count): the same however many invoices, files or addresses.
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("dashboard:my_work"))
 
     assert _tasks(response)["invoices_to_approve"].startswith("12 ")
@@ -195,3 +197,21 @@ def test_the_administrator_sees_the_logins_locked_after_failed_attempts(client, 
     tasks = _tasks(client.get(reverse("dashboard:my_work")))
 
     assert tasks["locked_out_logins"].startswith("1 inlog")
+
+
+def test_finance_sees_the_overdue_invoices_first(client, staff):
+    organisation = CareOrganisationFactory()
+    Invoice.objects.create(
+        organisation=organisation,
+        period=datetime.date(2026, 9, 1),
+        state=InvoiceState.SENT,
+        number="2026-09999",
+        total="100.00",
+        due_date=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    client.force_login(staff[Role.FINANCE])
+
+    tasks = client.get(reverse("dashboard:my_work")).context["tasks"]
+
+    assert tasks[0].key == "overdue_invoices"
+    assert tasks[0].action == "1 verlopen factuur opvolgen"

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from checklist.models import Assessment
-from hap_contracting.billing.constants import InvoiceState
+from hap_contracting.billing import selectors as billing_selectors
+from hap_contracting.billing.constants import InvoiceState, PaymentState
 from hap_contracting.billing.documents import invoice_ubl_bytes
-from hap_contracting.billing.models import AddressInvestigation, Claim, Invoice
+from hap_contracting.billing.models import AddressInvestigation, Claim, Invoice, Payment
 from hap_contracting.contracts.constants import ContractEventKind
 from hap_contracting.contracts.models import Contract, ContractEvent, renewal_opens_on
 from hap_contracting.contracts.selectors import lapsed_unrenewed
@@ -197,6 +198,20 @@ def test_the_demos_approved_invoices_are_valid_si_ubl_e_invoices(demo, si_ubl_ru
         assert invoice.due_date == invoice.invoice_date + datetime.timedelta(days=30)
         report = si_ubl_rules(invoice_ubl_bytes(invoice))
         assert failed(report, "fatal") == [], invoice.number
+
+
+def test_one_sent_invoice_is_paid_in_full_and_one_in_part(demo):
+    """Recorded by hand after sending, through the service (payments are history)."""
+    states = Counter(
+        billing_selectors.with_payment_state(
+            Invoice.objects.filter(state=InvoiceState.SENT), today=timezone.localdate()
+        ).values_list("payment_state", flat=True)
+    )
+    assert states[PaymentState.PAID] == 1
+    assert states[PaymentState.PARTLY_PAID] == 1
+    for payment in Payment.objects.select_related("invoice"):
+        assert payment.invoice.sent_at < payment.recorded_at < timezone.now()
+        assert payment.invoice.sent_at.date() <= payment.paid_on
 
 
 def test_an_address_investigation_is_open(demo):

@@ -30,6 +30,7 @@ from ..forms import (
     InvoiceGenerateForm,
 )
 from ..services import invoices as invoice_services
+from . import payments
 from .access import require_finance as _require_finance
 
 
@@ -212,7 +213,12 @@ def invoice_detail(request, pk: int):
         messages.error(request, _("This draft no longer exists; its claims are not chargeable."))
         return redirect("billing:invoice_list")
     bound: dict = {}
-    if request.method == "POST":
+    payment_bound: dict = {}
+    if request.method == "POST" and request.POST.get("form") in payments.PAYMENT_ACTIONS:
+        response, payment_bound = payments.invoice_payment_post(request, invoice)
+        if response is not None:
+            return response
+    elif request.method == "POST":
         name = request.POST.get("form", "")
         service = INVOICE_SERVICES.get(name)
         if service is None:
@@ -279,6 +285,7 @@ def invoice_detail(request, pk: int):
             "forms": _invoice_forms(invoice, request.user, bound),
             "four_eyes": invoice.state == InvoiceState.DRAFT
             and not billing_selectors.may_approve(invoice, request.user),
+            **payments.payment_context(invoice, payment_bound),
             "vat_exemption": sender.get("vat_exemption_text") or invoice_services.VAT_EXEMPTION,
             "sender": sender,
             "recipient": recipient,

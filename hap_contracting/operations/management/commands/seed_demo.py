@@ -31,12 +31,14 @@ from hap_contracting.billing.services.invoices import (
     invoice_send,
     invoices_generate,
 )
+from hap_contracting.billing.services.payments import payment_record
 from hap_contracting.billing.services.sender import invoice_sender_save
 from hap_contracting.contracts.constants import ContractKind
 from hap_contracting.contracts.models import Contract, renewal_opens_on
 from hap_contracting.contracts.services.contracts import ContractTerms, contracting_complete
 from hap_contracting.contracts.services.reminders import reminders_send_pending
 from hap_contracting.contracts.services.renewals import renewals_open_due
+from hap_contracting.core.money import money
 from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.organisations.models import CareOrganisation, Region, TargetGroup
@@ -547,6 +549,25 @@ class Command(BaseCommand):
                     invoice_send(
                         invoice=invoice, by=approver, at=imported + datetime.timedelta(days=3)
                     )
+            if months_back == 3:
+                self._payments(invoices, approver, imported + datetime.timedelta(days=20))
+
+    def _payments(self, invoices, finance, at) -> None:
+        """The first sent invoice paid in full, the second in part (a first instalment), both
+        recorded by hand three weeks after sending."""
+        amounts = [invoices[0].total]
+        if len(invoices) > 1:
+            amounts.append(money(invoices[1].total / 2))
+        for invoice, amount in zip(invoices, amounts, strict=False):
+            payment_record(
+                invoice=invoice,
+                by=finance,
+                amount=amount,
+                paid_on=timezone.localdate(at) - datetime.timedelta(days=1),
+                reference=f"Factuur {invoice.number}",
+                note="" if amount == invoice.total else "Eerste termijn (demo).",
+                at=at,
+            )
 
     def _bill_month(self, maker, month, imported, *, unknown: bool) -> list[Invoice]:
         lines = [
