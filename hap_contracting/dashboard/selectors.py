@@ -406,10 +406,12 @@ class WorkTask:
 
 
 def _finance_tasks(user, today: datetime.date) -> list[WorkTask]:
-    invoices = invoices_visible_to(user).aggregate(
+    # One query for the three counts of invoices.
+    invoices = with_payment_state(invoices_visible_to(user), today=today).aggregate(
         # Four eyes: the drafts this user made are another finance user's to approve.
         drafts=Count("pk", filter=Q(state=InvoiceState.DRAFT) & not_made_by(user)),
         approved=Count("pk", filter=Q(state=InvoiceState.APPROVED)),
+        overdue=Count("pk", filter=Q(is_overdue=True)),
     )
     later_imported = ClaimImport.objects.filter(
         status=ClaimImportStatus.IMPORTED, uploaded_at__gt=OuterRef("uploaded_at")
@@ -421,9 +423,7 @@ def _finance_tasks(user, today: datetime.date) -> list[WorkTask]:
         .exclude(Exists(later_imported))
         .count()
     )
-    overdue = (
-        with_payment_state(invoices_visible_to(user), today=today).filter(is_overdue=True).count()
-    )
+    overdue = invoices["overdue"]
     invoice_list = reverse("billing:invoice_list")
     return [
         WorkTask(
