@@ -123,9 +123,8 @@ class Situation:
 
 _INSURER_PAID = Consequence(
     _(
-        "Insurer-paid GP care (Zvw): residents stay registered with their own GP, who bills the "
-        "resident's health insurer. Agree the conditions with the location beforehand and lay "
-        "them down in an agreement."
+        "Residents stay registered with their own GP, who bills the resident's health insurer. "
+        "Agree the conditions with the location beforehand and lay them down in an agreement."
     ),
     (Source(SCHEMA, _("living in a care location without Wlz treatment")),),
 )

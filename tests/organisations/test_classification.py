@@ -364,3 +364,29 @@ def test_the_list_filters_on_the_situation_with_constant_queries(
     listed = list(response.context["page"].object_list)
     assert len(listed) == count
     assert {item.wkkgz_situation for item in listed} == {S.PGB_INITIATIVE}
+
+
+@pytest.mark.django_db
+def test_the_export_names_each_locations_situation(client, staff, location):
+    from tests.lists import export_rows
+
+    client.force_login(staff[Role.SECRETARIAT])
+
+    rows = export_rows(client.get(reverse("organisations:location_list_export", args=["csv"])))
+
+    column = rows[0].index("Wkkgz-situatie")
+    assert rows[1][column] == "Wlz-instelling met verblijf en behandeling"
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_situation_and_its_history_read_only(client, staff, unknown_location):
+    client.force_login(staff[Role.ADMINISTRATOR])
+
+    response = client.get(
+        reverse("admin:organisations_carelocation_change", args=[unknown_location.pk])
+    )
+
+    content = response.content.decode()
+    assert "Nog niet genoeg gegevens" in content
+    assert "(geregistreerd)" in content
+    assert "wkkgz_situation" not in response.context["adminform"].form.fields
