@@ -3,12 +3,16 @@ and the council read organisations and their region's locations. A location is s
 the same service as the app's form, so its region and post follow from its postcode."""
 
 from django.contrib import admin
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import SavedByServiceAdminMixin, SavedByServiceForm
 
+from .forms import CareLocationForm
 from .models import CareLocation, CareOrganisation, HapPost, PostcodeRange, Region, TargetGroup
-from .selectors import locations_visible_to
+from .selectors import classification_history, locations_visible_to
 from .services import (
     LOCATION_FIELDS,
     ORGANISATION_FIELDS,
@@ -66,6 +70,11 @@ class CareOrganisationAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
 class CareLocationAdminForm(SavedByServiceForm):
     # The admin sets the user of the request on the form class it makes for that request.
     user = None
+    # The Wkkgz facts as in the app's form (a choice, "not yet known" when not posted).
+    housing_and_care = CareLocationForm.base_fields["housing_and_care"]
+    pgb_without_zorgkantoor_contract = CareLocationForm.base_fields[
+        "pgb_without_zorgkantoor_contract"
+    ]
 
     class Meta:
         model = CareLocation
@@ -93,12 +102,40 @@ class CareLocationAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
         "region",
         "hap_post",
         "wlz_treatment_admission",
+        "wkkgz_situation",
     )
-    list_filter = ("region", "hap_post", "wlz_treatment_admission", "target_groups")
+    list_filter = (
+        "region",
+        "hap_post",
+        "wlz_treatment_admission",
+        "wkkgz_situation",
+        "target_groups",
+    )
     list_select_related = ("organisation", "region", "hap_post")
     search_fields = ("name", "postcode", "city", "street")
-    readonly_fields = ("region", "hap_post")
+    readonly_fields = ("region", "hap_post", "wkkgz_situation", "history_of_classification")
     filter_horizontal = ("target_groups",)
+
+    @admin.display(description=_("classification history"))
+    def history_of_classification(self, obj):
+        """Read-only (the service writes it); not an inline, so the form posts no formset."""
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<li>{}: {} → {} ({}; {})</li>",
+            (
+                (
+                    date_format(localtime(change.at), "j F Y H:i"),
+                    change.get_old_situation_display() or _("(registered)"),
+                    change.get_new_situation_display(),
+                    ", ".join(str(label) for label in change.changed_fact_labels),
+                    change.by.get_full_name() if change.by else "—",
+                )
+                for change in classification_history(obj)
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "—"
 
     def get_queryset(self, request):
         return locations_visible_to(request.user)

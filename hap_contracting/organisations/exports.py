@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.spreadsheets import LABEL, NUMBER, Column
 
-from .constants import CareProfile
+from .constants import CareProfile, WkkgzSituation
 
 YES_NO = {True: _("yes"), False: _("no")}
 
@@ -23,5 +23,6 @@ LOCATION_COLUMNS = (
     Column("wlz_treatment_admission", _("Wlz admission with treatment"), LABEL, YES_NO),
     Column("treatment_delivered", _("treatment actually delivered"), LABEL, YES_NO),
     Column("highest_care_profile", _("highest care profile"), LABEL, dict(CareProfile.choices)),
+    Column("wkkgz_situation", _("Wkkgz situation"), LABEL, dict(WkkgzSituation.choices)),
     Column("number_of_residents", _("number of residents"), NUMBER),
 )

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.forms import ServiceForm
 
-from .constants import CareProfile
+from .constants import Answer, CareProfile, HousingAndCare, WkkgzSituation
 from .models import CareOrganisation, TargetGroup
 from .selectors import LocationFilters, posts_visible_to, regions_visible_to
 
@@ -48,6 +48,28 @@ class CareLocationForm(ServiceForm):
     financed_mpt = forms.BooleanField(label=_("MPT (modular package at home)"), required=False)
     financed_pgb = forms.BooleanField(label=_("PGB (personal budget)"), required=False)
     number_of_residents = forms.IntegerField(label=_("Number of residents"), min_value=0, initial=0)
+    housing_and_care = forms.TypedChoiceField(
+        label=_("Housing and care"),
+        choices=HousingAndCare.choices,
+        initial=HousingAndCare.UNKNOWN,
+        # Not posted (an older form, a script): not yet known, as a new location starts.
+        required=False,
+        empty_value=HousingAndCare.UNKNOWN,
+        help_text=_(
+            "Together, with care dominating the rental and care agreement, or fully separate?"
+        ),
+    )
+    pgb_without_zorgkantoor_contract = forms.TypedChoiceField(
+        label=_("PGB budgets only, no contract with the zorgkantoor"),
+        choices=Answer.choices,
+        initial=Answer.UNKNOWN,
+        required=False,
+        empty_value=Answer.UNKNOWN,
+        help_text=_(
+            "Residents buy their care with a personal budget; the provider has no contract with "
+            "the zorgkantoor."
+        ),
+    )
 
 
 class LocationFilterForm(forms.Form):
@@ -65,6 +87,11 @@ class LocationFilterForm(forms.Form):
     )
     treatment = forms.ChoiceField(
         label=_("Wlz admission with treatment"), choices=TREATMENT_CHOICES, required=False
+    )
+    situation = forms.ChoiceField(
+        label=_("Wkkgz situation"),
+        choices=[("", _("All")), *WkkgzSituation.choices],
+        required=False,
     )
     q = forms.CharField(
         label=_("Name, city, postcode or organisation"), max_length=100, required=False
@@ -88,6 +115,7 @@ class LocationFilterForm(forms.Form):
             region_id=region.pk if region else None,
             post_id=post.pk if post else None,
             treatment={"yes": True, "no": False}.get(data["treatment"]),
+            situation=data["situation"],
             search=data["q"].strip(),
             sort=sort,
         )

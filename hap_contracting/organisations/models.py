@@ -2,10 +2,12 @@
 residential care locations. A location's region and post follow from its postcode
 (``services.care_location_register``)."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hap_contracting.core.validators import (
@@ -16,7 +18,8 @@ from hap_contracting.core.validators import (
     validate_postcode,
 )
 
-from .constants import CareProfile, OrganisationType
+from .classification import FACT_LABELS, Classification, Facts, classify
+from .constants import Answer, CareProfile, HousingAndCare, OrganisationType, WkkgzSituation
 
 
 class Region(models.Model):
@@ -240,6 +243,37 @@ class CareLocation(models.Model):
     financed_mpt = models.BooleanField(_("MPT (modular package at home)"), default=False)
     financed_pgb = models.BooleanField(_("PGB (personal budget)"), default=False)
     number_of_residents = models.PositiveIntegerField(_("number of residents"), default=0)
+    # The facts of the Wkkgz question (seed 000) beside ``wlz_treatment_admission``.
+    housing_and_care = models.CharField(
+        _("housing and care"),
+        max_length=24,
+        choices=HousingAndCare.choices,
+        default=HousingAndCare.UNKNOWN,
+        help_text=_(
+            "Does the location offer housing and care together, with care dominating the "
+            "rental and care agreement, or fully separately?"
+        ),
+    )
+    pgb_without_zorgkantoor_contract = models.CharField(
+        _("PGB budgets only, no contract with the zorgkantoor"),
+        max_length=8,
+        choices=Answer.choices,
+        default=Answer.UNKNOWN,
+        help_text=_(
+            "Does the location work on personal budgets (PGB), with contracts between residents "
+            "and provider only and none between provider and zorgkantoor?"
+        ),
+    )
+    # Derived from the facts by the service that saves them (``classification.classify``); kept
+    # so that lists can filter on it.
+    wkkgz_situation = models.CharField(
+        _("Wkkgz situation"),
+        max_length=24,
+        choices=WkkgzSituation.choices,
+        default=WkkgzSituation.UNKNOWN,
+        editable=False,
+        db_index=True,
+    )
 
     class Meta:
         ordering = ["name"]
@@ -262,3 +296,55 @@ class CareLocation(models.Model):
             f"{self.house_number}{self.house_number_addition and '-' + self.house_number_addition}"
         )
         return f"{self.street} {number}, {self.postcode} {self.city}"
+
+    @property
+    def classification(self) -> Classification:
+        """The Wkkgz situation of the facts as they are now, with what follows from it."""
+        return classify(Facts.of(self))
+
+
+class ClassificationChange(models.Model):
+    """The history of a location's Wkkgz situation: one row each time the service saves a change
+    of a fact the classification reads (or registers the location), with the situation before
+    and after. Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE, and the rows are
+    hash-chained (``core.chain.protect``), as the other history."""
+
+    location = models.ForeignKey(
+        CareLocation,
+        on_delete=models.PROTECT,
+        related_name="classification_changes",
+        verbose_name=_("care location"),
+    )
+    old_situation = models.CharField(
+        _("situation before"),
+        max_length=24,
+        choices=WkkgzSituation.choices,
+        blank=True,
+        help_text=_("Empty: the location was registered."),
+    )
+    new_situation = models.CharField(
+        _("situation after"), max_length=24, choices=WkkgzSituation.choices
+    )
+    # [{"fact": field name, "old": value or null, "new": value}, ...]
+    changed_facts = models.JSONField(_("changed facts"), default=list)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("classification change")
+        verbose_name_plural = _("classification history")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.old_situation} → {self.new_situation}"
+
+    @property
+    def changed_fact_labels(self) -> list:
+        return [FACT_LABELS.get(change["fact"], change["fact"]) for change in self.changed_facts]

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from hap_contracting.core.listing import Sorts
 from hap_contracting.core.scoping import scoped_to_region
 
-from .models import CareLocation, HapPost, PostcodeRange, Region
+from .models import CareLocation, ClassificationChange, HapPost, PostcodeRange, Region
 
 
 def post_for_postcode(postcode: str) -> HapPost | None:
@@ -40,6 +40,7 @@ LOCATION_SORTS = Sorts(
         "region": ("region__name", "name"),
         "post": ("hap_post__name", "name"),
         "treatment": ("wlz_treatment_admission", "name"),
+        "situation": ("wkkgz_situation", "name"),
         "residents": ("number_of_residents", "name"),
     },
     default="name",
@@ -51,6 +52,7 @@ class LocationFilters:
     region_id: int | None = None
     post_id: int | None = None
     treatment: bool | None = None  # Wlz admission with treatment: yes, no or either
+    situation: str = ""  # a Wkkgz situation (``WkkgzSituation``), or any
     search: str = ""
     sort: str = ""
 
@@ -66,6 +68,8 @@ def location_list(user, filters: LocationFilters = LocationFilters()) -> QuerySe
         queryset = queryset.filter(hap_post_id=filters.post_id)
     if filters.treatment is not None:
         queryset = queryset.filter(wlz_treatment_admission=filters.treatment)
+    if filters.situation:
+        queryset = queryset.filter(wkkgz_situation=filters.situation)
     if filters.search:
         term = filters.search
         queryset = queryset.filter(
@@ -75,6 +79,16 @@ def location_list(user, filters: LocationFilters = LocationFilters()) -> QuerySe
             | Q(organisation__name__icontains=term)
         )
     return queryset.order_by(*LOCATION_SORTS.order_by(filters.sort))
+
+
+def location_for(user, pk: int) -> CareLocation | None:
+    """One location of the user's region (any for who sees every region), or None."""
+    return locations_visible_to(user).filter(pk=pk).first()
+
+
+def classification_history(location: CareLocation) -> QuerySet[ClassificationChange]:
+    """The location's classification changes, newest first, with who made them."""
+    return location.classification_changes.select_related("by").order_by("-at", "-pk")
 
 
 def posts_visible_to(user) -> QuerySet[HapPost]:

@@ -1,5 +1,6 @@
-"""Registering and changing care locations: the address decides the region and the post, in
-the app's form and in the admin alike."""
+"""Registering and changing care locations: the address decides the region and the post, and
+the facts decide the Wkkgz situation (``classification``), in the app's form and in the admin
+alike."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +13,9 @@ from hap_contracting.core.validators import (
 )
 
 from . import rules as organisation_rules
-from .models import CareLocation, CareOrganisation, HapPost
+from .classification import FACT_FIELDS, FACT_LABELS
+from .constants import Answer, HousingAndCare
+from .models import CareLocation, CareOrganisation, ClassificationChange, HapPost
 from .selectors import post_for_postcode
 
 # What a location's form or admin page may set; region and post follow from the postcode.
@@ -31,7 +34,14 @@ LOCATION_FIELDS = (
     "financed_mpt",
     "financed_pgb",
     "number_of_residents",
+    "housing_and_care",
+    "pgb_without_zorgkantoor_contract",
 )
+# The classification's facts that are a choice, with their allowed answers.
+_FACT_CHOICES = {
+    "housing_and_care": HousingAndCare,
+    "pgb_without_zorgkantoor_contract": Answer,
+}
 
 
 def _post_of(postcode: str, *, by) -> tuple[str, HapPost]:
@@ -57,11 +67,48 @@ def _post_of(postcode: str, *, by) -> tuple[str, HapPost]:
     return postcode, post
 
 
+def _check_facts(fields: dict) -> None:
+    """Refuse a classification fact that is not one of its answers, naming the field (the
+    model's own message does not say which question it is about)."""
+    if not isinstance(fields.get("wlz_treatment_admission", False), bool):
+        raise DomainError(
+            _("“%(field)s” must be yes or no.") % {"field": FACT_LABELS["wlz_treatment_admission"]},
+            field="wlz_treatment_admission",
+        )
+    for name, choices in _FACT_CHOICES.items():
+        if name in fields and fields[name] not in choices.values:
+            raise DomainError(
+                _("“%(value)s” is not an answer to “%(field)s”: choose one of the given answers.")
+                % {"value": fields[name], "field": FACT_LABELS[name]},
+                field=name,
+            )
+
+
+def _record_classification(location: CareLocation, before: dict | None, *, by) -> None:
+    """The history row of a save that changed a fact of the classification (or registered the
+    location): the situation before and after, who, when and which facts changed. Called after
+    the save, with ``before`` the stored row (None for a new location)."""
+    changed = []
+    for name in FACT_FIELDS:
+        old, new = (None if before is None else before[name]), getattr(location, name)
+        if before is None or old != new:
+            changed.append({"fact": name, "old": old, "new": new})
+    if changed:
+        ClassificationChange.objects.create(
+            location=location,
+            old_situation="" if before is None else before["wkkgz_situation"],
+            new_situation=location.wkkgz_situation,
+            changed_facts=changed,
+            by=by,
+        )
+
+
 def _save(location: CareLocation, *, by, target_groups, **fields) -> CareLocation:
     if not organisation_rules.can_register_location.test(by):
         raise DomainError(
             _("Only the regional secretariat or an administrator registers care locations.")
         )
+    _check_facts(fields)
     postcode, post = _post_of(fields.pop("postcode"), by=by)
     try:
         addition = normalise_house_number_addition(fields.pop("house_number_addition", ""))
@@ -86,7 +133,18 @@ def _save(location: CareLocation, *, by, target_groups, **fields) -> CareLocatio
     location.hap_post = post
     full_clean_or_raise(location)
     with transaction.atomic():
+        before = None
+        if location.pk is not None:
+            # The facts as stored (locked: two saves at once each see the other's result).
+            before = (
+                CareLocation.objects.select_for_update()
+                .filter(pk=location.pk)
+                .values(*FACT_FIELDS, "wkkgz_situation")
+                .get()
+            )
+        location.wkkgz_situation = location.classification.situation
         location.save()
+        _record_classification(location, before, by=by)
         if target_groups is not None:
             location.target_groups.set(target_groups)
     return location

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,10 +41,28 @@ def location_list(request):
         {
             **listing.list_context(request, organisation_selectors.LOCATION_SORTS, page),
             "filters": form,
-            # A location's page is its admin page, for who may open it there.
-            "links_to_admin": request.user.is_staff
-            and request.user.has_perm("organisations.view_carelocation"),
             "can_register_location": organisation_rules.can_register_location.test(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def location_detail(request, pk: int):
+    """A location's facts, its Wkkgz situation with what follows from it, and its history."""
+    if not organisation_rules.can_list_locations.test(request.user):
+        raise PermissionDenied
+    location = organisation_selectors.location_for(request.user, pk)
+    if location is None:
+        raise Http404
+    return render(
+        request,
+        "organisations/location_detail.html",
+        {
+            "location": location,
+            "history": organisation_selectors.classification_history(location),
+            "links_to_admin": request.user.is_staff
+            and request.user.has_perm("organisations.change_carelocation", location),
         },
     )
 

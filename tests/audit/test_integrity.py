@@ -22,6 +22,8 @@ from hap_contracting.contracts.models import ContractEvent
 from hap_contracting.core.chain import chained_tables, protected_tables
 from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
+from hap_contracting.organisations.constants import WkkgzSituation
+from hap_contracting.organisations.models import ClassificationChange
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
 from hap_contracting.procedure.services import admission as procedure_services
 from hap_contracting.triage.constants import TriageFilterReason
@@ -44,6 +46,7 @@ TABLES = {
     "billing_payment",
     "contracts_contractevent",
     "django_fsm_log_statelog",
+    "organisations_classificationchange",
     "procedure_advice",
     "triage_triagelistchange",
 }
@@ -67,6 +70,9 @@ def history(staff, location):
     )
     ContractEvent.objects.create(
         contract=ContractFactory(location=location), kind=ContractEventKind.CREATED
+    )
+    ClassificationChange.objects.create(
+        location=location, new_situation=WkkgzSituation.WLZ_INSTITUTION, by=staff[Role.SECRETARIAT]
     )
     access_log_record(user=staff[Role.FINANCE], action=AccessAction.VIEW, what="factuur 1")
     access_log_record_many(

@@ -23,7 +23,8 @@ from hap_contracting.contracts.selectors import lapsed_unrenewed
 from hap_contracting.core import chain
 from hap_contracting.core.roles import Role
 from hap_contracting.dashboard import selectors as dashboard
-from hap_contracting.organisations.models import Region
+from hap_contracting.organisations.constants import WkkgzSituation
+from hap_contracting.organisations.models import CareLocation, Region
 from hap_contracting.procedure.constants import OPEN_STATES, RequestKind, RequestState
 from hap_contracting.procedure.models import AdmissionRequest, Advice, TransitionLog
 from tests.billing.si_ubl import failed
@@ -290,3 +291,15 @@ def test_every_demo_login_can_open_its_pages(client, demo):
         for request in requests:
             token_page = client.get(f"/status/{request.public_token}/")
             assert token_page.status_code == 200
+
+
+def test_the_demo_has_a_location_in_every_wkkgz_situation(demo):
+    situations = set(CareLocation.objects.values_list("wkkgz_situation", flat=True))
+
+    assert situations == set(WkkgzSituation.values)
+    recorded_later = CareLocation.objects.get(name="Kleinschalig Wonen Dalfsen")
+    change = recorded_later.classification_changes.latest("pk")
+    assert (change.old_situation, change.new_situation) == (
+        WkkgzSituation.UNKNOWN,
+        WkkgzSituation.HOUSING_WITH_CARE,
+    )

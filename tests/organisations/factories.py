@@ -1,6 +1,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
+from hap_contracting.organisations.classification import Facts, classify
 from hap_contracting.organisations.constants import OrganisationType
 from hap_contracting.organisations.models import (
     CareLocation,
@@ -85,3 +86,18 @@ class CareLocationFactory(DjangoModelFactory):
     treatment_delivered = True
     highest_care_profile = 7
     number_of_residents = 24
+    # As the service derives it (``classification.classify``) from the facts above.
+    wkkgz_situation = factory.LazyAttribute(
+        lambda location: (
+            classify(
+                Facts(
+                    wlz_treatment_admission=location.wlz_treatment_admission,
+                    pgb_without_zorgkantoor_contract=getattr(
+                        location, "pgb_without_zorgkantoor_contract", "unknown"
+                    ),
+                    housing_and_care=getattr(location, "housing_and_care", "unknown"),
+                    treatment_delivered=location.treatment_delivered,
+                )
+            ).situation
+        )
+    )

@@ -81,17 +81,20 @@ def test_the_secretariat_sees_the_own_regions_locations_only(client, staff, zwol
 
     assert list(response.context["page"].object_list) == [own]
     assert "region" not in response.context["filters"].fields
-    # The secretariat has no admin: the name is no link.
-    assert reverse("admin:organisations_carelocation_change", args=[own.pk]) not in (
-        response.content.decode()
-    )
+    # The name opens the location's page in the app; the secretariat has no admin link.
+    content = response.content.decode()
+    assert reverse("organisations:location_detail", args=[own.pk]) in content
+    assert reverse("admin:organisations_carelocation_change", args=[own.pk]) not in content
 
 
-def test_an_administrator_opens_a_location_from_its_name(client, staff, location):
+def test_an_administrator_opens_a_location_from_its_name_and_its_admin_page_from_there(
+    client, staff, location
+):
     client.force_login(staff[Role.ADMINISTRATOR])
+    detail = reverse("organisations:location_detail", args=[location.pk])
 
-    content = client.get(URL).content.decode()
-
+    assert detail in client.get(URL).content.decode()
+    content = client.get(detail).content.decode()
     assert reverse("admin:organisations_carelocation_change", args=[location.pk]) in content
 
 

@@ -43,7 +43,11 @@ from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.organisations.models import CareOrganisation, Region, TargetGroup
 from hap_contracting.organisations.selectors import post_for_postcode
-from hap_contracting.organisations.services import care_location_register, care_organisation_save
+from hap_contracting.organisations.services import (
+    care_location_change,
+    care_location_register,
+    care_organisation_save,
+)
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep, RequestKind
 from hap_contracting.procedure.models import AdmissionRequest
 from hap_contracting.procedure.services import admission as admission_services
@@ -124,6 +128,21 @@ LOCATIONS = [
     ("Zeewolder Hofje", 2, "Baanbreker", 4, "", "3891 AB", "Zeewolde", False, 5, 10, [2]),
     ("Het Poortgebouw Almere", 2, "Grote Markt", 11, "2", "1315 JD", "Almere", True, 8, 44, [0, 4]),
 ]
+# The facts of the Wkkgz question beside the treatment admission, per organisation type, so that
+# the demo has a location in every Wkkgz situation (``organisations.classification``).
+WKKGZ_FACTS = {
+    "wlz_institution": {},
+    "housing_with_care": {
+        "housing_and_care": "combined_care_dominant",
+        "pgb_without_zorgkantoor_contract": "no",
+    },
+    "housing_separate": {"housing_and_care": "separate", "pgb_without_zorgkantoor_contract": "no"},
+    "pgb_initiative": {"pgb_without_zorgkantoor_contract": "yes"},
+}
+# Registered before its facts were known: still "not enough facts yet".
+WKKGZ_FACTS_UNKNOWN = "Zeewolder Hofje"
+# Registered with its facts unknown, recorded afterwards: its classification history shows it.
+WKKGZ_FACTS_RECORDED_LATER = "Kleinschalig Wonen Dalfsen"
 # Example insurer tariffs, labelled as such in the data: not the real agreed amounts.
 DEMO_TARIFFS = {
     "CONSULT": Decimal("52.40"),
@@ -354,23 +373,34 @@ class Command(BaseCommand):
                 group_indexes,
             ) = row
             slug = post_for_postcode(postcode).region.slug
+            fields = {
+                "organisation": organisations[org],
+                "name": name,
+                "street": street,
+                "house_number": number,
+                "house_number_addition": addition,
+                "postcode": postcode,
+                "city": city,
+                "wlz_treatment_admission": treatment,
+                "treatment_delivered": treatment,
+                "highest_care_profile": vv,
+                "number_of_residents": residents,
+                "financed_vpt": not treatment and index % 2 == 0,
+                "financed_pgb": index % 3 == 0,
+            }
+            facts = WKKGZ_FACTS[organisations[org].organisation_type]
+            secretariat = users[(Role.SECRETARIAT, slug)]
+            known_now = name not in (WKKGZ_FACTS_UNKNOWN, WKKGZ_FACTS_RECORDED_LATER)
             location = care_location_register(
-                by=users[(Role.SECRETARIAT, slug)],
-                organisation=organisations[org],
-                name=name,
-                street=street,
-                house_number=number,
-                house_number_addition=addition,
-                postcode=postcode,
-                city=city,
-                wlz_treatment_admission=treatment,
-                treatment_delivered=treatment,
-                highest_care_profile=vv,
-                number_of_residents=residents,
-                financed_vpt=not treatment and index % 2 == 0,
-                financed_pgb=index % 3 == 0,
+                by=secretariat,
                 target_groups=[groups[i] for i in group_indexes],
+                **fields,
+                **(facts if known_now else {}),
             )
+            if name == WKKGZ_FACTS_RECORDED_LATER:
+                location = care_location_change(
+                    location=location, by=secretariat, target_groups=None, **fields, **facts
+                )
             received, steps, start = self._timeline(*scenario)
             request = self._register(location, received, users=users)
             self._run_steps(request, steps, users=users, contract_start=start)
