@@ -220,7 +220,13 @@ def test_a_reminder_goes_to_whoever_must_act_next(ending_contract, staff, make_u
     end = ending_contract.end_date
     daily_job(end - days(92))
     renewal = ending_contract.renewal_request
-    AdmissionRequest.objects.filter(pk=renewal.pk).update(state=S.QUALITY_REVIEW)
+    # With the quality team since the day before (well within its norm: no step warning).
+    AdmissionRequest.objects.filter(pk=renewal.pk).update(
+        state=S.QUALITY_REVIEW,
+        state_entered_at=timezone.make_aware(
+            datetime.datetime.combine(end - days(61), datetime.time(9))
+        ),
+    )
     other_member = make_user(Role.QUALITY_TEAM, region=zwolle)
     reminders_send_pending()
     mail.outbox.clear()

@@ -106,9 +106,12 @@ def test_the_administrator_is_reminded_of_next_years_tariffs_from_november(
 
 def test_a_request_past_its_completion_deadline_comes_first(client, staff, location):
     manager, secretary = staff[Role.LOCATION_MANAGER], staff[Role.SECRETARIAT]
-    waiting_longest = AdmissionRequestFactory(location=location)
+    # Waiting longest, but within the intake's norm (two weeks).
+    waiting_longest = AdmissionRequestFactory(
+        location=location, received_on=timezone.localdate() - datetime.timedelta(days=10)
+    )
     type(waiting_longest).objects.filter(pk=waiting_longest.pk).update(
-        state_entered_at=timezone.now() - datetime.timedelta(days=90)
+        state_entered_at=timezone.now() - datetime.timedelta(days=10)
     )
     overdue = AdmissionRequestFactory(
         in_contracting=True,
