@@ -358,3 +358,16 @@ def test_an_advice_records_the_checklist_and_the_norm_it_was_given_under(staff, 
     StepNorm.objects.filter(region=None, step=S.QUALITY_REVIEW).update(amount=8)
     advice.refresh_from_db()
     assert advice.norm_days == 21
+
+
+def test_the_request_page_shows_what_an_advice_was_given_under(client, staff, location):
+    with time_machine.travel(day(0), tick=False):
+        request = to_quality_team(staff, location, day(0))
+    client.force_login(staff[Role.SECRETARIAT])
+
+    with time_machine.travel(day(1), tick=False):
+        page = client.get(reverse("procedure:request_detail", args=[request.pk])).content.decode()
+
+    assert "revisie 1" in page
+    assert "Norm van de stap toen: 28 dagen." in page
+    assert "Termijn van deze stap" in page
