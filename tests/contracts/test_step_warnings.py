@@ -14,6 +14,7 @@ from hap_contracting.contracts.services.reminders import reminders_send_pending
 from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.procedure.constants import RequestState
+from hap_contracting.procedure.models import AdmissionRequest
 from hap_contracting.procedure.services.deadlines import admission_request_extend_deadline
 from tests.organisations.factories import CareLocationFactory
 from tests.procedure.factories import AdmissionRequestFactory
@@ -154,3 +155,15 @@ def test_scheduling_the_step_warnings_runs_a_constant_number_of_queries(
         rows = _step_deadlines(DEADLINE + days(1))
 
     assert len(rows) == 15
+
+
+def test_a_warning_for_a_step_the_request_has_left_is_not_mailed(at_council):
+    daily_job(DEADLINE - days(7))
+    AdmissionRequest.objects.filter(pk=at_council.pk).update(state=S.CONTRACTING)
+
+    reminders_send_pending()
+
+    reminder = Reminder.objects.get(admission_request=at_council, kind=K.STEP_DUE)
+    assert reminder.sent_at is not None
+    assert reminder.recipients == ""
+    assert mail.outbox == []

@@ -211,6 +211,11 @@ def _temporary(error: smtplib.SMTPException) -> bool:
 
 
 def _send(reminder: Reminder, directory: StaffDirectory, connection, now) -> int:
+    if reminder.step and reminder.admission_request.state != reminder.step:
+        # A step's warning whose request moved on before it was sent: nobody must act on it.
+        reminder.sent_at = now
+        reminder.last_error = gettext("the request has left this step")
+        return 1
     addresses = set(_recipients(reminder, directory))
     delivered = _split(reminder.recipients)
     context = _context(reminder)
