@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -60,10 +59,13 @@ STEP_OF_ADVICE = {
 
 def first_entered(state: str, outer: str = "pk"):
     """Subquery: when the outer query's request first entered ``state`` (its history)."""
-    content_type = ContentType.objects.get_for_model(AdmissionRequest)
+    # By the content type's name, joined: no lookup of its id (a query while the cache is cold).
     return Subquery(
         TransitionLog.objects.filter(
-            content_type_id=content_type.pk, object_id=OuterRef(outer), state=state
+            content_type__app_label=AdmissionRequest._meta.app_label,
+            content_type__model=AdmissionRequest._meta.model_name,
+            object_id=OuterRef(outer),
+            state=state,
         )
         .order_by("timestamp", "pk")
         .values("timestamp")[:1]
