@@ -241,8 +241,11 @@ RENEWAL_LEAD_MONTHS = env.int("RENEWAL_LEAD_MONTHS", default=3)
 RENEWAL_REMINDER_DAYS = env.list("RENEWAL_REMINDER_DAYS", subcast=int, default=[90, 60, 30, 7])
 # A reminder that an address refuses is retried for that address on the next runs, this often.
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
-COMPLETION_DEADLINE_MONTHS = env.int("COMPLETION_DEADLINE_MONTHS", default=6)
+# The completion deadline (six months after the council's decision) is the contracting step's
+# service norm, kept per region by an administrator (procedure.StepNorm), like every step's.
 COMPLETION_REMINDER_DAYS = env.list("COMPLETION_REMINDER_DAYS", subcast=int, default=[30, 7])
+# Warnings before a step's service norm runs out (received to council; contracting: above).
+STEP_REMINDER_DAYS = env.list("STEP_REMINDER_DAYS", subcast=int, default=[7])
 GRACE_PERIOD_MONTHS = env.int("GRACE_PERIOD_MONTHS", default=3)
 GRACE_REMINDER_DAYS = env.list("GRACE_REMINDER_DAYS", subcast=int, default=[30, 7])
 # The dashboard lists requests waiting longer than this in one step.

@@ -174,7 +174,7 @@ class ContractAdmin(ReadOnlyAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "due_on", "subject", "sent_at", "recipients", "last_error")
+    list_display = ("kind", "step", "due_on", "subject", "sent_at", "recipients", "last_error")
     list_filter = (
         "kind",
         ("sent_at", admin.EmptyFieldListFilter),

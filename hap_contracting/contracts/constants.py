@@ -53,3 +53,5 @@ class ReminderKind(models.TextChoices):
     GRACE_ENDING = "grace_ending", _("Grace period ending")
     GRACE_ENDED = "grace_ended", _("Grace period ended without a contract")
     BREACH_ACTION_OVERDUE = "breach_action_overdue", _("Deadline of a breach action passed")
+    STEP_DUE = "step_due", _("Service norm of a step running out")
+    STEP_OVERDUE = "step_overdue", _("Service norm of a step exceeded")

@@ -157,6 +157,11 @@ class Contract(models.Model):
         verbose_name=_("renews contract"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The insurer tariffs valid on the start date, as they were when the contract was made: the
+    # 2 x tariff floor it was checked against can be explained after the tariffs changed.
+    tariffs_on_start = models.JSONField(
+        _("insurer tariffs on the start date"), default=list, blank=True, editable=False
+    )
 
     objects = ContractQuerySet.as_manager()
 
@@ -368,6 +373,9 @@ class Reminder(models.Model):
         blank=True,
         related_name="reminders",
     )
+    # A step's norm (kinds step_due/step_overdue): the step it counts down, so that two steps'
+    # warnings on the same day are two reminders.
+    step = models.CharField(_("step"), max_length=20, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     recipients = models.TextField(_("sent to"), blank=True)
@@ -405,7 +413,7 @@ class Reminder(models.Model):
                 name="reminder_once_per_contract",
             ),
             models.UniqueConstraint(
-                fields=["admission_request", "kind", "due_on"],
+                fields=["admission_request", "kind", "step", "due_on"],
                 condition=Q(admission_request__isnull=False),
                 name="reminder_once_per_request",
             ),

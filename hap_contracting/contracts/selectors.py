@@ -221,11 +221,33 @@ class RateRow:
         return self.amount is not None and self.minimum is not None and self.amount < self.minimum
 
 
+def _kept_tariffs(contract: Contract) -> dict[int, InsurerTariff]:
+    """The contract's kept tariffs as (unsaved) tariff objects by act id. One query, for the
+    acts; none when nothing was kept."""
+    kept = {row["act"]: row for row in contract.tariffs_on_start or []}
+    if not kept:
+        return {}
+    return {
+        act.pk: InsurerTariff(
+            act=act,
+            amount=Decimal(kept[act.code]["amount"]),
+            valid_from=datetime.date.fromisoformat(kept[act.code]["valid_from"]),
+            valid_until=datetime.date.fromisoformat(kept[act.code]["valid_until"])
+            if kept[act.code]["valid_until"]
+            else None,
+        )
+        for act in Act.objects.filter(code__in=kept)
+    }
+
+
 def contract_rate_rows(contract: Contract) -> list[RateRow]:
     """Each agreed rate beside the insurer tariff on the contract's start date and the floor
     (seed 004, 7.2: with treatment at least 2 × the tariff). Acts with a tariff but no agreed
-    rate are listed too. Needs ``rates`` prefetched; one query for the tariffs."""
-    tariffs = insurer_tariffs_on(contract.start_date)
+    rate are listed too. Needs ``rates`` prefetched; one query for the tariffs. The tariffs are
+    those kept on the contract when it was made (``tariffs_on_start``), so a later change of a
+    tariff does not change what the contract was checked against; a contract made before they
+    were kept reads the tariff table."""
+    tariffs = _kept_tariffs(contract) or insurer_tariffs_on(contract.start_date)
     rows = []
     agreed = {rate.act_id: rate for rate in contract.rates.all()}
     for rate in agreed.values():

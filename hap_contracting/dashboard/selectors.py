@@ -14,9 +14,14 @@ Definitions (the page's help text says the same):
   ``contracting``) is no change of state. The median is taken over the requests that left the
   step in the last ``MEDIAN_WINDOW_DAYS`` days or are in it now.
 - *Waiting*: in a step since longer than ``DASHBOARD_WAITING_DAYS`` (``state_entered_at``).
+- *Norm*: the step's service norm (``StepNorm``: the region's, else the national one; on the
+  page of all regions the national one). *Within the norm*: of the requests that left a step in
+  the last ``MEDIAN_WINDOW_DAYS`` days, those whose days in it (visits added up) did not exceed
+  the norm of their region plus their extensions and the quality team's suspended days.
+  *Over the norm now*: requests whose step deadline (``procedure.selectors.deadlines``) passed.
 - *Renewals overdue*: contracts that ended (not terminated) with their renewal unfinished,
   and requests in contracting past their completion deadline (seed 004, 7.1: the council's
-  approval + ``COMPLETION_DEADLINE_MONTHS``).
+  approval + the contracting step's norm, plus extensions).
 - *Billed per month*: approved and sent invoices plus credit notes (negative), by the month
   billed (``Invoice.period``), over the twelve months before this one. For a region: the
   invoice lines of its locations, each with its share of the invoice's administrative costs
@@ -79,14 +84,14 @@ from hap_contracting.core.roles import Role
 from hap_contracting.core.scoping import scoped_to_region
 from hap_contracting.organisations.models import Region
 from hap_contracting.organisations.selectors import regions_visible_to
-from hap_contracting.procedure.constants import RequestState
-from hap_contracting.procedure.models import AdmissionRequest, TransitionLog, completion_deadline
+from hap_contracting.procedure.constants import ClockEventKind, NormUnit, RequestState
+from hap_contracting.procedure.models import AdmissionRequest, ClockEvent, Norms, TransitionLog
 from hap_contracting.procedure.rules import can_register_request
 from hap_contracting.procedure.selectors.admission import (
     admission_requests_visible_to,
-    council_approval_date,
     my_work,
 )
+from hap_contracting.procedure.selectors.deadlines import with_step_clock, with_step_deadlines
 from hap_contracting.tariffs.selectors import acts_without_tariff_on
 
 S = RequestState
@@ -160,6 +165,25 @@ class StepRow:
     waiting_count: int = 0
     median_days: float | None = None
     measured: int = 0  # how many requests the median is taken over
+    norm: tuple[int, str] | None = None  # (amount, unit) of the step's norm
+    norm_days: int | None = None  # the norm in days (a norm in months: counted from today)
+    decided: int = 0  # requests that left the step in the window
+    within_norm: int = 0  # of those, within their norm
+    over_norm: int = 0  # open requests past the step's deadline now
+
+    @property
+    def within_share(self) -> int | None:
+        """The percentage of ``decided`` within the norm, or None when none left the step."""
+        return round(100 * self.within_norm / self.decided) if self.decided else None
+
+    @property
+    def norm_unit_label(self) -> str:
+        return NormUnit(self.norm[1]).label if self.norm else ""
+
+
+def norms_in_force() -> Norms:
+    """The steps' norms, read once for the page's panels. One query."""
+    return Norms.load()
 
 
 def _days(delta: datetime.timedelta) -> float:
@@ -178,6 +202,9 @@ def _stays_left(requests: QuerySet[AdmissionRequest], since: datetime.datetime):
     created_at = (
         AdmissionRequest.objects.filter(pk=OuterRef("object_id")).order_by().values("created_at")
     )
+    region_id = AdmissionRequest.objects.filter(pk=OuterRef("object_id")).values(
+        "location__region_id"
+    )
     changes = (
         TransitionLog.objects.filter(
             content_type__app_label=AdmissionRequest._meta.app_label,
@@ -194,22 +221,42 @@ def _stays_left(requests: QuerySet[AdmissionRequest], since: datetime.datetime):
                     order_by=[F("timestamp").asc(), F("pk").asc()],
                 ),
                 Subquery(created_at),
-            )
+            ),
+            region_id=Subquery(region_id),
         )
         .order_by()
-        .values_list("object_id", "source_state", "entered_at", "timestamp")
+        .values_list("object_id", "source_state", "entered_at", "timestamp", "region_id")
     )
-    for pk, state, entered_at, left_at in changes:
+    for pk, state, entered_at, left_at, region in changes:
         if left_at >= since and state in DASHBOARD_STEPS:
-            yield pk, state, entered_at, left_at
+            yield pk, state, entered_at, left_at, region
 
 
-def requests_per_step(user, region: Region | None, *, now: datetime.datetime) -> list[StepRow]:
-    """Open requests, waiting requests and the median days per step. Two queries."""
+def requests_per_step(
+    user,
+    region: Region | None,
+    *,
+    now: datetime.datetime,
+    norms: Norms | None = None,
+    over_norm: list[AdmissionRequest] | None = None,
+) -> list[StepRow]:
+    """Open requests, waiting requests, the median days per step against the step's norm, the
+    share that left it within the norm and how many are over it now. Five queries (the open
+    requests, the stays, the extensions and suspensions, the open requests' deadlines unless
+    ``over_norm`` gives them (``requests_over_norm``), the norms unless ``norms`` gives them)."""
     requests = _requests(user, region)
+    norms = norms or Norms.load()
+    today = timezone.localdate(now)
+    region_id = region.pk if region else None
     threshold = now - datetime.timedelta(days=waiting_days())
     rows = {
-        state: StepRow(state=state, label=S(state).label, short_label=SHORT_LABELS[state])
+        state: StepRow(
+            state=state,
+            label=S(state).label,
+            short_label=SHORT_LABELS[state],
+            norm=norms.norm(region_id, state),
+            norm_days=norms.days(region_id, state, on=today),
+        )
         for state in DASHBOARD_STEPS
     }
     # Days per (request, step), all visits added up.
@@ -225,15 +272,68 @@ def requests_per_step(user, region: Region | None, *, now: datetime.datetime) ->
             rows[state].waiting_count += 1
         spent[pk, state] += _days(max(now - entered_at, datetime.timedelta(0)))
     since = now - datetime.timedelta(days=MEDIAN_WINDOW_DAYS)
-    for pk, state, entered_at, left_at in _stays_left(requests, since):
+    # The stays that ended: their request's region and the day its first visit began.
+    left: dict[tuple[int, str], tuple[int, datetime.date]] = {}
+    for pk, state, entered_at, left_at, stay_region in _stays_left(requests, since):
         spent[pk, state] += _days(max(left_at - entered_at, datetime.timedelta(0)))
+        began = timezone.localdate(entered_at)
+        if (pk, state) in left:
+            began = min(began, left[pk, state][1])
+        left[pk, state] = (stay_region, began)
     by_state: dict[str, list[float]] = defaultdict(list)
     for (_pk, state), days in spent.items():
         by_state[state].append(days)
     for state, days in by_state.items():
         rows[state].median_days = round(statistics.median(days), 1)
         rows[state].measured = len(days)
+    # Within the norm: the steps left (and not entered again since), against the norm of the
+    # request's region plus its extensions and suspended days in that step.
+    added = _clock_days(requests, {pk for pk, _state in left})
+    still_in = {(pk, state) for pk, state, _entered in current}
+    for (pk, state), (stay_region, began) in left.items():
+        if (pk, state) in still_in:
+            continue
+        allowed = norms.days(stay_region, state, on=began) + added.get((pk, state), 0)
+        rows[state].decided += 1
+        if spent[pk, state] <= allowed:
+            rows[state].within_norm += 1
+    if over_norm is None:
+        over_norm = requests_over_norm(user, region, today=today, norms=norms)
+    for row in over_norm:
+        rows[row.state].over_norm += 1
     return list(rows.values())
+
+
+def _clock_days(requests: QuerySet[AdmissionRequest], pks: set[int]) -> dict:
+    """(request, step) → the days its extensions and suspensions added. One query."""
+    if not pks:
+        return {}
+    return {
+        (pk, step): days
+        for pk, step, days in ClockEvent.objects.filter(
+            admission_request_id__in=pks,
+            kind__in=[ClockEventKind.RESUMED, ClockEventKind.EXTENDED],
+        )
+        .values("admission_request_id", "step")
+        .annotate(total=Sum("days"))
+        .values_list("admission_request_id", "step", "total")
+    }
+
+
+def requests_over_norm(
+    user, region: Region | None, *, today: datetime.date, norms: Norms | None = None
+) -> list[AdmissionRequest]:
+    """The open requests past the deadline of the step they are in, longest over first; each
+    with ``step_deadline`` and ``days_over``. One query (and one for the norms if not given)."""
+    rows = with_step_deadlines(
+        with_step_clock(_requests(user, region).filter(state__in=DASHBOARD_STEPS)).order_by("pk"),
+        today,
+        norms,
+    )
+    over = [row for row in rows if row.over_norm]
+    for row in over:
+        row.days_over = (today - row.step_deadline).days
+    return sorted(over, key=lambda row: (row.step_deadline, row.pk))
 
 
 # --- (2) Requests waiting longer than the threshold -----------------------------------------
@@ -273,28 +373,27 @@ class Overdue:
         return len(self.lapsed_contracts) + len(self.completion_overdue)
 
 
-def renewals_overdue(user, region: Region | None, *, today: datetime.date) -> Overdue:
+def renewals_overdue(
+    user, region: Region | None, *, today: datetime.date, norms: Norms | None = None
+) -> Overdue:
     """Contracts that lapsed without a completed renewal, and requests in contracting past
-    the completion deadline (seed 004, 7.1). Two queries; the deadline is a calendar-month
-    offset, computed in Python over the (few) requests in contracting."""
+    the completion deadline (seed 004, 7.1: the contracting norm, plus extensions). Two queries
+    (three without ``norms``); the deadline is a calendar-month offset, computed in Python over
+    the (few) requests in contracting."""
     lapsed = list(
         _contracts(user, region)
         .filter(lapsed_unrenewed(), end_date__lt=today)
         .select_related("organisation", "location", "renewal_request")
         .order_by("end_date", "pk")
     )
-    in_contracting = (
-        _requests(user, region)
-        .filter(state=S.CONTRACTING)
-        .annotate(approved_on=council_approval_date())
-        .filter(approved_on__isnull=False)
-        .order_by("pk")
+    in_contracting = with_step_clock(_requests(user, region).filter(state=S.CONTRACTING)).filter(
+        clock_approved_on__isnull=False
     )
     overdue = []
-    for admission_request in in_contracting:
-        deadline = completion_deadline(admission_request.approved_on)
-        if deadline < today:
-            admission_request.completion_deadline = deadline
+    for admission_request in with_step_deadlines(in_contracting.order_by("pk"), today, norms):
+        if admission_request.over_norm:
+            admission_request.approved_on = admission_request.clock_approved_on
+            admission_request.completion_deadline = admission_request.step_deadline
             overdue.append(admission_request)
     overdue.sort(key=lambda row: (row.completion_deadline, row.pk))
     return Overdue(lapsed_contracts=lapsed, completion_overdue=overdue)
@@ -355,11 +454,16 @@ class RegionSummary:
     region: Region
     open_count: int
     waiting_count: int
+    over_norm_count: int = 0
 
 
 def region_summaries(user, *, now: datetime.datetime) -> list[RegionSummary]:
-    """Per region the user sees: open and waiting requests. Two queries."""
+    """Per region the user sees: open and waiting requests, and those over their step's norm.
+    Four queries."""
     threshold = now - datetime.timedelta(days=waiting_days())
+    over: dict[int, int] = defaultdict(int)
+    for row in requests_over_norm(user, None, today=timezone.localdate(now)):
+        over[row.clock_region_id] += 1
     counts = {
         row["location__region_id"]: row
         for row in admission_requests_visible_to(user)
@@ -376,6 +480,7 @@ def region_summaries(user, *, now: datetime.datetime) -> list[RegionSummary]:
             region=region,
             open_count=counts.get(region.pk, {}).get("open", 0),
             waiting_count=counts.get(region.pk, {}).get("waiting", 0),
+            over_norm_count=over[region.pk],
         )
         for region in dashboard_regions(user)
     ]

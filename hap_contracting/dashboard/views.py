@@ -63,7 +63,9 @@ def _dashboard(request, region):
     user = request.user
     now = timezone.now()
     today = timezone.localdate()
-    steps = selectors.requests_per_step(user, region, now=now)
+    norms = selectors.norms_in_force()
+    over_norm = selectors.requests_over_norm(user, region, today=today, norms=norms)
+    steps = selectors.requests_per_step(user, region, now=now, norms=norms, over_norm=over_norm)
     billed = selectors.billed_per_month(user, region, today=today)
     return render(
         request,
@@ -78,7 +80,8 @@ def _dashboard(request, region):
             "waiting_days": selectors.waiting_days(),
             "median_window_days": selectors.MEDIAN_WINDOW_DAYS,
             "chart": monthly_counts_chart(selectors.contracts_ending(user, region, today=today)),
-            "overdue": selectors.renewals_overdue(user, region, today=today),
+            "overdue": selectors.renewals_overdue(user, region, today=today, norms=norms),
+            "over_norm": over_norm,
             "billed": billed,
             "billed_chart": amounts_chart(billed),
             "billed_total": sum(amount for _month, amount in billed),

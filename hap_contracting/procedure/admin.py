@@ -21,7 +21,15 @@ from hap_contracting.core.scoping import scoped_to_region
 
 from .actions import ACTIONS, available_actions
 from .constants import LETTER_PLACEHOLDERS
-from .models import AdmissionRequest, Advice, DecisionLetter, DecisionLetterTemplate, TransitionLog
+from .models import (
+    AdmissionRequest,
+    Advice,
+    ClockEvent,
+    DecisionLetter,
+    DecisionLetterTemplate,
+    StepNorm,
+    TransitionLog,
+)
 from .selectors.admission import (
     admission_requests_visible_to,
     advice_dossier,
@@ -38,8 +46,27 @@ from .services.letters import decision_letter_template_save
 
 class AdviceInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Advice
-    fields = ("step", "outcome", "motivation", "decided_on", "decided_by", "recorded_at")
+    fields = (
+        "step",
+        "outcome",
+        "motivation",
+        "decided_on",
+        "decided_by",
+        "recorded_at",
+        "checklist_version",
+        "checklist_revision",
+        "norm_days",
+    )
     readonly_fields = fields
+
+
+class ClockEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The request's deadline changes: suspensions, resumptions and extensions, with reasons."""
+
+    model = ClockEvent
+    fields = ("at", "by", "step", "kind", "days", "reason")
+    readonly_fields = fields
+    ordering = ("at", "pk")
 
 
 def _step_labels() -> dict[str, str]:
@@ -136,7 +163,7 @@ class AdmissionRequestAdmin(ReadOnlyAdmin):
     list_select_related = ("location__region", "assigned_location_manager")
     # The queryset is already scoped to the region: a second, unfiltered count adds nothing.
     show_full_result_count = False
-    inlines = (AdviceInline, TransitionLogInline)
+    inlines = (AdviceInline, TransitionLogInline, ClockEventInline)
     change_form_template = "admin/procedure/admissionrequest/change_form.html"
     fields = (
         "location",
@@ -341,3 +368,14 @@ class DecisionLetterAdmin(ReadOnlyAdmin):
         return scoped_to_region(
             super().get_queryset(request), request.user, "admission_request__location__region_id"
         )
+
+
+@admin.register(StepNorm)
+class StepNormAdmin(admin.ModelAdmin):
+    """Administrators keep the service norm of each step, nationally and per region. A change
+    applies to every deadline computed from then on; an advice keeps the norm it was given
+    under (``Advice.norm_days``)."""
+
+    list_display = ("step", "region", "amount", "unit")
+    list_filter = ("step", "region")
+    ordering = ("region__name", "step")

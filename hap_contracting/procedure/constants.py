@@ -67,3 +67,38 @@ LETTER_PLACEHOLDERS = {
     "hap": _("the out-of-hours GP post of the location"),
     "ondertekenaar": _("the name of the council member who recorded the decision"),
 }
+
+
+# The steps of the procedure that have a service norm (``StepNorm``), in their order: a
+# request's state names the step it is in.
+NORM_STEPS = (
+    RequestState.RECEIVED,
+    RequestState.PRE_ASSESSMENT,
+    RequestState.QUALITY_REVIEW,
+    RequestState.COUNCIL_REVIEW,
+    RequestState.CONTRACTING,
+)
+
+
+class NormUnit(models.TextChoices):
+    DAYS = "days", _("days")
+    WEEKS = "weeks", _("weeks")
+    MONTHS = "months", _("months")
+
+
+# The national norms the data migration writes, (amount, unit) per step. Intake: the
+# secretariat forwards within two weeks (our choice); seed 004, 7.1: contracting is completed
+# within six months of the council's decision.
+DEFAULT_NORMS = {
+    RequestState.RECEIVED: (2, NormUnit.WEEKS),
+    RequestState.PRE_ASSESSMENT: (4, NormUnit.WEEKS),
+    RequestState.QUALITY_REVIEW: (4, NormUnit.WEEKS),
+    RequestState.COUNCIL_REVIEW: (6, NormUnit.WEEKS),
+    RequestState.CONTRACTING: (6, NormUnit.MONTHS),
+}
+
+
+class ClockEventKind(models.TextChoices):
+    SUSPENDED = "suspended", _("Clock suspended")
+    RESUMED = "resumed", _("Clock resumed")
+    EXTENDED = "extended", _("Deadline extended")

@@ -130,6 +130,15 @@ class OutcomeForm(ServiceForm):
     )
 
 
+class ExtendDeadlineForm(ServiceForm):
+    submit_label = _("Extend deadline")
+
+    days = forms.IntegerField(label=_("Extend by (days)"), min_value=1, max_value=180)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=TextLimit.REMARK
+    )
+
+
 class WithdrawForm(ServiceForm):
     submit_label = _("Withdraw request")
 

@@ -9,6 +9,7 @@ with validation, locking and notifications.
 
 import datetime
 import uuid
+from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -28,10 +29,14 @@ from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
 from . import rules as procedure_rules
 from .constants import (
     DECISION_OUTCOMES,
+    DEFAULT_NORMS,
     LETTER_PLACEHOLDERS,
+    NORM_STEPS,
     OPEN_STATES,
     AdviceOutcome,
     AdviceStep,
+    ClockEventKind,
+    NormUnit,
     RequestKind,
     RequestState,
 )
@@ -396,6 +401,18 @@ class Advice(models.Model):
     )
     # Set when the row is written (the table is append-only): the service's moment, or now.
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+    # What it was decided under, so that it can be explained after the rules changed: the
+    # checklist (template version and revision) it was based on and the step's service norm
+    # then (set by the service when the row is written).
+    checklist_version = models.CharField(
+        _("checklist version"), max_length=20, blank=True, editable=False
+    )
+    checklist_revision = models.PositiveSmallIntegerField(
+        _("checklist revision"), null=True, blank=True, editable=False
+    )
+    norm_days = models.PositiveIntegerField(
+        _("service norm (days)"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["recorded_at", "pk"]
@@ -532,6 +549,137 @@ def advice_transitions() -> dict[tuple[str, str], str]:
     }
 
 
-def completion_deadline(approved_on: datetime.date) -> datetime.date:
-    """Seed 004, 7.1: "een termijn … van 6 maanden na het besluit om dit af te ronden"."""
-    return approved_on + relativedelta(months=settings.COMPLETION_DEADLINE_MONTHS)
+class StepNorm(models.Model):
+    """The service norm of one step of the procedure: how long a request may be in it. Per
+    region; a row without a region is the national norm, for every region without its own. An
+    administrator keeps them; the data migration writes the national defaults
+    (``constants.DEFAULT_NORMS``)."""
+
+    region = models.ForeignKey(
+        "organisations.Region",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("Empty: the national norm, for every region without a norm of its own."),
+    )
+    step = models.CharField(
+        _("step"),
+        max_length=20,
+        choices=[(state.value, state.label) for state in NORM_STEPS],
+    )
+    amount = models.PositiveSmallIntegerField(_("norm"))
+    unit = models.CharField(_("unit"), max_length=10, choices=NormUnit.choices)
+
+    class Meta:
+        ordering = ["region__name", "step"]
+        verbose_name = _("service norm")
+        verbose_name_plural = _("service norms")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "step"],
+                condition=models.Q(region__isnull=False),
+                name="step_norm_per_region",
+                violation_error_message=_("This region has a norm for this step already."),
+            ),
+            models.UniqueConstraint(
+                fields=["step"],
+                condition=models.Q(region__isnull=True),
+                name="step_norm_national",
+                violation_error_message=_("There is a national norm for this step already."),
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="step_norm_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{RequestState(self.step).label}: {self.amount} {NormUnit(self.unit).label}"
+
+
+def _offset(amount: int, unit: str) -> relativedelta:
+    if unit == NormUnit.MONTHS:
+        return relativedelta(months=amount)
+    return relativedelta(days=amount * (7 if unit == NormUnit.WEEKS else 1))
+
+
+@dataclass(frozen=True)
+class Norms:
+    """The norms in force, read in one query (``Norms.load``): the region's own, else the
+    national one, else the built-in default (a database without the data migration's rows)."""
+
+    table: dict
+
+    @classmethod
+    def load(cls) -> "Norms":
+        return cls(
+            {
+                (norm.region_id, norm.step): (norm.amount, norm.unit)
+                for norm in StepNorm.objects.all()
+            }
+        )
+
+    def norm(self, region_id: int | None, step: str) -> tuple[int, str]:
+        return self.table.get((region_id, step), self.table.get((None, step), DEFAULT_NORMS[step]))
+
+    def deadline(self, start: datetime.date, region_id: int | None, step: str) -> datetime.date:
+        return start + _offset(*self.norm(region_id, step))
+
+    def days(self, region_id: int | None, step: str, on: datetime.date) -> int:
+        """The norm in days, counted from ``on`` (a norm in months has no fixed length)."""
+        return (self.deadline(on, region_id, step) - on).days
+
+    def longest(self, step: str) -> relativedelta:
+        """The longest norm of ``step`` over all regions: the window of the daily job's query."""
+        offsets = [self.norm(None, step)] + [
+            value for (_region, norm_step), value in self.table.items() if norm_step == step
+        ]
+        start = datetime.date(2000, 1, 1)
+        return max((_offset(*value) for value in offsets), key=lambda delta: start + delta)
+
+
+def completion_deadline(
+    approved_on: datetime.date, *, region_id: int | None = None, norms: Norms | None = None
+) -> datetime.date:
+    """Seed 004, 7.1: "een termijn … van 6 maanden na het besluit om dit af te ronden": the
+    contracting step's norm (``StepNorm``) after the council's approval. Pass ``norms`` when
+    calling it for many requests (otherwise the table is read once per call)."""
+    norms = norms or Norms.load()
+    return norms.deadline(approved_on, region_id, RequestState.CONTRACTING)
+
+
+class ClockEvent(models.Model):
+    """A change of a request's step clock, with its reason: the quality team's clock suspended
+    by a send-back and resumed when the new checklist revision is submitted (``days``: how long
+    it stood still), or a deadline extended by ``days``. Append-only (a PostgreSQL trigger),
+    like the history it sits beside: the deadline is recomputed from these rows."""
+
+    admission_request = models.ForeignKey(
+        AdmissionRequest,
+        on_delete=models.PROTECT,
+        related_name="clock_events",
+        verbose_name=_("admission request"),
+    )
+    step = models.CharField(
+        _("step"), max_length=20, choices=[(state.value, state.label) for state in NORM_STEPS]
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ClockEventKind.choices)
+    days = models.PositiveIntegerField(_("days"), default=0)
+    reason = LimitedTextField(_("reason"), max_length=TextLimit.REMARK)
+    at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("deadline change")
+        verbose_name_plural = _("deadline changes")
+        constraints = length_checks(reason=TextLimit.REMARK)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_step_display()} ({self.days})"

@@ -10,6 +10,7 @@ from hap_contracting.core.predicates import (
     administers_in_admin,
     has_any_role,
     in_region_of,
+    is_administrator,
     is_location_manager,
     is_quality_team,
     is_regional_council,
@@ -46,6 +47,10 @@ can_give_location_manager_advice = is_location_manager & in_region_of & is_assig
 can_fill_in_checklist = can_give_location_manager_advice & is_in_pre_assessment
 can_record_outcome = is_location_manager & in_region_of & is_assigned_location_manager
 
+# A step's deadline is extended, with a reason, by the region's secretariat (who keeps the
+# procedure's time) or an administrator.
+can_extend_deadline = (is_secretariat & in_region_of) | is_administrator
+
 # The region's quality team advises; its council decides.
 can_give_quality_advice = is_quality_team & in_region_of
 can_decide_as_council = is_regional_council & in_region_of
@@ -60,3 +65,7 @@ rules.add_perm("procedure.view_admissionrequest", works_in_admin & no_object_or_
 for _action in ("view", "add", "change"):
     rules.add_perm(f"procedure.{_action}_decisionlettertemplate", administers_in_admin)
 rules.add_perm("procedure.view_decisionletter", administers_in_admin)
+
+# Administrators keep the steps' service norms.
+for _action in ("view", "add", "change", "delete"):
+    rules.add_perm(f"procedure.{_action}_stepnorm", administers_in_admin)

@@ -37,6 +37,11 @@ urlpatterns = [
         documents.decision_letter_pdf,
         name="decision_letter",
     ),
+    path(
+        "aanvragen/<int:pk>/termijn-verlengen/",
+        requests.request_extend_deadline,
+        name="request_extend_deadline",
+    ),
     path("aanvragen/<int:pk>/<slug:action>/", requests.request_action, name="request_action"),
     path("procedure/", requests.procedure_graph, name="procedure_graph"),
     path("status/<uuid:token>/", requests.requester_status, name="requester_status"),

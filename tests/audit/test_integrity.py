@@ -24,7 +24,13 @@ from hap_contracting.core.roles import Role
 from hap_contracting.operations.services import daily_job
 from hap_contracting.organisations.constants import WkkgzSituation
 from hap_contracting.organisations.models import ClassificationChange
-from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
+from hap_contracting.procedure.constants import (
+    AdviceOutcome,
+    AdviceStep,
+    ClockEventKind,
+    RequestState,
+)
+from hap_contracting.procedure.models import ClockEvent
 from hap_contracting.procedure.services import admission as procedure_services
 from hap_contracting.triage.constants import TriageFilterReason
 from hap_contracting.triage.services import triage_filter_list
@@ -48,6 +54,7 @@ TABLES = {
     "django_fsm_log_statelog",
     "organisations_classificationchange",
     "procedure_advice",
+    "procedure_clockevent",
     "triage_triagelistchange",
 }
 
@@ -67,6 +74,13 @@ def history(staff, location):
         step=AdviceStep.LOCATION_MANAGER,
         outcome=AdviceOutcome.NEGATIVE,
         motivation="Geen voorwacht op locatie.",
+    )
+    ClockEvent.objects.create(
+        admission_request=request,
+        step=RequestState.PRE_ASSESSMENT,
+        kind=ClockEventKind.EXTENDED,
+        days=7,
+        reason="Locatie gesloten wegens verbouwing.",
     )
     ContractEvent.objects.create(
         contract=ContractFactory(location=location), kind=ContractEventKind.CREATED

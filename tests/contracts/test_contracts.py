@@ -532,3 +532,51 @@ def test_the_contract_history_cannot_be_changed_or_deleted(location):
     ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, [event.pk])
+
+
+def test_a_contract_keeps_the_insurer_tariffs_valid_on_its_start_date(ready_to_contract, staff):
+    """So that its 2 x tariff floor can be explained after finance changed the tariffs."""
+    insurer_tariffs(datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))
+    insurer_tariffs(
+        datetime.date(2026, 1, 1),
+        amounts={"CONSULT": Decimal("60.00"), "VISITE": Decimal("90"), "TELEFOON": Decimal("30")},
+    )
+    contract = services.contract_create_for_request(
+        admission_request=ready_to_contract,
+        by=staff[Role.SECRETARIAT],
+        terms=with_treatment(
+            datetime.date(2025, 6, 1), CONSULT="104.80", VISITE="157.20", TELEFOON="52.40"
+        ),
+    )
+
+    InsurerTariff.objects.filter(valid_from=datetime.date(2025, 1, 1)).update(amount=Decimal("1"))
+    contract.refresh_from_db()
+
+    kept = {row["act"]: row for row in contract.tariffs_on_start}
+    assert set(kept) == {"CONSULT", "VISITE", "TELEFOON"}
+    assert kept["CONSULT"]["amount"] == "52.40"
+    assert kept["CONSULT"]["valid_from"] == "2025-01-01"
+    assert kept["CONSULT"]["valid_until"] == "2025-12-31"
+
+
+def test_the_contract_shows_the_tariffs_it_was_checked_against_after_they_changed(
+    ready_to_contract, staff
+):
+    from hap_contracting.contracts.selectors import contract_rate_rows
+
+    insurer_tariffs(datetime.date(2025, 1, 1))
+    contract = services.contract_create_for_request(
+        admission_request=ready_to_contract,
+        by=staff[Role.SECRETARIAT],
+        terms=with_treatment(
+            datetime.date(2025, 6, 1), CONSULT="104.80", VISITE="157.20", TELEFOON="52.40"
+        ),
+    )
+    # Finance corrects the tariff afterwards (an edit, not a new period).
+    InsurerTariff.objects.filter(act__code="CONSULT").update(amount=Decimal("70.00"))
+
+    rows = {row.act.code: row for row in contract_rate_rows(contract)}
+
+    assert rows["CONSULT"].tariff.amount == Decimal("52.40")
+    assert rows["CONSULT"].minimum == Decimal("104.80")
+    assert not rows["CONSULT"].below_minimum

@@ -16,8 +16,21 @@ from hap_contracting.billing.models import Invoice, InvoiceLine
 from hap_contracting.core.charts import amounts_chart
 from hap_contracting.core.roles import Role
 from hap_contracting.dashboard import selectors
-from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep, RequestKind, RequestState
-from hap_contracting.procedure.models import AdmissionRequest, Advice, TransitionLog
+from hap_contracting.procedure.constants import (
+    AdviceOutcome,
+    AdviceStep,
+    ClockEventKind,
+    NormUnit,
+    RequestKind,
+    RequestState,
+)
+from hap_contracting.procedure.models import (
+    AdmissionRequest,
+    Advice,
+    ClockEvent,
+    StepNorm,
+    TransitionLog,
+)
 from hap_contracting.tariffs.models import Act
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import ClaimFactory
@@ -564,8 +577,9 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     assert response.status_code == 200
     assert len(response.context["waiting"]) == 20
     assert response.context["overdue"].total == 14
-    # 13: the page's 12 and the menu's work count (cached for the next pages).
-    assert len(small.captured_queries) <= 13
+    # 16: the page's 12 and the menu's work count (cached for the next pages), and the step
+    # norms' three (the norm table, the extensions and suspensions, the requests over the norm).
+    assert len(small.captured_queries) <= 16
 
 
 def test_the_overview_runs_a_fixed_number_of_queries(
@@ -579,3 +593,88 @@ def test_the_overview_runs_a_fixed_number_of_queries(
 
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get("/dashboard/").status_code == 200
+
+
+# --- The steps' norms -----------------------------------------------------------------------
+
+
+def test_each_step_shows_its_norm_and_the_share_decided_within_it(known_history, staff, zwolle):
+    rows = {
+        row.state: row
+        for row in selectors.requests_per_step(
+            staff[Role.SECRETARIAT], zwolle, now=known_history["now"]
+        )
+    }
+
+    assert [row.norm_days for row in rows.values()][:4] == [14, 28, 28, 42]
+    # Left the step in the last twelve months: received A 2 and B 4 days (norm 14); the
+    # pre-assessment A only (B is still in it); council A 7 and the old request 100 (norm 42).
+    assert (rows[S.RECEIVED].within_norm, rows[S.RECEIVED].decided) == (2, 2)
+    assert (rows[S.PRE_ASSESSMENT].within_norm, rows[S.PRE_ASSESSMENT].decided) == (1, 1)
+    assert (rows[S.COUNCIL_REVIEW].within_norm, rows[S.COUNCIL_REVIEW].decided) == (1, 2)
+    assert rows[S.COUNCIL_REVIEW].within_share == 50
+    assert rows[S.CONTRACTING].within_share == 100
+    # Over the norm now: B, 36 days in the pre-assessment; C, received 30 days ago (the
+    # factory's date received), registered only yesterday.
+    assert [row.over_norm for row in rows.values()] == [1, 1, 0, 0, 0]
+
+
+def test_an_extension_counts_towards_the_norm(known_history, staff, zwolle):
+    old = AdmissionRequest.objects.get(state=S.REJECTED)
+    ClockEvent.objects.create(
+        admission_request=old,
+        step=S.COUNCIL_REVIEW,
+        kind=ClockEventKind.EXTENDED,
+        days=60,
+        reason="Aanvullend advies gevraagd.",
+    )
+
+    rows = {
+        row.state: row
+        for row in selectors.requests_per_step(
+            staff[Role.SECRETARIAT], zwolle, now=known_history["now"]
+        )
+    }
+
+    assert (rows[S.COUNCIL_REVIEW].within_norm, rows[S.COUNCIL_REVIEW].decided) == (2, 2)
+
+
+def test_a_regions_own_norm_is_the_one_it_is_measured_against(known_history, staff, zwolle):
+    StepNorm.objects.create(region=zwolle, step=S.COUNCIL_REVIEW, amount=100, unit=NormUnit.DAYS)
+
+    rows = {
+        row.state: row
+        for row in selectors.requests_per_step(
+            staff[Role.SECRETARIAT], zwolle, now=known_history["now"]
+        )
+    }
+
+    assert rows[S.COUNCIL_REVIEW].norm_days == 100
+    assert rows[S.COUNCIL_REVIEW].within_norm == 2
+
+
+def test_the_page_lists_the_requests_over_their_norm(client, known_history, staff):
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.get("/dashboard/zwolle/")
+
+    over = response.context["over_norm"]
+    assert {row.pk for row in over} == {known_history["waiting"].pk, known_history["fresh"].pk}
+    assert known_history["elsewhere"].pk not in {row.pk for row in over}
+    page = response.content.decode()
+    assert "Nu over de norm: 2 aanvragen" in page
+    assert known_history["waiting"].reference in page
+
+
+def test_the_overview_counts_the_requests_over_their_norm_per_region(
+    client, known_history, staff, zwolle
+):
+    client.force_login(staff[Role.ADMINISTRATOR])
+
+    summaries = {
+        summary.region.slug: summary for summary in client.get("/dashboard/").context["summaries"]
+    }
+
+    # Zwolle: B and C; Flevoland: its request, 20 days in the pre-assessment, is within.
+    assert summaries[zwolle.slug].over_norm_count == 2
+    assert sum(summary.over_norm_count for summary in summaries.values()) == 2

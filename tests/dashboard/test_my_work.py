@@ -12,8 +12,13 @@ from hap_contracting.billing.constants import ClaimImportStatus, InvoiceState
 from hap_contracting.billing.models import Invoice
 from hap_contracting.core.roles import Role
 from hap_contracting.dashboard import selectors
-from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep
-from hap_contracting.procedure.models import Advice
+from hap_contracting.procedure.constants import (
+    AdviceOutcome,
+    AdviceStep,
+    ClockEventKind,
+    RequestState,
+)
+from hap_contracting.procedure.models import Advice, ClockEvent
 from hap_contracting.procedure.services import admission as admission_services
 from hap_contracting.tariffs.models import Act
 from tests.billing.factories import AddressInvestigationFactory, ClaimImportFactory
@@ -116,9 +121,12 @@ def test_the_administrator_is_reminded_of_next_years_tariffs_from_november(
 
 def test_a_request_past_its_completion_deadline_comes_first(client, staff, location):
     manager, secretary = staff[Role.LOCATION_MANAGER], staff[Role.SECRETARIAT]
-    waiting_longest = AdmissionRequestFactory(location=location)
+    # Waiting longest, but within the intake's norm (two weeks).
+    waiting_longest = AdmissionRequestFactory(
+        location=location, received_on=timezone.localdate() - datetime.timedelta(days=10)
+    )
     type(waiting_longest).objects.filter(pk=waiting_longest.pk).update(
-        state_entered_at=timezone.now() - datetime.timedelta(days=90)
+        state_entered_at=timezone.now() - datetime.timedelta(days=10)
     )
     overdue = AdmissionRequestFactory(
         in_contracting=True,
@@ -215,3 +223,43 @@ def test_finance_sees_the_overdue_invoices_first(client, staff):
 
     assert tasks[0].key == "overdue_invoices"
     assert tasks[0].action == "1 verlopen factuur opvolgen"
+
+
+def test_a_request_past_its_steps_norm_comes_first_with_its_deadline(client, staff, location):
+    council = staff[Role.REGIONAL_COUNCIL]
+    now = timezone.now()
+    # Waiting longest, but given three more weeks; the other is past its six weeks.
+    longest = AdmissionRequestFactory(
+        at_council=True, location=location, state_entered_at=now - datetime.timedelta(days=50)
+    )
+    ClockEvent.objects.create(
+        admission_request=longest,
+        step=RequestState.COUNCIL_REVIEW,
+        kind=ClockEventKind.EXTENDED,
+        days=21,
+        reason="Vergadering verschoven.",
+        at=now - datetime.timedelta(days=1),
+    )
+    over = AdmissionRequestFactory(
+        at_council=True,
+        location=CareLocationFactory(hap_post=location.hap_post),
+        state_entered_at=now - datetime.timedelta(days=45),
+    )
+    near = AdmissionRequestFactory(
+        at_council=True,
+        location=CareLocationFactory(hap_post=location.hap_post),
+        state_entered_at=now - datetime.timedelta(days=38),
+    )
+    client.force_login(council)
+
+    response = client.get(reverse("dashboard:my_work"))
+    rows = response.context["page"].object_list
+
+    assert [row.pk for row in rows] == [over.pk, near.pk, longest.pk]
+    assert rows[0].deadline_passed
+    assert rows[0].deadline == timezone.localdate(over.state_entered_at) + datetime.timedelta(
+        weeks=6
+    )
+    assert rows[1].deadline_near and not rows[1].deadline_passed
+    assert not rows[2].deadline_passed and not rows[2].deadline_near
+    assert 'data-testid="deadline-passed"' in response.content.decode()

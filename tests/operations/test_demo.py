@@ -303,3 +303,16 @@ def test_the_demo_has_a_location_in_every_wkkgz_situation(demo):
         WkkgzSituation.UNKNOWN,
         WkkgzSituation.HOUSING_WITH_CARE,
     )
+
+
+def test_requests_are_over_their_steps_norm_and_one_deadline_was_extended(demo):
+    from hap_contracting.procedure.constants import ClockEventKind
+    from hap_contracting.procedure.models import ClockEvent
+
+    administrator = User.objects.filter(groups__name=Role.ADMINISTRATOR).first()
+    over = dashboard.requests_over_norm(administrator, None, today=timezone.localdate())
+
+    assert {S.QUALITY_REVIEW, S.COUNCIL_REVIEW} <= {row.state for row in over}
+    assert ClockEvent.objects.filter(kind=ClockEventKind.EXTENDED).count() == 1
+    # The send-back stopped the quality team's clock; the history says so.
+    assert ClockEvent.objects.filter(kind=ClockEventKind.SUSPENDED).exists()

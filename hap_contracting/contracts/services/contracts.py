@@ -93,6 +93,22 @@ def _checked_rates(terms: ContractTerms) -> list[tuple[Act, Decimal]]:
     return checked
 
 
+def _tariff_snapshot(start_date: datetime.date) -> list[dict]:
+    """The insurer tariffs valid on the start date, as plain values: what the contract's rates
+    were checked against (seed 004, 7.2), kept on the contract so that it can be explained
+    after finance changed the tariffs."""
+    return [
+        {
+            "act": tariff.act.code,
+            "name": tariff.act.name,
+            "amount": str(tariff.amount),
+            "valid_from": tariff.valid_from.isoformat(),
+            "valid_until": tariff.valid_until.isoformat() if tariff.valid_until else None,
+        }
+        for tariff in sorted(insurer_tariffs_on(start_date).values(), key=lambda t: t.act.code)
+    ]
+
+
 def default_end_date(start_date: datetime.date) -> datetime.date:
     """A contract runs the default term: its last day is the day before the anniversary."""
     return start_date + relativedelta(months=settings.CONTRACT_DEFAULT_TERM_MONTHS, days=-1)
@@ -151,6 +167,7 @@ def contract_create_for_request(
             )
     rates = _checked_rates(terms)
     contract = Contract.objects.create(
+        tariffs_on_start=_tariff_snapshot(terms.start_date),
         organisation_id=location.organisation_id,
         location=location,
         region_id=location.region_id,

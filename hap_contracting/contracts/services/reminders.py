@@ -14,6 +14,7 @@ skipped.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import smtplib
 
@@ -28,8 +29,8 @@ from django.utils.translation import gettext, ngettext
 from accounts.selectors import StaffDirectory
 from hap_contracting.core.roles import Role
 from hap_contracting.procedure.constants import RequestState
-from hap_contracting.procedure.models import completion_deadline
-from hap_contracting.procedure.selectors.admission import council_approval_date
+from hap_contracting.procedure.models import AdmissionRequest, Norms
+from hap_contracting.procedure.selectors.deadlines import with_step_clock, with_step_deadlines
 from hap_contracting.procedure.services.notifications import recipients_for_state
 
 from ..constants import ReminderKind
@@ -72,9 +73,11 @@ def _recipients(reminder: Reminder, directory: StaffDirectory) -> list[str]:
         secretariat = directory.emails(Role.SECRETARIAT, region_id)
         manager = request.assigned_location_manager
         manager_emails = [manager.email] if manager and manager.email else []
-        if reminder.kind in (K.COMPLETION_DUE, K.COMPLETION_OVERDUE):
+        if reminder.kind in (K.COMPLETION_DUE, K.COMPLETION_OVERDUE, K.STEP_DUE, K.STEP_OVERDUE):
+            # Whoever must act; once the deadline has passed, the region's secretariat too.
+            overdue = reminder.kind in (K.COMPLETION_OVERDUE, K.STEP_OVERDUE)
             return recipients_for_state(request, directory=directory) + (
-                secretariat if reminder.kind == K.COMPLETION_OVERDUE else []
+                secretariat if overdue else []
             )
         return secretariat + manager_emails
     action = reminder.breach_action
@@ -106,8 +109,13 @@ def _context(reminder: Reminder) -> dict:
             "state_label": RequestState(request.state).label,
             "url": _url("procedure:request_detail", request.pk),
         }
-        if reminder.kind in (K.COMPLETION_DUE, K.COMPLETION_OVERDUE):
-            context["deadline"] = completion_deadline(request.approved_on)
+        if reminder.kind in (K.COMPLETION_DUE, K.COMPLETION_OVERDUE, K.STEP_DUE, K.STEP_OVERDUE):
+            context["deadline"] = getattr(request, "step_deadline", None)
+            if reminder.kind in (K.COMPLETION_OVERDUE, K.STEP_OVERDUE):
+                # Scheduled the day after the deadline it reports.
+                context["deadline"] = reminder.due_on - datetime.timedelta(days=1)
+        if reminder.step:
+            context["step_label"] = RequestState(reminder.step).label
     else:
         action = reminder.breach_action
         context |= {
@@ -133,9 +141,26 @@ def _pending():
             "breach_action__breach__contract__location",
             "breach_action__recorded_by",
         )
-        .annotate(approved_on=council_approval_date("admission_request_id"))
         .order_by("pk")
     )
+
+
+def _with_deadlines(batch: list[Reminder], norms: dict) -> None:
+    """Set each reminded request's current ``step_deadline`` (for the message): one query, and
+    one for the norms the first time (``norms`` holds them for the next batches)."""
+    ids = {reminder.admission_request_id for reminder in batch} - {None}
+    if not ids:
+        return
+    if "norms" not in norms:
+        norms["norms"] = Norms.load()
+    today = timezone.localdate()
+    rows = with_step_clock(AdmissionRequest.objects.filter(pk__in=ids))
+    deadlines = {
+        row.pk: row.step_deadline for row in with_step_deadlines(rows, today, norms["norms"])
+    }
+    for reminder in batch:
+        if reminder.admission_request_id:
+            reminder.admission_request.step_deadline = deadlines.get(reminder.admission_request_id)
 
 
 def _split(recipients: str) -> set[str]:
@@ -146,6 +171,7 @@ def reminders_send_pending(batch_size: int = BATCH_SIZE) -> int:
     """Send every unsent reminder; returns how many were completed (including those with nobody
     to send to, which are marked sent with that problem noted)."""
     directory = StaffDirectory()
+    norms: dict = {}  # read when a batch first needs them
     completed = 0
     last_pk = 0  # a reminder refused in this run waits for the next run
     with get_connection() as connection:  # a server that can't be reached fails the run
@@ -157,9 +183,8 @@ def reminders_send_pending(batch_size: int = BATCH_SIZE) -> int:
                 last_pk = batch[-1].pk
                 now = timezone.now()
                 done, failure = [], None
+                _with_deadlines(batch, norms)
                 for reminder in batch:
-                    if reminder.admission_request_id:
-                        reminder.admission_request.approved_on = reminder.approved_on
                     try:
                         completed += _send(reminder, directory, connection, now)
                     except Exception as error:  # noqa: BLE001  (re-raised after the marks)
@@ -186,6 +211,11 @@ def _temporary(error: smtplib.SMTPException) -> bool:
 
 
 def _send(reminder: Reminder, directory: StaffDirectory, connection, now) -> int:
+    if reminder.step and reminder.admission_request.state != reminder.step:
+        # A step's warning whose request moved on before it was sent: nobody must act on it.
+        reminder.sent_at = now
+        reminder.last_error = gettext("the request has left this step")
+        return 1
     addresses = set(_recipients(reminder, directory))
     delivered = _split(reminder.recipients)
     context = _context(reminder)

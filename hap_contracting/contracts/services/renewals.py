@@ -22,7 +22,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -30,8 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hap_contracting.procedure.constants import UNFINISHED_STATES, RequestKind, RequestState
-from hap_contracting.procedure.models import AdmissionRequest, completion_deadline
-from hap_contracting.procedure.selectors.admission import council_approval_date
+from hap_contracting.procedure.models import AdmissionRequest, Norms
+from hap_contracting.procedure.selectors.deadlines import with_step_clock, with_step_deadlines
 
 from ..constants import ContractEventKind, ReminderKind
 from ..models import BreachAction, Contract, ContractEvent, Reminder, renewal_horizon
@@ -61,6 +60,7 @@ def _key(reminder: Reminder) -> tuple:
     return (
         *(getattr(reminder, field) for field in REMINDER_SUBJECTS),
         reminder.kind,
+        reminder.step,
         reminder.due_on,
     )
 
@@ -81,7 +81,7 @@ def _insert_reminders(reminders: list[Reminder]) -> int:
             subjects,
             kind__in={reminder.kind for reminder in reminders},
             due_on__in={reminder.due_on for reminder in reminders},
-        ).values_list(*REMINDER_SUBJECTS, "kind", "due_on")
+        ).values_list(*REMINDER_SUBJECTS, "kind", "step", "due_on")
     )
     new = [reminder for reminder in reminders if _key(reminder) not in existing]
     Reminder.objects.bulk_create(new, ignore_conflicts=True)
@@ -179,23 +179,31 @@ class Countdown:
     """Reminders that count down to a date of a subject (a contract, a request, a breach
     action): ``before`` at each of ``offsets`` days before it, and ``after`` once, the day
     after it passed. ``rows(today)`` gives (subject id, the date counted down to) for the
-    subjects that may need one today, in one query."""
+    subjects that may need one today, in one query; a row may add the reminder's ``step``
+    (the step whose norm it counts down) as its third item."""
 
     subject: str  # the Reminder field: contract_id, admission_request_id or breach_action_id
-    rows: Callable[[datetime.date], Iterable[tuple[int, datetime.date]]]
+    rows: Callable[[datetime.date], Iterable[tuple]]
     before: str | None = None
     after: str | None = None
     offsets: Callable[[], list[int]] = lambda: []
 
     def reminders(self, today: datetime.date) -> list[Reminder]:
         reminders = []
-        for subject_id, target in self.rows(today):
+        for subject_id, target, *step in self.rows(today):
             if target < today:
                 kind, due_on = self.after, target + datetime.timedelta(days=1)
             else:
                 kind, due_on = self.before, _latest_due(target, self.offsets(), today)
             if kind is not None and due_on is not None:
-                reminders.append(Reminder(kind=kind, due_on=due_on, **{self.subject: subject_id}))
+                reminders.append(
+                    Reminder(
+                        kind=kind,
+                        due_on=due_on,
+                        step=step[0] if step else "",
+                        **{self.subject: subject_id},
+                    )
+                )
         return reminders
 
 
@@ -224,20 +232,46 @@ def _never_renewed(today: datetime.date):
 
 
 def _completion_deadlines(today: datetime.date):
-    """Requests in contracting with their deadline, six months after the council's approval
-    (a calendar-month offset, computed here; a few days' slack for month ends)."""
+    """Requests in contracting with their deadline: the contracting norm (six months, seed 004,
+    7.1) after the council's approval, plus its extensions (``selectors.deadlines``). Only the
+    requests approved long enough ago are read (the longest norm of any region, a few days'
+    slack for month ends); two queries."""
+    norms = Norms.load()
     approved_before = (
         _window(settings.COMPLETION_REMINDER_DAYS, today)
         + datetime.timedelta(days=3)
-        - relativedelta(months=settings.COMPLETION_DEADLINE_MONTHS)
+        - norms.longest(RequestState.CONTRACTING)
     )
-    rows = (
-        AdmissionRequest.objects.filter(state=RequestState.CONTRACTING)
-        .annotate(approved_on=council_approval_date())
-        .filter(approved_on__lte=approved_before)
-        .values_list("pk", "approved_on")
-    )
-    return [(pk, completion_deadline(approved_on)) for pk, approved_on in rows]
+    rows = with_step_clock(
+        AdmissionRequest.objects.filter(state=RequestState.CONTRACTING).order_by("pk")
+    ).filter(clock_approved_on__lte=approved_before)
+    return [
+        (row.pk, row.step_deadline)
+        for row in with_step_deadlines(rows, today, norms)
+        if row.step_deadline is not None
+    ]
+
+
+# The steps before the council's decision: their norms are warned of here (contracting by its
+# own countdown above, which says what the deadline means).
+STEPS_WARNED = (
+    RequestState.RECEIVED,
+    RequestState.PRE_ASSESSMENT,
+    RequestState.QUALITY_REVIEW,
+    RequestState.COUNCIL_REVIEW,
+)
+
+
+def _step_deadlines(today: datetime.date):
+    """Requests before the decision whose step's deadline (its norm, its extensions, the
+    quality team's suspended days) is near or passed, with the step: two queries."""
+    window = _window(settings.STEP_REMINDER_DAYS, today)
+    rows = with_step_clock(AdmissionRequest.objects.filter(state__in=STEPS_WARNED).order_by("pk"))
+    return [
+        (row.pk, row.step_deadline, row.state)
+        for row in with_step_deadlines(rows, today)
+        if row.step_deadline is not None and row.step_deadline <= window
+    ]
 
 
 def _grace_periods(today: datetime.date):
@@ -297,6 +331,16 @@ COUNTDOWNS = (
         offsets=lambda: settings.GRACE_REMINDER_DAYS,
     ),
     Countdown("breach_action_id", _breach_actions_overdue, after=K.BREACH_ACTION_OVERDUE),
+    # Each step's service norm: ``STEP_REMINDER_DAYS`` before it runs out to whoever must act,
+    # and once when it has run out, to them and the region's secretariat. An extension moves
+    # the deadline, and the new deadline is warned of in its turn.
+    Countdown(
+        "admission_request_id",
+        _step_deadlines,
+        before=K.STEP_DUE,
+        after=K.STEP_OVERDUE,
+        offsets=lambda: settings.STEP_REMINDER_DAYS,
+    ),
 )
 
 

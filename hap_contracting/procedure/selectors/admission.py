@@ -3,17 +3,13 @@
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BooleanField,
     Case,
-    DateField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -27,23 +23,16 @@ from hap_contracting.core.listing import Sorts
 from hap_contracting.core.roles import Role
 from hap_contracting.core.scoping import scoped_to_region
 
-from ..constants import AdviceOutcome, AdviceStep, RequestState
-from ..models import AdmissionRequest, Advice, TransitionLog, completion_deadline
+from ..constants import AdviceOutcome, RequestState
+from ..models import AdmissionRequest, Advice, Norms, TransitionLog
+from .deadlines import (
+    council_approval_date,  # noqa: F401  (re-exported: the contracts and dashboard read it here)
+    near_days,
+    with_step_clock,
+    with_step_deadlines,
+)
 
 S = RequestState
-
-
-def council_approval_date(outer_request: str = "pk"):
-    """Subquery: the date of the council's approval of the outer query's request."""
-    return Subquery(
-        Advice.objects.filter(
-            admission_request=OuterRef(outer_request),
-            step=AdviceStep.REGIONAL_COUNCIL,
-            outcome=AdviceOutcome.POSITIVE,
-        )
-        .order_by("-decided_on")
-        .values("decided_on")[:1]
-    )
 
 
 def admission_requests_visible_to(user) -> QuerySet[AdmissionRequest]:
@@ -128,10 +117,10 @@ def my_work(user, today: datetime.date | None = None) -> QuerySet[AdmissionReque
     """The user's work list, longest waiting first.
 
     Each row carries ``contract_lapsed`` (a renewal whose contract's end date has passed: the
-    location has no running contract) and ``approved_on`` (the council's approval, from which
-    ``with_completion_deadlines`` computes the completion deadline of seed 004, 7.1)."""
+    location has no running contract) and the step clock's annotations (``with_step_clock``),
+    from which ``with_completion_deadlines`` computes the deadline of the step it is in."""
     today = today or timezone.localdate()
-    return (
+    return with_step_clock(
         admission_requests_visible_to(user)
         .filter(waiting_for_user_filter(user))
         .annotate(
@@ -140,34 +129,31 @@ def my_work(user, today: datetime.date | None = None) -> QuerySet[AdmissionReque
                 default=Value(False),
                 output_field=BooleanField(),
             ),
-            approved_on=Case(
-                When(state=S.CONTRACTING, then=council_approval_date()),
-                default=None,
-                output_field=DateField(),
-            ),
         )
-        .order_by("state_entered_at", "pk")
-    )
+    ).order_by("state_entered_at", "pk")
 
 
-def with_completion_deadlines(requests, today: datetime.date) -> list[AdmissionRequest]:
-    """Set ``completion_deadline`` and ``deadline_passed``/``deadline_near`` on rows annotated
-    by ``my_work`` (in Python: the deadline is a calendar-month offset). No queries."""
-    near = max(settings.COMPLETION_REMINDER_DAYS)
-    rows = list(requests)
+def with_completion_deadlines(
+    requests, today: datetime.date, norms: Norms | None = None
+) -> list[AdmissionRequest]:
+    """Set ``deadline`` and ``deadline_passed``/``deadline_near`` on rows annotated by
+    ``my_work``: the deadline of the step the request is in (its service norm, see
+    ``selectors.deadlines``), or a regularisation's grace period's end when that comes first.
+    ``completion_deadline``: the contracting step's (seed 004, 7.1). One query, for the norms."""
+    rows = with_step_deadlines(requests, today, norms)
     for row in rows:
-        row.completion_deadline = deadline = (
-            completion_deadline(row.approved_on) if row.approved_on else None
-        )
-        if deadline is None and row.grace_ends_on and row.state != S.CONTRACTED:
+        row.approved_on = row.clock_approved_on
+        row.completion_deadline = row.step_deadline if row.state == S.CONTRACTING else None
+        deadline = row.step_deadline
+        if row.grace_ends_on and row.state != S.CONTRACTED:
             # A regularisation must be contracted before its grace period ends.
-            deadline = row.grace_ends_on
+            deadline = min(deadline, row.grace_ends_on) if deadline else row.grace_ends_on
         row.deadline = deadline
         row.deadline_passed = deadline is not None and deadline < today
         row.deadline_near = (
             deadline is not None
             and not row.deadline_passed
-            and deadline <= today + datetime.timedelta(days=near)
+            and deadline <= today + datetime.timedelta(days=near_days(row.state))
         )
     return rows
 
@@ -193,10 +179,10 @@ def work_action(row: AdmissionRequest, user) -> str:
 
 
 def my_work_rows(user, today: datetime.date) -> list[AdmissionRequest]:
-    """The user's work list as actions, most urgent first: past a deadline (completion after
-    the council's approval, or a regularisation's grace period), then a lapsed contract, then
-    a deadline near, then the longest waiting. Each row carries ``action`` and
-    ``waiting_days``. One query."""
+    """The user's work list as actions, most urgent first: past a deadline (the service norm of
+    the step it is in, or a regularisation's grace period), then a lapsed contract, then a
+    deadline near, then the longest waiting. Each row carries ``action`` and ``waiting_days``.
+    Two queries (the rows, the norms)."""
     rows = with_completion_deadlines(my_work(user, today), today)
     for row in rows:
         row.action = work_action(row, user)

@@ -18,15 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
+from checklist.selectors import latest_submitted_assessment
 from hap_contracting.core.errors import DomainError, full_clean_or_raise
 from hap_contracting.core.fsm_log import logged_at
 from hap_contracting.core.jobs import enqueue_on_commit
 from hap_contracting.core.text import TextLimit, checked_text
 
 from .. import rules as procedure_rules
-from ..constants import OPEN_STATES, AdviceStep, RequestKind, RequestState
-from ..models import AdmissionRequest, Advice, advice_transitions
+from ..constants import OPEN_STATES, AdviceOutcome, AdviceStep, RequestKind, RequestState
+from ..models import AdmissionRequest, Advice, Norms, advice_transitions
 from ..selectors.admission import unmet_conditions
+from ..selectors.deadlines import STEP_OF_ADVICE, step_started_on, with_step_clock
+from .deadlines import clock_suspend_for_send_back
 
 CONCURRENT_CHANGE_MESSAGE = gettext_lazy(
     "Someone else changed this request a moment ago. Nothing was saved; "
@@ -256,7 +259,14 @@ def admission_request_advise(
         decided_on=decided_on,
         decided_by=by,
         recorded_at=moment,
+        **_decision_basis(admission_request, step),
     )
+
+    def record():
+        advice.save()
+        if outcome == AdviceOutcome.MORE_INFORMATION:
+            clock_suspend_for_send_back(admission_request=admission_request, by=by, at=moment)
+
     _run_transition(
         admission_request,
         transition_name,
@@ -264,10 +274,27 @@ def admission_request_advise(
         description=motivation,
         not_at_step_message=_("This request is not waiting for the %(step)s.")
         % {"step": str(AdviceStep(step).label).lower()},
-        side_effects=advice.save,
+        side_effects=record,
         at=at and moment,
     )
     return advice
+
+
+def _decision_basis(admission_request: AdmissionRequest, step: str) -> dict:
+    """What an advice is given under, recorded on it so that it can be explained later: the
+    submitted checklist revision (and its template's version) it was based on, and the step's
+    service norm in days as it stood when the step started."""
+    assessment = latest_submitted_assessment(admission_request)
+    state = STEP_OF_ADVICE[step]
+    clocked = with_step_clock(AdmissionRequest.objects.filter(pk=admission_request.pk)).first()
+    norm_days = None
+    if clocked is not None and clocked.state == state:
+        norm_days = Norms.load().days(clocked.clock_region_id, state, on=step_started_on(clocked))
+    return {
+        "checklist_version": assessment.template.version if assessment else "",
+        "checklist_revision": assessment.revision if assessment else None,
+        "norm_days": norm_days,
+    }
 
 
 def admission_request_record_outcome(

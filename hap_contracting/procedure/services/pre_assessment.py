@@ -9,6 +9,7 @@ from hap_contracting.core.errors import DomainError
 
 from .. import rules as procedure_rules
 from ..constants import RequestKind
+from .deadlines import clock_resume_on_resubmission
 
 
 def _require_location_manager(admission_request, by) -> None:
@@ -36,5 +37,11 @@ def pre_assessment_save(*, assessment, by, answers: dict[int, dict]):
 
 
 def pre_assessment_submit(*, assessment, by, answers: dict[int, dict]):
+    """Submitting the revision the quality team asked for also restarts its clock. Not one
+    transaction (like ``assessment_submit``: a refused submit keeps the draft)."""
     _require_location_manager(assessment.admission_request, by)
-    return checklist_services.assessment_submit(assessment=assessment, by=by, answers=answers)
+    submitted = checklist_services.assessment_submit(assessment=assessment, by=by, answers=answers)
+    clock_resume_on_resubmission(
+        admission_request=assessment.admission_request, by=by, at=submitted.submitted_at
+    )
+    return submitted

@@ -19,12 +19,14 @@ from .. import rules as procedure_rules
 from ..actions import ACTIONS, available_actions, blocked_actions
 from ..constants import AdviceStep, RequestState
 from ..exports import REQUEST_COLUMNS, REQUEST_EXPORT_ANNOTATIONS
-from ..forms import AdmissionRequestForm, RequestFilterForm, WithdrawForm
+from ..forms import AdmissionRequestForm, ExtendDeadlineForm, RequestFilterForm, WithdrawForm
 from ..models import AdmissionRequest
 from ..selectors import admission as admission_selectors
+from ..selectors import deadlines as deadline_selectors
 from ..selectors.letters import council_has_decided
 from ..selectors.steps import procedure_steps, request_progress, withdrawal
 from ..services import admission as admission_services
+from ..services import deadlines as deadline_services
 
 
 def _listed_requests(request):
@@ -83,6 +85,37 @@ def request_detail(request, pk: int):
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
             "decision_letter_available": council_has_decided(admission_request),
+            "deadline": deadline_selectors.request_step_deadline(admission_request),
+            "clock_events": deadline_selectors.request_clock_events(admission_request),
+            "may_extend": procedure_rules.can_extend_deadline.test(request.user, admission_request),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_extend_deadline(request, pk: int):
+    admission_request = admission_selectors.admission_request_for_user(request.user, pk)
+    if not procedure_rules.can_extend_deadline.test(request.user, admission_request):
+        raise PermissionDenied
+    form = ExtendDeadlineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deadline_services.admission_request_extend_deadline(
+                admission_request=admission_request, by=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The deadline has been extended."))
+            return redirect("procedure:request_detail", pk=pk)
+    return render(
+        request,
+        "procedure/request_extend_deadline.html",
+        {
+            "admission_request": admission_request,
+            "form": form,
+            "deadline": deadline_selectors.request_step_deadline(admission_request),
         },
     )
 

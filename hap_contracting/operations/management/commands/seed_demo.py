@@ -51,6 +51,7 @@ from hap_contracting.organisations.services import (
 from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep, RequestKind
 from hap_contracting.procedure.models import AdmissionRequest
 from hap_contracting.procedure.services import admission as admission_services
+from hap_contracting.procedure.services.deadlines import admission_request_extend_deadline
 from hap_contracting.procedure.services.pre_assessment import (
     pre_assessment_start,
     pre_assessment_submit,
@@ -195,7 +196,8 @@ SCENARIOS = [
         100,
         [("forward", 98), ("checklist", 86), ("lm_positive", 85), ("qt_positive", 70)],
     ),
-    (45, [("forward", 43), ("checklist", 36), ("lm_positive", 35)]),
+    # With the quality team for five weeks, its deadline extended by two weeks: near.
+    (45, [("forward", 43), ("checklist", 36), ("lm_positive", 35), ("extend", 30)]),
     # Flevoland.
     (58, [("forward", 57), ("lm_negative", 49)]),
     # The contract that ended without a renewal.
@@ -254,6 +256,7 @@ STEP_HOURS = {
     "outcome": 11,
     "complete": 13,
     "withdraw": 12,
+    "extend": 12,
 }
 
 
@@ -493,6 +496,14 @@ class Command(BaseCommand):
                     at=at,
                 )
                 self.contracts[request.pk] = at
+            elif step == "extend":
+                admission_request_extend_deadline(
+                    admission_request=request,
+                    by=secretariat,
+                    days=14,
+                    reason="Het kwaliteitsteam wacht op het verslag van een werkbezoek.",
+                    at=at,
+                )
             elif step == "withdraw":
                 admission_services.admission_request_withdraw(
                     admission_request=request,
