@@ -22,6 +22,7 @@ from .constants import (
     InvoiceState,
     NotificationChannel,
     PaymentSource,
+    PaymentState,
 )
 
 
@@ -478,6 +479,13 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or _("draft %(pk)s") % {"pk": self.pk}
+
+    @property
+    def payment_state_display(self) -> str:
+        """The payment state that ``selectors.with_payment_state`` annotated, as users read it
+        (in the active language; empty for drafts and credit notes)."""
+        state = getattr(self, "payment_state", "")
+        return str(PaymentState(state).label) if state else ""
 
     # What finance may do with an invoice now: the transitions below (``custom["action"]`` names
     # the page's form), available by state, role and condition. The services take each step.

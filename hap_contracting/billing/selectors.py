@@ -620,22 +620,15 @@ def with_payment_state(queryset: QuerySet[Invoice], *, today: datetime.date) -> 
             output_field=CharField(),
         ),
     )
-    # The state as the user reads it, in the active language.
-    queryset = queryset.annotate(
-        payment_state_label=Case(
-            *(
-                When(payment_state=value, then=Value(str(label)))
-                for value, label in PaymentState.choices
-            ),
-            default=Value(""),
-            output_field=CharField(),
-        )
-    )
     # Open or partly paid after the due date (an invoice without one, approved before due
-    # dates existed, is never overdue).
+    # dates existed, is never overdue). Written on the amounts, not on ``payment_state``: Django
+    # repeats a referenced annotation's whole expression, and the state's subqueries repeated
+    # in every condition made PostgreSQL take seconds for a handful of invoices.
     overdue = Case(
         When(
-            Q(payment_state__in=(PaymentState.OPEN, PaymentState.PARTLY_PAID))
+            PAYABLE
+            & Q(amount_owed__gt=0)
+            & Q(amount_paid__lt=F("amount_owed"))
             & Q(due_date__lt=today),
             then=Value(True),
         ),
