@@ -316,3 +316,13 @@ def test_requests_are_over_their_steps_norm_and_one_deadline_was_extended(demo):
     assert ClockEvent.objects.filter(kind=ClockEventKind.EXTENDED).count() == 1
     # The send-back stopped the quality team's clock; the history says so.
     assert ClockEvent.objects.filter(kind=ClockEventKind.SUSPENDED).exists()
+
+
+def test_the_demos_triage_system_has_synchronised_the_list(demo):
+    from hap_contracting.triage.models import TriageApiClient
+    from hap_contracting.triage.selectors import triage_list_head
+
+    client = TriageApiClient.objects.get()
+
+    assert client.last_synced_at is not None
+    assert client.last_synced_version == triage_list_head()["version"] > 0

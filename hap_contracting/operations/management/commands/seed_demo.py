@@ -57,6 +57,11 @@ from hap_contracting.procedure.services.pre_assessment import (
     pre_assessment_submit,
 )
 from hap_contracting.tariffs.models import Act, InsurerTariff
+from hap_contracting.triage.selectors import triage_list_head
+from hap_contracting.triage.services import (
+    triage_api_client_create,
+    triage_api_client_record_sync,
+)
 
 ROLE_USERNAMES = {
     Role.SECRETARIAT: ("secretariaat", "Sanne", "de Vries"),
@@ -287,6 +292,7 @@ class Command(BaseCommand):
             # locations whose grace period ended without a contract.
             daily_job()
             reminders_send_pending()
+            self._triage_client()
         self._print_logins(users)
 
     def _at(self, days_ago: int, step: str) -> datetime.datetime:
@@ -672,11 +678,25 @@ class Command(BaseCommand):
             else {},
         )
 
+    def _triage_client(self) -> None:
+        """The triage system's client, which has read today's list (the admin shows when)."""
+        client, token = triage_api_client_create(name=DEMO_TRIAGE_CLIENT)
+        head = triage_list_head()
+        triage_api_client_record_sync(
+            {"pk": client.pk, "last_used_at": None}, version=head["version"]
+        )
+        self.stdout.write(
+            f"Triage API token of '{DEMO_TRIAGE_CLIENT}' (shown once): {token}\n"
+            "  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/triage/addresses"
+        )
+
     def _print_logins(self, users) -> None:
         self.stdout.write("\nDemo logins (one password for all, shown by `make demo` only):")
         for (role, region), user in sorted(users.items(), key=lambda item: item[1].username):
             self.stdout.write(f"  {user.username:<30} {Role(role).label} · {region}")
 
+
+DEMO_TRIAGE_CLIENT = "Triagesysteem (demo)"
 
 MOTIVATIONS = {
     "lm_positive": "Voorwacht en achterwacht op orde; SO 24/7 bereikbaar.",
