@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import mimetypes
 
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.utils import timezone
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
@@ -86,3 +89,45 @@ def invoice_ubl_bytes(invoice) -> bytes:
         pdf=invoice_pdf_bytes(invoice, lines),
         period_end=month_bounds(invoice.period)[1],
     )
+
+
+def invoice_email(delivery) -> EmailMessage:
+    """The Dutch e-mail of a delivery: the invoice or credit note as PDF and as SI-UBL 2.0
+    e-invoice (which holds the PDF too, for software that reads only the UBL)."""
+    invoice = delivery.invoice
+    lines = list(billing_selectors.invoice_lines(invoice))
+    sender, recipient = billing_selectors.invoice_parties(invoice)
+    ubl = invoice_ubl_bytes(invoice)
+    pdf = invoice_pdf_bytes(invoice, lines)
+    context = {
+        "invoice": invoice,
+        "sender": sender,
+        "recipient": recipient,
+        "amount": abs(invoice.total),
+        "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
+        "period_end": month_bounds(invoice.period)[1],
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("billing/email/invoice_subject.txt", context)
+        body = render_to_string("billing/email/invoice_body.txt", context)
+    message = EmailMessage(
+        " ".join(subject.split()),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [delivery.to],
+        reply_to=[sender["contact_email"]] if sender.get("contact_email") else None,
+    )
+    name = document_name(invoice)
+    message.attach(f"{name}.pdf", pdf, "application/pdf")
+    message.attach(f"{name}.xml", ubl, "application/xml")
+    return message
+
+
+def invoice_email_send(delivery) -> None:
+    invoice_email(delivery).send()
+
+
+def document_name(invoice) -> str:
+    """The attachments' name: ``factuur-2026-00001`` or ``creditnota-2026-00002``."""
+    kind = "creditnota" if invoice.kind == InvoiceKind.CREDIT_NOTE else "factuur"
+    return f"{kind}-{invoice.number}"
