@@ -65,6 +65,11 @@ def invoice_pdf_bytes(invoice, lines) -> bytes:
 def invoice_ubl_bytes(invoice) -> bytes:
     """The UBL Invoice or CreditNote of an approved invoice; refused for a draft, or while the
     sender's details or the recipient's invoice address are missing."""
+    return _ubl_and_pdf(invoice)[0]
+
+
+def _ubl_and_pdf(invoice) -> tuple[bytes, bytes]:
+    """The e-invoice and the PDF it holds (made once, for the e-mail that attaches both)."""
     if not invoice.number:
         raise DomainError(_("Only an approved invoice has an e-invoice."))
     if not invoice.invoice_date:
@@ -81,24 +86,24 @@ def invoice_ubl_bytes(invoice) -> bytes:
             _("The e-invoice cannot be made yet; missing: %(gaps)s.") % {"gaps": "; ".join(gaps)}
         )
     lines = list(billing_selectors.invoice_lines(invoice))
-    return invoice_ubl(
+    pdf = invoice_pdf_bytes(invoice, lines)
+    ubl = invoice_ubl(
         invoice=invoice,
         lines=lines,
         sender=sender,
         recipient=recipient,
-        pdf=invoice_pdf_bytes(invoice, lines),
+        pdf=pdf,
         period_end=month_bounds(invoice.period)[1],
     )
+    return ubl, pdf
 
 
 def invoice_email(delivery) -> EmailMessage:
     """The Dutch e-mail of a delivery: the invoice or credit note as PDF and as SI-UBL 2.0
     e-invoice (which holds the PDF too, for software that reads only the UBL)."""
     invoice = delivery.invoice
-    lines = list(billing_selectors.invoice_lines(invoice))
     sender, recipient = billing_selectors.invoice_parties(invoice)
-    ubl = invoice_ubl_bytes(invoice)
-    pdf = invoice_pdf_bytes(invoice, lines)
+    ubl, pdf = _ubl_and_pdf(invoice)
     context = {
         "invoice": invoice,
         "sender": sender,

@@ -280,3 +280,23 @@ def test_deliveries_and_their_outcomes_are_append_only_on_postgresql(
         InvoiceDeliveryOutcome.objects.filter(delivery=delivery).delete()
     assert InvoiceDelivery.objects.get().to == "facturen@groot.example"
     assert InvoiceDeliveryOutcome.objects.filter(delivery=delivery).exists()
+
+
+def test_the_page_refuses_to_send_without_an_invoice_email_and_says_what_is_missing(
+    client, approved, finance, organisation, django_capture_on_commit_callbacks
+):
+    organisation.invoice_email = ""
+    organisation.save()
+    client.force_login(finance)
+    url = reverse("billing:invoice_detail", args=[approved.pk])
+
+    confirm = client.post(url, {"form": "send"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(url, {"form": "send", "confirmed": "1"})
+
+    assert "geen: vul het eerst in" in confirm
+    assert refused.status_code == 200
+    assert "ontbreekt het e-mailadres voor facturen" in refused.content.decode()
+    assert mail.outbox == []
+    assert not InvoiceDelivery.objects.exists()
+    assert _unchanged(approved).exists()
