@@ -44,6 +44,13 @@ class NotificationChannel(models.TextChoices):
     MEETING = "meeting", _("In person")
 
 
+class DeliveryStatus(models.TextChoices):
+    """What became of an invoice's e-mail (``InvoiceDeliveryOutcome``); none yet: on its way."""
+
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
 class PaymentSource(models.TextChoices):
     MANUAL = "manual", _("Recorded by hand")
     BANK = "bank", _("Bank statement")

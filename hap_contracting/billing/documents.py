@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import mimetypes
 
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.utils import timezone
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hap_contracting.core.errors import DomainError
@@ -62,6 +65,11 @@ def invoice_pdf_bytes(invoice, lines) -> bytes:
 def invoice_ubl_bytes(invoice) -> bytes:
     """The UBL Invoice or CreditNote of an approved invoice; refused for a draft, or while the
     sender's details or the recipient's invoice address are missing."""
+    return _ubl_and_pdf(invoice)[0]
+
+
+def _ubl_and_pdf(invoice) -> tuple[bytes, bytes]:
+    """The e-invoice and the PDF it holds (made once, for the e-mail that attaches both)."""
     if not invoice.number:
         raise DomainError(_("Only an approved invoice has an e-invoice."))
     if not invoice.invoice_date:
@@ -78,11 +86,53 @@ def invoice_ubl_bytes(invoice) -> bytes:
             _("The e-invoice cannot be made yet; missing: %(gaps)s.") % {"gaps": "; ".join(gaps)}
         )
     lines = list(billing_selectors.invoice_lines(invoice))
-    return invoice_ubl(
+    pdf = invoice_pdf_bytes(invoice, lines)
+    ubl = invoice_ubl(
         invoice=invoice,
         lines=lines,
         sender=sender,
         recipient=recipient,
-        pdf=invoice_pdf_bytes(invoice, lines),
+        pdf=pdf,
         period_end=month_bounds(invoice.period)[1],
     )
+    return ubl, pdf
+
+
+def invoice_email(delivery) -> EmailMessage:
+    """The Dutch e-mail of a delivery: the invoice or credit note as PDF and as SI-UBL 2.0
+    e-invoice (which holds the PDF too, for software that reads only the UBL)."""
+    invoice = delivery.invoice
+    sender, recipient = billing_selectors.invoice_parties(invoice)
+    ubl, pdf = _ubl_and_pdf(invoice)
+    context = {
+        "invoice": invoice,
+        "sender": sender,
+        "recipient": recipient,
+        "amount": abs(invoice.total),
+        "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
+        "period_end": month_bounds(invoice.period)[1],
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("billing/email/invoice_subject.txt", context)
+        body = render_to_string("billing/email/invoice_body.txt", context)
+    message = EmailMessage(
+        " ".join(subject.split()),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [delivery.to],
+        reply_to=[sender["contact_email"]] if sender.get("contact_email") else None,
+    )
+    name = document_name(invoice)
+    message.attach(f"{name}.pdf", pdf, "application/pdf")
+    message.attach(f"{name}.xml", ubl, "application/xml")
+    return message
+
+
+def invoice_email_send(delivery) -> None:
+    invoice_email(delivery).send()
+
+
+def document_name(invoice) -> str:
+    """The attachments' name: ``factuur-2026-00001`` or ``creditnota-2026-00002``."""
+    kind = "creditnota" if invoice.kind == InvoiceKind.CREDIT_NOTE else "factuur"
+    return f"{kind}-{invoice.number}"

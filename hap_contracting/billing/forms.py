@@ -174,8 +174,13 @@ IRREVERSIBLE_INVOICE_ACTIONS = {
         "with a credit note. Choose Back to leave it a draft."
     ),
     "send": _(
-        "A sent invoice is final: it is never changed again, only corrected by a credit note. "
-        "Choose Back if it has not been sent yet."
+        "The invoice is e-mailed with its PDF and e-invoice to the organisation's invoice "
+        "address, and is final from then on: it is never changed again, only corrected by a "
+        "credit note. Choose Back if it should not go out yet."
+    ),
+    "resend": _(
+        "The same invoice is e-mailed again, with its PDF and e-invoice, to the organisation's "
+        "invoice address as it is now. Choose Back to send nothing."
     ),
 }
 
@@ -201,9 +206,16 @@ class InvoiceActionForm(ServiceForm):
                 (gettext("Organisation"), invoice.organisation.name),
                 (gettext("Month"), formats.date_format(invoice.period, "F Y")),
                 (gettext("Total"), euro(invoice.total)),
+                *self._addressee(),
             ),
             consequence=str(consequence),
         )
+
+    def _addressee(self) -> tuple:
+        if self.action not in ("send", "resend"):
+            return ()
+        address = self.invoice.organisation.invoice_email or gettext("(none: enter it first)")
+        return ((gettext("To"), address),)
 
 
 class InvoiceApproveManyForm(ServiceForm):

@@ -18,6 +18,7 @@ from hap_contracting.core.validators import validate_kvk_number, validate_postco
 from . import rules as billing_rules
 from .constants import (
     ClaimImportStatus,
+    DeliveryStatus,
     InvoiceKind,
     InvoiceState,
     NotificationChannel,
@@ -515,10 +516,22 @@ class Invoice(models.Model):
         source=InvoiceState.APPROVED,
         target=InvoiceState.SENT,
         permission=_finance_bills,
-        custom={"action": "send", "label": _("Mark as sent")},
+        custom={"action": "send", "label": _("Send")},
     )
     def send(self):
-        pass
+        """E-mailed to the organisation's invoice address after the step commits
+        (``InvoiceDelivery``)."""
+
+    @transition(
+        field=state,
+        source=InvoiceState.SENT,
+        target=InvoiceState.SENT,
+        permission=_finance_bills,
+        custom={"action": "resend", "label": _("Send again")},
+    )
+    def resend(self):
+        """The same documents e-mailed again (a new ``InvoiceDelivery``); the invoice itself is
+        not changed."""
 
     @transition(
         field=state,
@@ -678,3 +691,48 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paid_on} € {self.amount}"
+
+
+class InvoiceDelivery(models.Model):
+    """An invoice or credit note e-mailed with its PDF and e-invoice: when, to whom, by whom.
+    Append-only history (a trigger on PostgreSQL refuses changes, ``core.chain``); what became of
+    the e-mail is recorded by the task that sends it, in ``InvoiceDeliveryOutcome``."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("invoice")
+    )
+    to = models.EmailField(_("to"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        verbose_name = _("invoice e-mail")
+        verbose_name_plural = _("invoice e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.invoice} → {self.to}"
+
+
+class InvoiceDeliveryOutcome(models.Model):
+    """Whether the mail server took the e-mail, recorded once by the task (append-only too): a
+    second run of the task finds it and sends nothing again."""
+
+    delivery = models.OneToOneField(
+        InvoiceDelivery, on_delete=models.PROTECT, related_name="outcome"
+    )
+    status = models.CharField(_("status"), max_length=8, choices=DeliveryStatus.choices)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invoice e-mail outcome")
+        verbose_name_plural = _("invoice e-mail outcomes")
+
+    def __str__(self) -> str:
+        return f"{self.delivery}: {self.get_status_display()}"

@@ -64,6 +64,7 @@ from .models import (
     ClaimImport,
     ClaimImportError,
     Invoice,
+    InvoiceDelivery,
     InvoiceLine,
     InvoiceSender,
     Payment,
@@ -452,6 +453,15 @@ def invoice_actions(invoice: Invoice, user) -> list[tuple[str, str]]:
         (transition.custom["action"], transition.custom["label"])
         for transition in invoice.get_available_user_state_transitions(user)
     ]
+
+
+def invoice_deliveries(invoice: Invoice) -> QuerySet[InvoiceDelivery]:
+    """Every e-mail of the invoice, oldest first, with who sent it and what became of it."""
+    return (
+        InvoiceDelivery.objects.filter(invoice=invoice)
+        .select_related("sent_by", "outcome")
+        .order_by("sent_at", "pk")
+    )
 
 
 def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:

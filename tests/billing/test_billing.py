@@ -46,6 +46,9 @@ from tests.contracts.factories import ContractFactory
 from tests.organisations.factories import CareLocationFactory
 from tests.tariffs.factories import insurer_tariffs
 
+# Invoices are sent by e-mail with their documents: the sender's details are needed.
+pytestmark = pytest.mark.usefixtures("invoice_sender")
+
 OCTOBER = datetime.date(2026, 10, 1)
 HEADER = (
     "Datum_Tijd;HuisartsenPost;Verrichting;Patiëntreferentie;BSN;Postcode;Huisnummer;"

@@ -27,7 +27,7 @@ from tests.contracts.factories import ContractFactory
 from tests.organisations.factories import CareLocationFactory
 from tests.tariffs.factories import insurer_tariffs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_sender")]
 
 OCTOBER = datetime.date(2026, 10, 1)
 HEADER = "datum_tijd;huisartsenpost;verrichting;patientreferentie;postcode;huisnummer;redencode"

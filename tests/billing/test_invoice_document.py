@@ -250,7 +250,9 @@ def test_an_invoice_without_an_invoice_address_says_what_is_missing(
     client, zwolle, finance, sender
 ):
     insurer_tariffs(datetime.date(2026, 1, 1))
-    location = CareLocationFactory(hap_post=zwolle.posts.get())
+    location = CareLocationFactory(
+        hap_post=zwolle.posts.get(), organisation__invoice_address="", organisation__invoice_city=""
+    )
     _care(location, "VISITE", "2026-10-05 23:15")
     billing.invoices_generate(by=finance, period=OCTOBER)
     invoice = billing.invoice_approve(invoice=Invoice.objects.get(), by=approver(finance))

@@ -490,7 +490,7 @@ def test_making_one_invoice_says_so_in_the_singular(client, finance, claims, las
 
 
 def test_generate_approve_send_and_credit_through_the_pages(
-    client, finance, claims, last_month, location
+    client, finance, claims, last_month, location, invoice_sender
 ):
     client.force_login(finance)
 
@@ -512,23 +512,25 @@ def test_generate_approve_send_and_credit_through_the_pages(
     # 3 visits at 2 × 78,60 plus € 25 administrative costs
     assert invoice.total == Decimal("496.60")
     assert "€ 496,60" in draft.content.decode()
-    assert "omzetbelasting" in draft.content.decode().lower()
+    assert "vrijgesteld" in draft.content.decode().lower()
     assert approved.status_code == 302 and sent.status_code == 302
     assert invoice.state == InvoiceState.SENT
     assert invoice.number == f"{timezone.localdate().year}-00001"
-    assert set(sent_page.context["forms"]) == {"credit"}
+    assert set(sent_page.context["forms"]) == {"credit", "resend"}
     assert refused_delete.status_code == 200
     assert "Alleen een concept kan worden verwijderd" in refused_delete.content.decode()
     assert Invoice.objects.filter(pk=invoice.pk, state=InvoiceState.SENT).exists()
     assert credited.status_code == 302
     assert credited.url == reverse("billing:invoice_detail", args=[credit.pk])
     assert credit.corrects == invoice and credit.total == Decimal("-496.60")
-    assert after.context["forms"] == {}
+    assert set(after.context["forms"]) == {"resend"}
     assert 'data-testid="final"' in after.content.decode()
     assert TriageFilterEntry.objects.filter(location=location, delisted_on__isnull=True).exists()
 
 
-def test_a_month_billed_again_after_a_credit_note_says_so(client, finance, claims, last_month):
+def test_a_month_billed_again_after_a_credit_note_says_so(
+    client, finance, claims, last_month, invoice_sender
+):
     client.force_login(finance)
     generate(client, last_month)
     invoice = Invoice.objects.get()
@@ -982,7 +984,7 @@ def test_approving_an_invoice_is_confirmed_first(client, finance, claims, last_m
 
 
 def test_sending_an_invoice_is_confirmed_first_and_back_returns_to_the_invoice(
-    client, finance, claims, last_month
+    client, finance, claims, last_month, invoice_sender
 ):
     client.force_login(finance)
     generate(client, last_month)

@@ -34,7 +34,7 @@ from tests.billing.factories import ClaimFactory, ClaimImportFactory
 from tests.organisations.factories import CareLocationFactory, CareOrganisationFactory
 from tests.tariffs.factories import insurer_tariffs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_sender")]
 
 
 @pytest.fixture

@@ -8,15 +8,23 @@ from collections import Counter, defaultdict
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
+from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
 from checklist.models import Assessment
 from hap_contracting.billing import selectors as billing_selectors
-from hap_contracting.billing.constants import InvoiceState, PaymentState
+from hap_contracting.billing.constants import DeliveryStatus, InvoiceState, PaymentState
 from hap_contracting.billing.documents import invoice_ubl_bytes
-from hap_contracting.billing.models import AddressInvestigation, Claim, Invoice, Payment
+from hap_contracting.billing.models import (
+    AddressInvestigation,
+    Claim,
+    Invoice,
+    InvoiceDelivery,
+    Payment,
+)
+from hap_contracting.billing.tasks import deliver_invoice
 from hap_contracting.contracts.constants import ContractEventKind
 from hap_contracting.contracts.models import Contract, ContractEvent, renewal_opens_on
 from hap_contracting.contracts.selectors import lapsed_unrenewed
@@ -185,6 +193,21 @@ def test_invoices_are_in_every_state_billing_has(demo):
         assert invoice.number.startswith(str(invoice.approved_at.year))
         if invoice.state == InvoiceState.SENT:
             assert invoice.approved_at < invoice.sent_at < timezone.now()
+
+
+def test_the_demos_sent_invoices_were_e_mailed_through_the_service(demo):
+    """Each sent invoice has its e-mail recorded, at the moment it was sent, to its
+    organisation's invoice address; its task (run after the seed commits; here by hand, as the
+    test's transaction never commits) e-mails both documents (in the demo to the console)."""
+    sent = Invoice.objects.filter(state=InvoiceState.SENT).select_related("organisation")
+    assert sent
+    for invoice in sent:
+        [delivery] = InvoiceDelivery.objects.filter(invoice=invoice)
+        assert delivery.to == invoice.organisation.invoice_email
+        assert delivery.sent_at == invoice.sent_at
+        assert deliver_invoice(delivery.pk) == DeliveryStatus.SENT
+    assert len(mail.outbox) == len(sent)
+    assert all(len(message.attachments) == 2 for message in mail.outbox)
 
 
 def test_the_demos_approved_invoices_are_valid_si_ubl_e_invoices(demo, si_ubl_rules):

@@ -48,6 +48,11 @@ class CareOrganisationFactory(DjangoModelFactory):
     kvk_number = factory.Sequence(lambda n: f"{10000000 + n}")
     agb_code = factory.Sequence(lambda n: f"{73000000 + n}")
     organisation_type = OrganisationType.WLZ_INSTITUTION
+    # Where its invoices go, so that they can be sent (by e-mail, with the PDF and e-invoice).
+    invoice_address = "Postbus 100"
+    invoice_postcode = "8000 AB"
+    invoice_city = "Zwolle"
+    invoice_email = factory.Sequence(lambda n: f"facturen{n}@zorggroep.example")
 
     class Params:
         # Where its invoices go: ``CareOrganisationFactory(with_invoice_address=True)``.

@@ -21,6 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hap_contracting.billing.models import AdministrativeCost, Invoice
+from hap_contracting.billing.services.sender import invoice_sender_save
 from hap_contracting.contracts.constants import BreachActionKind
 from hap_contracting.contracts.services.breaches import breach_action_record, breach_record
 from hap_contracting.core.roles import Role
@@ -31,6 +32,7 @@ from tests.billing.factories import (
     ClaimImportFactory,
     second_finance_user,
 )
+from tests.billing.test_ubl import SENDER
 from tests.contracts.factories import ContractFactory
 from tests.procedure.factories import AdmissionRequestFactory
 from tests.system.html import Node, parse
@@ -210,6 +212,8 @@ def invoice_generate(client, staff, location):
 
 def invoice_credit(client, staff, location):
     today = timezone.localdate()
+    # Sending e-mails the invoice's documents: the sender's details are needed.
+    invoice_sender_save(by=staff[Role.ADMINISTRATOR], **SENDER)
     AdministrativeCost.objects.create(
         amount=Decimal("25.00"), valid_from=today - relativedelta(years=2)
     )

@@ -22,9 +22,12 @@ from django.utils.translation import gettext_lazy
 from stdnum import iso11649 as stdnum_iso11649
 from stdnum.iso7064 import mod_97_10
 
+from hap_contracting.audit.constants import AccessAction
+from hap_contracting.audit.services import access_log_record_many
 from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.fsm_log import log_transitions
+from hap_contracting.core.jobs import enqueue_on_commit
 from hap_contracting.core.months import month_bounds
 from hap_contracting.core.text import TextLimit, checked_text
 from hap_contracting.tariffs.models import twice_the_tariff
@@ -33,12 +36,22 @@ from hap_contracting.triage.constants import TriageFilterReason
 from hap_contracting.triage.services import triage_filter_list
 
 from .. import rules as billing_rules
-from ..constants import CREDIT_NOTE_FINAL_STATES, InvoiceKind, InvoiceState
-from ..models import Claim, Invoice, InvoiceLine, InvoiceNumberSequence
+from ..constants import CREDIT_NOTE_FINAL_STATES, DeliveryStatus, InvoiceKind, InvoiceState
+from ..models import (
+    Claim,
+    Invoice,
+    InvoiceDelivery,
+    InvoiceDeliveryOutcome,
+    InvoiceLine,
+    InvoiceNumberSequence,
+)
 from ..selectors import (
     administrative_costs_on,
     billable_reason_code,
+    invoice_document_gaps,
+    invoice_parties,
     invoice_sender,
+    patient_references_of,
     recipient_details,
     sender_details,
     standing_charges,
@@ -378,19 +391,106 @@ def _fix_document_details(invoice: Invoice, invoice_date: datetime.date, sender:
 
 
 def invoice_send(*, invoice: Invoice, by, at: datetime.datetime | None = None) -> Invoice:
-    """``at``: when it was sent, if not now (a sent invoice is final, so it is dated here)."""
+    """Send an approved invoice or credit note: it becomes final (sent), and once the step has
+    committed a task e-mails its PDF and e-invoice to the organisation's invoice address
+    (``InvoiceDelivery``). Refused, with nothing changed, while that address or a document
+    detail is missing. ``at``: when it was sent, if not now (the demo's history)."""
     _require_finance(by)
     moment = _moment(at)
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
         if invoice.state != InvoiceState.APPROVED:
             raise DomainError(_("Only an approved invoice can be sent."))
         if invoice.approved_at and moment < invoice.approved_at:
             raise DomainError(_("An invoice is sent after it was approved."))
+        _delivery_record(invoice, by, moment)
         invoice.send()
         invoice.sent_at = moment
         invoice.save()
     return invoice
+
+
+def invoice_resend(*, invoice: Invoice, by, at: datetime.datetime | None = None) -> Invoice:
+    """E-mail a sent invoice or credit note again (lost, or sent to an address since
+    corrected): a second ``InvoiceDelivery``, to the invoice address as it is now. The invoice
+    itself does not change."""
+    _require_finance(by)
+    moment = _moment(at)
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+        if invoice.state != InvoiceState.SENT:
+            raise DomainError(_("Only a sent invoice can be sent again."))
+        if invoice.sent_at and moment < invoice.sent_at:
+            raise DomainError(_("An invoice is sent again after it was first sent."))
+        _delivery_record(invoice, by, moment)
+    return invoice
+
+
+def _delivery_record(invoice: Invoice, by, moment: datetime.datetime) -> InvoiceDelivery:
+    """The e-mail recorded, and its task asked for once the transaction commits: a rollback
+    sends nothing. The documents go out with claim references, so the access log names the
+    patients (as for a download)."""
+    organisation = invoice.organisation
+    address = organisation.invoice_email
+    if not address:
+        raise DomainError(
+            _(
+                "Nothing was sent: %(organisation)s has no e-mail address for invoices. Enter it "
+                "with the organisation first."
+            )
+            % {"organisation": organisation.name}
+        )
+    sender, recipient = invoice_parties(invoice)
+    gaps = invoice_document_gaps(sender, recipient)
+    if gaps:
+        raise DomainError(_("Nothing was sent; missing: %(gaps)s.") % {"gaps": "; ".join(gaps)})
+    delivery = InvoiceDelivery.objects.create(
+        invoice=invoice, to=address, sent_by=by, sent_at=moment
+    )
+    lines = InvoiceLine.objects.filter(invoice=invoice)
+    references = patient_references_of(lines)
+    access_log_record_many(
+        user=by,
+        action=AccessAction.EXPORT,
+        what=_("%(total)s patients: invoice %(invoice)s e-mailed to %(to)s")
+        % {"total": references.count(), "invoice": invoice, "to": address},
+        references=references,
+    )
+    enqueue_on_commit("billing.deliver_invoice", delivery.pk)
+    return delivery
+
+
+def invoice_delivery_run(*, delivery_id: int, send) -> str:
+    """The task's work: ``send(delivery)`` e-mails it (raising ``DomainError`` or ``OSError``
+    when it cannot), and what became of it is recorded once. The invoice's row is locked while
+    it runs, so a second run of the task (acks late, a retry) waits, finds the outcome and sends
+    nothing again. Returns the status."""
+    with transaction.atomic():
+        delivery = (
+            InvoiceDelivery.objects.select_related("invoice__organisation", "invoice__corrects")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None:
+            return ""
+        # The delivery table is append-only (the database role may not UPDATE it, so not lock
+        # its rows either): the invoice's row is locked instead.
+        Invoice.objects.select_for_update(of=("self",)).filter(pk=delivery.invoice_id).first()
+        done = InvoiceDeliveryOutcome.objects.filter(delivery=delivery).first()
+        if done is not None:
+            return done.status
+        try:
+            send(delivery)
+        except DomainError as error:
+            status, message = DeliveryStatus.FAILED, error.message
+        except OSError as error:  # smtplib's errors, a refused connection
+            status, message = DeliveryStatus.FAILED, str(error) or error.__class__.__name__
+        else:
+            status, message = DeliveryStatus.SENT, ""
+        InvoiceDeliveryOutcome.objects.create(
+            delivery=delivery, status=status, error=str(message)[:500]
+        )
+    return status
 
 
 def invoice_delete_draft(*, invoice: Invoice, by) -> None:

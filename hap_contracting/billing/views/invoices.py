@@ -178,6 +178,7 @@ def _invoice_forms(invoice, user, bound: dict | None = None) -> dict:
 INVOICE_SERVICES = {
     "approve": invoice_services.invoice_approve,
     "send": invoice_services.invoice_send,
+    "resend": invoice_services.invoice_resend,
     "delete": invoice_services.invoice_delete_draft,
     "credit": invoice_services.invoice_credit,
 }
@@ -188,8 +189,9 @@ def _invoice_done(name: str, invoice, result) -> str:
     names = {"number": invoice.number, "organisation": invoice.organisation.name}
     if name == "approve":
         return _("Invoice %(number)s approved. Next: send it to %(organisation)s.") % names
-    if name == "send":
-        return _("Invoice %(number)s recorded as sent to %(organisation)s.") % names
+    if name in ("send", "resend"):
+        names["to"] = invoice.organisation.invoice_email
+        return _("Invoice %(number)s is being e-mailed to %(organisation)s (%(to)s).") % names
     return (
         _(
             "Credit note for invoice %(number)s made as a draft. Next: approve it and send it to "
@@ -282,6 +284,7 @@ def invoice_detail(request, pk: int):
             "invoice": invoice,
             "lines": list(lines),
             "credit_notes": list(invoice.credit_notes.all()),
+            "deliveries": list(billing_selectors.invoice_deliveries(invoice)),
             "forms": _invoice_forms(invoice, request.user, bound),
             "four_eyes": invoice.state == InvoiceState.DRAFT
             and not billing_selectors.may_approve(invoice, request.user),
