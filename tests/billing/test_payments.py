@@ -671,7 +671,7 @@ def test_the_invoice_list_export_has_the_payment_state_and_amounts(client, finan
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_payment_pages_are_accessible_and_fit_narrow_screens(
     page, client, live_server, finance, two_invoices
 ):
