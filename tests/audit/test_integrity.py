@@ -49,6 +49,8 @@ TABLES = {
     "accounts_userchange",
     "audit_accesslogentry",
     "audit_accesslogreference",
+    "billing_invoicedelivery",
+    "billing_invoicedeliveryoutcome",
     "billing_payment",
     "contracts_contractevent",
     "django_fsm_log_statelog",
