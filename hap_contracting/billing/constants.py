@@ -77,3 +77,4 @@ class PaymentReminderKind(models.TextChoices):
 
     FIRST = "first", _("First payment reminder")
     SECOND = "second", _("Second payment reminder")
+    COLLECTION = "collection", _("Listed for collection")

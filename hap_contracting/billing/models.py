@@ -444,9 +444,6 @@ class Invoice(models.Model):
     # after it) and the reference to pay it with.
     invoice_date = models.DateField(_("invoice date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    # Set once by the daily job when the invoice is still unpaid ``PAYMENT_COLLECTION_DAYS``
-    # after its due date: finance hands it over for collection.
-    collection_listed_on = models.DateField(_("listed for collection on"), null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=35, blank=True)
     # The sender's and recipient's details as they were at approval (``selectors.invoice_parties``):
     # a changed IBAN or address does not change an invoice that went out.
@@ -743,13 +740,14 @@ class InvoiceDeliveryOutcome(models.Model):
 
 
 class PaymentReminder(models.Model):
-    """A payment reminder of an unpaid invoice, to the organisation's invoice e-mail. One per
-    invoice and kind (the unique constraint): the daily job inserts them with
-    ``ON CONFLICT DO NOTHING``, so a rerun or a concurrent run schedules nothing twice, and the
-    sender marks a row sent in the transaction that holds its lock."""
+    """A payment reminder of an unpaid invoice, to the organisation's invoice e-mail, or its
+    listing for collection (kind ``collection``, on ``due_on``; no e-mail: a row here, since a
+    sent invoice is never changed). One per invoice and kind (the unique constraint): the daily
+    job inserts them with ``ON CONFLICT DO NOTHING``, so a rerun or a concurrent run schedules
+    nothing twice, and the sender marks a row sent in the transaction that holds its lock."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payment_reminders")
-    kind = models.CharField(_("kind"), max_length=8, choices=PaymentReminderKind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=PaymentReminderKind.choices)
     due_on = models.DateField(_("due on"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

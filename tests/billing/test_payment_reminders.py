@@ -66,7 +66,8 @@ def _run(day: datetime.date) -> int:
 
 
 def _listed(invoice) -> datetime.date | None:
-    return Invoice.objects.values_list("collection_listed_on", flat=True).get(pk=invoice.pk)
+    listed = PaymentReminder.objects.filter(invoice=invoice, kind=K.COLLECTION)
+    return listed.values_list("due_on", flat=True).first()
 
 
 def _on(days: int) -> datetime.date:
@@ -109,7 +110,8 @@ def test_each_goes_out_once_when_the_job_runs_again(invoice):
         _run(_on(day))
 
     assert len(mail.outbox) == 2
-    assert sorted(PaymentReminder.objects.values_list("kind", flat=True)) == [K.FIRST, K.SECOND]
+    kinds = sorted(PaymentReminder.objects.values_list("kind", flat=True))
+    assert kinds == sorted([K.FIRST, K.SECOND, K.COLLECTION])
     assert _listed(invoice) == _on(42)
 
 
@@ -141,6 +143,7 @@ def test_a_paid_invoice_gets_no_reminder_and_is_not_listed(invoice):
         assert _run(_on(day)) == 0
 
     assert not PaymentReminder.objects.exists()
+    assert _listed(invoice) is None
     assert _listed(invoice) is None
 
 

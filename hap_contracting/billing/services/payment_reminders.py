@@ -1,18 +1,21 @@
 """Payment reminders, a step of the daily job (``operations.services.daily_job``): an open or
 partly paid invoice gets a first reminder ``PAYMENT_REMINDER_FIRST_DAYS`` after its due date, a
 second one ``PAYMENT_REMINDER_SECOND_DAYS`` after it, and is listed for collection
-(``Invoice.collection_listed_on``) ``PAYMENT_COLLECTION_DAYS`` after it.
+(a ``PaymentReminder`` of kind ``collection``, shown on the invoice list and page as
+``collection_listed_on``) ``PAYMENT_COLLECTION_DAYS`` after it.
 
 Exactly once, as for the contracts' reminders: scheduling is set-based; a reminder is a row
 unique per (invoice, kind), inserted with ``ON CONFLICT DO NOTHING``, so a rerun, a concurrent
 run or a run after a missed day creates each reminder once (a missed day: the reminder is due
 since a date that has passed, and is created on the next run). After a longer gap only the
-latest reminder that fell due is sent (not a first and a second on the same day). The listing is
-one ``UPDATE … WHERE collection_listed_on IS NULL``. Sending locks the unsent rows
-(``SKIP LOCKED``) and marks each sent in the same transaction; an invoice paid in the meantime
-is not reminded. Written here rather than on ``contracts``' ``COUNTDOWNS``: its ``Reminder``
-rows point at contracts and requests, and an invoice foreign key there would make contracts
-depend on billing, against the layers (docs/decisions.md).
+latest reminder that fell due is sent (not a first and a second on the same day). The listing
+is a row of the same table (a sent invoice is never changed: a trigger refuses it), never
+mailed. Sending locks the unsent rows (``SKIP LOCKED``) and marks each sent in the same
+transaction; an invoice paid in the meantime is not reminded.
+
+Written here rather than on ``contracts``' ``COUNTDOWNS``: its ``Reminder`` rows point at
+contracts and requests, and an invoice foreign key there would make contracts depend on
+billing, against the layers (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ def payment_reminders_schedule(today: datetime.date) -> int:
         return 0
     existing = set(
         PaymentReminder.objects.filter(
-            invoice_id__in=[reminder.invoice_id for reminder in reminders]
+            kind__in=(K.FIRST, K.SECOND),
+            invoice_id__in=[reminder.invoice_id for reminder in reminders],
         ).values_list("invoice_id", "kind")
     )
     # A second reminder is not followed by a late first one.
@@ -86,13 +90,24 @@ def payment_reminders_schedule(today: datetime.date) -> int:
 
 
 def invoices_list_for_collection(today: datetime.date) -> int:
-    """Mark the invoices still unpaid ``PAYMENT_COLLECTION_DAYS`` after their due date as
-    listed for collection, once. One query."""
+    """List the invoices still unpaid ``PAYMENT_COLLECTION_DAYS`` after their due date for
+    collection, once (on ``today``); returns how many are new. Two queries."""
     since = today - datetime.timedelta(days=settings.PAYMENT_COLLECTION_DAYS)
-    return Invoice.objects.filter(
-        pk__in=unpaid_invoices(today).filter(due_date__lte=since).values("pk"),
-        collection_listed_on__isnull=True,
-    ).update(collection_listed_on=today)
+    pks = list(
+        unpaid_invoices(today)
+        .filter(due_date__lte=since, collection_listed_on__isnull=True)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    PaymentReminder.objects.bulk_create(
+        [
+            PaymentReminder(invoice_id=pk, kind=K.COLLECTION, due_on=today, sent_at=now)
+            for pk in pks
+        ],
+        ignore_conflicts=True,
+    )
+    return len(pks)
 
 
 def payment_reminders_send_pending(today: datetime.date | None = None) -> int:
@@ -110,6 +125,7 @@ def payment_reminders_send_pending(today: datetime.date | None = None) -> int:
                 PaymentReminder.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(
                     sent_at__isnull=True,
+                    kind__in=(K.FIRST, K.SECOND),
                     attempts__lt=settings.REMINDER_MAX_ATTEMPTS,
                     invoice__in=unpaid_invoices(today).values("pk"),
                 )
