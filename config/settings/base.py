@@ -263,6 +263,11 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_KB", defa
 CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Days from the invoice date to the due date, fixed on each invoice at its approval.
 INVOICE_PAYMENT_TERM_DAYS = env.int("INVOICE_PAYMENT_TERM_DAYS", default=30)
+# Days after the due date of an open or partly paid invoice: the first payment reminder, the
+# second, and the listing for collection (``billing.services.payment_reminders``).
+PAYMENT_REMINDER_FIRST_DAYS = env.int("PAYMENT_REMINDER_FIRST_DAYS", default=14)
+PAYMENT_REMINDER_SECOND_DAYS = env.int("PAYMENT_REMINDER_SECOND_DAYS", default=28)
+PAYMENT_COLLECTION_DAYS = env.int("PAYMENT_COLLECTION_DAYS", default=42)
 # Files shared beside the repository that are not part of the product, such as the official
 # SI-UBL 2.0 validation rules the tests run the e-invoices through (validators/si-ubl-2.0/).
 SHARED_DIR = Path(env.str("SHARED_DIR", default=str(BASE_DIR.parent / "shared")))

@@ -70,3 +70,11 @@ class PaymentState(models.TextChoices):
 # The invoice list's payment filter: a state, or "overdue" (open or partly paid after the due
 # date).
 OVERDUE = "overdue"
+
+
+class PaymentReminderKind(models.TextChoices):
+    """The reminders of an unpaid invoice, after its due date (``services.payment_reminders``)."""
+
+    FIRST = "first", _("First payment reminder")
+    SECOND = "second", _("Second payment reminder")
+    COLLECTION = "collection", _("Listed for collection")

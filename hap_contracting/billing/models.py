@@ -22,6 +22,7 @@ from .constants import (
     InvoiceKind,
     InvoiceState,
     NotificationChannel,
+    PaymentReminderKind,
     PaymentSource,
     PaymentState,
 )
@@ -736,3 +737,33 @@ class InvoiceDeliveryOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery}: {self.get_status_display()}"
+
+
+class PaymentReminder(models.Model):
+    """A payment reminder of an unpaid invoice, to the organisation's invoice e-mail, or its
+    listing for collection (kind ``collection``, on ``due_on``; no e-mail: a row here, since a
+    sent invoice is never changed). One per invoice and kind (the unique constraint): the daily
+    job inserts them with ``ON CONFLICT DO NOTHING``, so a rerun or a concurrent run schedules
+    nothing twice, and the sender marks a row sent in the transaction that holds its lock."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payment_reminders")
+    kind = models.CharField(_("kind"), max_length=10, choices=PaymentReminderKind.choices)
+    due_on = models.DateField(_("due on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    recipient = models.EmailField(_("sent to"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    last_error = models.CharField(_("problem"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("payment reminder")
+        verbose_name_plural = _("payment reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "kind"], name="payment_reminder_once_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.kind} {self.due_on}"

@@ -51,6 +51,7 @@ from .constants import (
     ClaimOutcome,
     InvoiceKind,
     InvoiceState,
+    PaymentReminderKind,
     PaymentState,
 )
 from .models import (
@@ -68,6 +69,7 @@ from .models import (
     InvoiceLine,
     InvoiceSender,
     Payment,
+    PaymentReminder,
 )
 
 
@@ -644,7 +646,14 @@ def with_payment_state(queryset: QuerySet[Invoice], *, today: datetime.date) -> 
         ),
         default=Value(False),
     )
-    return queryset.annotate(is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+    # The day the daily job listed it for collection (``services.payment_reminders``), or None.
+    listed = PaymentReminder.objects.filter(
+        invoice=OuterRef("pk"), kind=PaymentReminderKind.COLLECTION
+    ).values("due_on")[:1]
+    return queryset.annotate(
+        is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()),
+        collection_listed_on=Subquery(listed),
+    )
 
 
 def _by_payment_state(queryset: QuerySet[Invoice], payment_state: str) -> QuerySet[Invoice]:

@@ -46,6 +46,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -63,8 +64,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hap_contracting.billing.constants import OVERDUE, ClaimImportStatus, InvoiceKind, InvoiceState
-from hap_contracting.billing.models import ClaimImport, InvoiceLine
+from hap_contracting.billing.constants import (
+    OVERDUE,
+    ClaimImportStatus,
+    InvoiceKind,
+    InvoiceState,
+    PaymentState,
+)
+from hap_contracting.billing.models import ClaimImport, Invoice, InvoiceLine, Payment
 from hap_contracting.billing.selectors import (
     investigations_visible_to,
     invoices_visible_to,
@@ -455,6 +462,7 @@ class RegionSummary:
     open_count: int
     waiting_count: int
     over_norm_count: int = 0
+    payments: PaymentFigures | None = None
 
 
 def region_summaries(user, *, now: datetime.datetime) -> list[RegionSummary]:
@@ -690,3 +698,119 @@ def cached_work_count(user, *, today: datetime.date | None = None) -> int:
         count = work_count(user, today=today)
         cache.set(key, count, WORK_COUNT_SECONDS)
     return count
+
+
+# --- (6) Outstanding and overdue, days to payment -------------------------------------------
+
+PAID_WINDOW_DAYS = 365
+UNPAID_STATES = (PaymentState.OPEN, PaymentState.PARTLY_PAID)
+
+
+@dataclass
+class PaymentFigures:
+    """Euros still to be paid and of those overdue, and the average days from the invoice date
+    to the last payment over the invoices paid in the last ``PAID_WINDOW_DAYS`` days."""
+
+    outstanding: Decimal = Decimal("0.00")
+    overdue: Decimal = Decimal("0.00")
+    paid_days: list[int] = field(default_factory=list)
+
+    @property
+    def average_days_to_payment(self) -> float | None:
+        return round(statistics.mean(self.paid_days), 1) if self.paid_days else None
+
+
+def payment_figures(user, *, today: datetime.date) -> dict[int | None, PaymentFigures]:
+    """Per region (key: its id; ``None``: all the user sees together) the outstanding and
+    overdue amounts and the average days to payment. Two queries, however many invoices.
+
+    An invoice belongs to an organisation; a region's share of it is that of its locations'
+    lines, in proportion to their amount (as ``billed_per_month`` shares the administrative
+    costs): ``outstanding × region's lines / lines total``. Days to payment: every invoice with
+    a line in the region counts once. Same scope as the amounts billed (the lines' regions)."""
+    last_paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(last=Max("paid_on"))
+        .values("last")
+    )
+    since = today - datetime.timedelta(days=PAID_WINDOW_DAYS)
+    invoices = (
+        with_payment_state(Invoice.objects.filter(kind=InvoiceKind.INVOICE), today=today)
+        .annotate(last_paid_on=Subquery(last_paid))
+        .filter(
+            Q(payment_state__in=UNPAID_STATES)
+            | Q(payment_state=PaymentState.PAID, last_paid_on__gte=since)
+        )
+    )
+    rows = {
+        row["pk"]: row
+        for row in invoices.order_by().values(
+            "pk",
+            "outstanding",
+            "is_overdue",
+            "payment_state",
+            "lines_total",
+            "invoice_date",
+            "last_paid_on",
+        )
+    }
+    figures: dict[int | None, PaymentFigures] = defaultdict(PaymentFigures)
+    shares = list(
+        scoped_to_region(InvoiceLine.objects.all(), user, "location__region_id")
+        .filter(invoice_id__in=invoices.values("pk"))
+        .order_by()
+        .values("invoice_id", "location__region_id")
+        .annotate(amount=Sum("amount"))
+        .values_list("invoice_id", "location__region_id", "amount")
+    )
+    for invoice_id, region_id, amount in shares:
+        row = rows.get(invoice_id)
+        if row is None:
+            continue
+        for key in (region_id, None):
+            _add_payment_share(figures[key], row, amount, counted=key is not None)
+    _count_paid_days_once(figures[None], rows, shares_seen={i for i, _r, _a in shares})
+    return figures
+
+
+def _add_payment_share(target: PaymentFigures, row: dict, amount, *, counted: bool) -> None:
+    if row["payment_state"] in UNPAID_STATES:
+        if row["lines_total"]:
+            share = (row["outstanding"] * (amount or 0) / row["lines_total"]).quantize(
+                Decimal("0.01")
+            )
+        else:
+            share = row["outstanding"]
+        target.outstanding += share
+        if row["is_overdue"]:
+            target.overdue += share
+    elif counted and row["invoice_date"] and row["last_paid_on"]:
+        target.paid_days.append((_as_date(row["last_paid_on"]) - row["invoice_date"]).days)
+
+
+def _count_paid_days_once(total: PaymentFigures, rows: dict, *, shares_seen: set[int]) -> None:
+    """All regions together: each paid invoice once (not once per region of its lines)."""
+    for pk in shares_seen:
+        row = rows.get(pk)
+        if (
+            row
+            and row["payment_state"] == PaymentState.PAID
+            and row["invoice_date"]
+            and row["last_paid_on"]
+        ):
+            total.paid_days.append((_as_date(row["last_paid_on"]) - row["invoice_date"]).days)
+
+
+def _as_date(value) -> datetime.date:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def with_payment_figures(
+    summaries: list[RegionSummary], figures: dict[int | None, PaymentFigures]
+) -> list[RegionSummary]:
+    """The overview's rows with their region's ``payment_figures``."""
+    for summary in summaries:
+        summary.payments = figures.get(summary.region.pk) or PaymentFigures()
+    return summaries

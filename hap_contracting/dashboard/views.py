@@ -53,7 +53,10 @@ def dashboard_index(request):
         request,
         "dashboard/index.html",
         {
-            "summaries": selectors.region_summaries(user, now=timezone.now()),
+            "summaries": selectors.with_payment_figures(
+                selectors.region_summaries(user, now=timezone.now()),
+                selectors.payment_figures(user, today=timezone.localdate()),
+            ),
             "waiting_days": selectors.waiting_days(),
         },
     )
@@ -67,6 +70,7 @@ def _dashboard(request, region):
     over_norm = selectors.requests_over_norm(user, region, today=today, norms=norms)
     steps = selectors.requests_per_step(user, region, now=now, norms=norms, over_norm=over_norm)
     billed = selectors.billed_per_month(user, region, today=today)
+    payments = selectors.payment_figures(user, today=today)
     return render(
         request,
         "dashboard/region.html",
@@ -85,6 +89,8 @@ def _dashboard(request, region):
             "billed": billed,
             "billed_chart": amounts_chart(billed),
             "billed_total": sum(amount for _month, amount in billed),
+            "payments": payments.get(region.pk if region else None) or selectors.PaymentFigures(),
+            "paid_window_days": selectors.PAID_WINDOW_DAYS,
             "today": today,
         },
     )

@@ -13,6 +13,10 @@ from dataclasses import asdict, dataclass
 from django.utils import timezone
 
 from hap_contracting.audit.selectors import audit_trail_check
+from hap_contracting.billing.services.payment_reminders import (
+    invoices_list_for_collection,
+    payment_reminders_schedule,
+)
 from hap_contracting.contracts.services.renewals import reminders_schedule, renewals_open_due
 from hap_contracting.triage.services import (
     triage_filter_delist_contracted,
@@ -29,6 +33,8 @@ class DailyJobReport:
     reminders_scheduled: int = 0
     locations_listed: int = 0
     locations_delisted: int = 0
+    payment_reminders_scheduled: int = 0
+    invoices_listed_for_collection: int = 0
     audit_trail_breaks: int = 0
 
     def as_dict(self) -> dict:
@@ -38,7 +44,8 @@ class DailyJobReport:
 def daily_job(today: datetime.date | None = None) -> DailyJobReport:
     """Run every step for ``today`` (Amsterdam date): open the renewals due, schedule the
     reminders, list the locations whose grace period ended without a contract and delist those
-    a contract now covers, and check the audit trail. The reminders are sent afterwards
+    a contract now covers, schedule the payment reminders and list unpaid invoices for
+    collection, and check the audit trail. The reminders are sent afterwards
     (``contracts``' sending task)."""
     today = today or timezone.localdate()
     report = DailyJobReport(today=today)
@@ -46,6 +53,8 @@ def daily_job(today: datetime.date | None = None) -> DailyJobReport:
     report.reminders_scheduled = reminders_schedule(today)
     report.locations_listed = triage_filter_list_after_grace(today)
     report.locations_delisted = triage_filter_delist_contracted(today)
+    report.payment_reminders_scheduled = payment_reminders_schedule(today)
+    report.invoices_listed_for_collection = invoices_list_for_collection(today)
     report.audit_trail_breaks = _audit_trail_verify()
     logger.info("daily job %s", report.as_dict())
     return report

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from hap_contracting.billing.services.payment_reminders import payment_reminders_send_pending
 from hap_contracting.contracts.services.reminders import reminders_send_pending
 from hap_contracting.operations.services import daily_job
 
@@ -30,3 +31,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{key}: {value}")
         if not no_send:
             self.stdout.write(f"reminders_sent: {reminders_send_pending()}")
+            sent = payment_reminders_send_pending(today)
+            self.stdout.write(f"payment_reminders_sent: {sent}")
