@@ -683,14 +683,14 @@ def test_the_jobs_query_count_does_not_grow_with_the_number_of_contracts(
             location = CareLocationFactory(hap_post=zwolle.posts.get())
             ContractFactory(location=location, end_date=TODAY + days(40))
 
-    # The steps' queries and the audit trail's check (one query per protected table: 51 on
-    # PostgreSQL with the payments', deliveries' (and their outcomes') and classification
-    # changes' tables): a fixed number, however many contracts.
+    # The steps' queries (the payment reminders' two included) and the audit trail's check (one
+    # query per protected table: 53 on PostgreSQL with the payments', deliveries' (and their
+    # outcomes') and classification changes' tables): a fixed number, however many contracts.
     contracts(2)
-    with django_assert_max_num_queries(51) as few:
+    with django_assert_max_num_queries(53) as few:
         daily_job(TODAY)
     contracts(25)
-    with django_assert_max_num_queries(51) as many:
+    with django_assert_max_num_queries(53) as many:
         daily_job(TODAY)
 
     assert len(many.captured_queries) == len(few.captured_queries)
