@@ -188,6 +188,10 @@ def test_invoices_are_in_every_state_billing_has(demo):
     states = Counter(Invoice.objects.values_list("state", flat=True))
     assert set(states) == set(InvoiceState.values) == {"draft", "approved", "sent"}
     for invoice in Invoice.objects.exclude(state=InvoiceState.DRAFT):
+        if invoice.kind == "credit_note":
+            # Made when the correction was found, today, and approved by the other user.
+            assert invoice.created_at <= invoice.approved_at
+            continue
         # Imported and made early in the month after the one billed, approved and sent later.
         assert invoice.period < invoice.created_at.date() < invoice.approved_at.date()
         assert invoice.number.startswith(str(invoice.approved_at.year))
@@ -219,7 +223,8 @@ def test_the_demos_approved_invoices_are_valid_si_ubl_e_invoices(demo, si_ubl_ru
     assert approved
     for invoice in approved:
         assert invoice.invoice_date == timezone.localdate(invoice.approved_at)
-        assert invoice.due_date == invoice.invoice_date + datetime.timedelta(days=30)
+        if invoice.kind == "invoice":  # a credit note is paid back, not due
+            assert invoice.due_date == invoice.invoice_date + datetime.timedelta(days=30)
         report = si_ubl_rules(invoice_ubl_bytes(invoice))
         assert failed(report, "fatal") == [], invoice.number
 
@@ -349,3 +354,23 @@ def test_the_demos_triage_system_has_synchronised_the_list(demo):
 
     assert client.last_synced_at is not None
     assert client.last_synced_version == triage_list_head()["version"] > 0
+
+
+def test_the_demo_holds_an_invoice_in_every_state(demo):
+    from hap_contracting.billing.constants import InvoiceKind
+    from hap_contracting.billing.models import PaymentReminder
+
+    invoices = list(
+        billing_selectors.with_payment_state(Invoice.objects.all(), today=timezone.localdate())
+    )
+
+    assert {invoice.state for invoice in invoices} == set(InvoiceState.values)
+    payment_states = {invoice.payment_state for invoice in invoices}
+    assert {PaymentState.OPEN, PaymentState.PAID, PaymentState.PARTLY_PAID} <= payment_states
+    assert PaymentState.CREDITED in payment_states
+    assert any(invoice.is_overdue for invoice in invoices)
+    assert any(
+        invoice.kind == InvoiceKind.CREDIT_NOTE and invoice.state == InvoiceState.APPROVED
+        for invoice in invoices
+    )
+    assert PaymentReminder.objects.filter(kind="first", sent_at__isnull=False).exists()

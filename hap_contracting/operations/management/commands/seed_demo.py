@@ -28,9 +28,11 @@ from hap_contracting.billing.models import (
 from hap_contracting.billing.services.claims_import import claim_import_create, claim_import_run
 from hap_contracting.billing.services.invoices import (
     invoice_approve,
+    invoice_credit,
     invoice_send,
     invoices_generate,
 )
+from hap_contracting.billing.services.payment_reminders import payment_reminders_send_pending
 from hap_contracting.billing.services.payments import payment_record
 from hap_contracting.billing.services.sender import invoice_sender_save
 from hap_contracting.contracts.constants import ContractKind
@@ -292,6 +294,7 @@ class Command(BaseCommand):
             # locations whose grace period ended without a contract.
             daily_job()
             reminders_send_pending()
+            payment_reminders_send_pending(self.today)
             self._triage_client()
         self._print_logins(users)
 
@@ -598,6 +601,17 @@ class Command(BaseCommand):
                     )
             if months_back == 3:
                 self._payments(invoices, approver, imported + datetime.timedelta(days=20))
+            if months_back == 2 and invoices:
+                self._credited(invoices[0], maker, approver, imported + datetime.timedelta(days=9))
+
+    def _credited(self, invoice, maker, approver, at) -> None:
+        """One invoice sent, then credited in full (the organisation had a contract after all):
+        an approved credit note, and the invoice settled by it."""
+        invoice_send(invoice=invoice, by=approver, at=at)
+        credit = invoice_credit(
+            invoice=invoice, by=maker, reason="Organisatie bleek toch een contract te hebben."
+        )
+        invoice_approve(invoice=credit, by=approver)
 
     def _payments(self, invoices, finance, at) -> None:
         """The first sent invoice paid in full, the second in part (a first instalment), both
