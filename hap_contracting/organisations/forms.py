@@ -5,7 +5,12 @@ from hap_contracting.core.forms import ServiceForm
 
 from .constants import Answer, CareProfile, HousingAndCare, WkkgzSituation
 from .models import CareOrganisation, TargetGroup
-from .selectors import LocationFilters, posts_visible_to, regions_visible_to
+from .selectors import (
+    LocationFilters,
+    OrganisationFilters,
+    posts_visible_to,
+    regions_visible_to,
+)
 
 
 class CareLocationForm(ServiceForm):
@@ -117,5 +122,71 @@ class LocationFilterForm(forms.Form):
             treatment={"yes": True, "no": False}.get(data["treatment"]),
             situation=data["situation"],
             search=data["q"].strip(),
+            sort=sort,
+        )
+
+
+class InvoiceDetailsForm(ServiceForm):
+    """Where an organisation's invoices go; ``care_organisation_save`` checks the address is
+    whole and writes the postcode as 1234 AB."""
+
+    submit_label = _("Save invoice details")
+
+    invoice_address = forms.CharField(
+        label=_("Invoice address"),
+        max_length=200,
+        required=False,
+        help_text=_("Street and house number, or PO box (Postbus 123)."),
+    )
+    invoice_postcode = forms.CharField(
+        label=_("Postcode"), max_length=7, required=False, help_text=_("For example 8011 AB.")
+    )
+    invoice_city = forms.CharField(label=_("City"), max_length=100, required=False)
+    invoice_attention = forms.CharField(
+        label=_("Attention of"),
+        max_length=200,
+        required=False,
+        help_text=_("A person or department the invoice is addressed to."),
+    )
+    invoice_reference = forms.CharField(
+        label=_("Their reference or order number"),
+        max_length=50,
+        required=False,
+        help_text=_("The organisation's own reference for our invoices; it is on every invoice."),
+    )
+    invoice_email = forms.EmailField(
+        label=_("Invoice e-mail"),
+        required=False,
+        help_text=_("The invoices are sent here, with the PDF and the e-invoice attached."),
+    )
+
+    FIELDS = (
+        "invoice_address",
+        "invoice_postcode",
+        "invoice_city",
+        "invoice_attention",
+        "invoice_reference",
+        "invoice_email",
+    )
+
+    @classmethod
+    def initial_of(cls, organisation: CareOrganisation) -> dict:
+        return {name: getattr(organisation, name) for name in cls.FIELDS}
+
+
+class OrganisationFilterForm(forms.Form):
+    """Filters of the organisation list (GET)."""
+
+    marks_optional_fields = False  # a filter is optional by nature
+
+    q = forms.CharField(label=_("Name, KvK number or city"), max_length=100, required=False)
+    incomplete = forms.BooleanField(label=_("Only with incomplete invoice details"), required=False)
+
+    def filters(self, *, sort: str = "") -> OrganisationFilters:
+        if not self.is_valid():
+            return OrganisationFilters(sort=sort)
+        return OrganisationFilters(
+            search=self.cleaned_data["q"].strip(),
+            incomplete_only=self.cleaned_data["incomplete"],
             sort=sort,
         )

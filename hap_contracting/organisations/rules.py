@@ -5,6 +5,7 @@ import rules
 from hap_contracting.core.predicates import (
     administers_in_admin,
     is_administrator,
+    is_finance,
     is_secretariat,
     no_object_or_in_region,
     works_in_admin,
@@ -15,6 +16,10 @@ from hap_contracting.core.predicates import (
 can_register_location = is_secretariat | is_administrator
 # The same roles manage them, so they have the location list of their region.
 can_list_locations = can_register_location
+
+# Finance keeps where the invoices go (address, attention line, reference, e-mail) in the app;
+# administrators too, besides the rest of the organisation in the admin.
+can_keep_invoice_details = is_finance | is_administrator
 
 # The quality team and the council read organisations and their region's locations in the admin.
 rules.add_perm("organisations", works_in_admin)

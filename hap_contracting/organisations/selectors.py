@@ -2,12 +2,19 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from hap_contracting.core.listing import Sorts
 from hap_contracting.core.scoping import scoped_to_region
 
-from .models import CareLocation, ClassificationChange, HapPost, PostcodeRange, Region
+from .models import (
+    CareLocation,
+    CareOrganisation,
+    ClassificationChange,
+    HapPost,
+    PostcodeRange,
+    Region,
+)
 
 
 def post_for_postcode(postcode: str) -> HapPost | None:
@@ -106,3 +113,46 @@ def locations_at_address(*, postcode: str, house_number: int, addition: str):
     return CareLocation.objects.filter(
         postcode=postcode, house_number=house_number, house_number_addition__iexact=addition
     )
+
+
+# The organisation list's sortable columns (finance keeps their invoice details there).
+ORGANISATION_SORTS = Sorts(
+    {
+        "name": ("name",),
+        "kvk": ("kvk_number",),
+        "city": ("invoice_city", "name"),
+        "locations": ("location_count", "name"),
+    },
+    default="name",
+)
+
+# An organisation whose invoices cannot go out: no whole invoice address (the model keeps the
+# address whole or empty, so the address line tells) or no e-mail address to send them to.
+INVOICE_DETAILS_INCOMPLETE = Q(invoice_address="") | Q(invoice_email="")
+
+
+@dataclass(frozen=True)
+class OrganisationFilters:
+    search: str = ""
+    incomplete_only: bool = False  # only those whose invoice details are not complete
+    sort: str = ""
+
+
+def organisation_list(filters: OrganisationFilters = OrganisationFilters()):
+    """Every care organisation (organisations work across regions; finance and administrators,
+    who keep their invoice details, see all regions) with its number of locations."""
+    queryset = CareOrganisation.objects.annotate(location_count=Count("locations"))
+    if filters.incomplete_only:
+        queryset = queryset.filter(INVOICE_DETAILS_INCOMPLETE)
+    if filters.search:
+        term = filters.search
+        queryset = queryset.filter(
+            Q(name__icontains=term)
+            | Q(kvk_number__startswith=term)
+            | Q(invoice_city__icontains=term)
+        )
+    return queryset.order_by(*ORGANISATION_SORTS.order_by(filters.sort))
+
+
+def organisation(pk: int) -> CareOrganisation | None:
+    return CareOrganisation.objects.filter(pk=pk).first()

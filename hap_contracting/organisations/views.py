@@ -1,5 +1,6 @@
 """The care locations' pages: the list of the region's locations (and its export) and
-registering a location. Thin: reads through the selectors, writes through the services."""
+registering a location; the organisations, whose invoice details finance keeps. Thin: reads
+through the selectors, writes through the services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,8 +19,8 @@ from hap_contracting.core.errors import DomainError
 from . import rules as organisation_rules
 from . import selectors as organisation_selectors
 from .exports import LOCATION_COLUMNS
-from .forms import CareLocationForm, LocationFilterForm
-from .services import care_location_register
+from .forms import CareLocationForm, InvoiceDetailsForm, LocationFilterForm, OrganisationFilterForm
+from .services import care_location_register, care_organisation_save
 
 
 def _listed_locations(request):
@@ -96,3 +98,65 @@ def location_create(request):
             messages.success(request, _("Location %(name)s registered.") % {"name": location.name})
             return redirect(reverse("procedure:request_create") + f"?location={location.pk}")
     return render(request, "organisations/location_create.html", {"form": form})
+
+
+@login_required
+@require_GET
+def organisation_list(request):
+    if not organisation_rules.can_keep_invoice_details.test(request.user):
+        raise PermissionDenied
+    form = OrganisationFilterForm(request.GET or None)
+    organisations = organisation_selectors.organisation_list(
+        form.filters(sort=request.GET.get(listing.SORT_PARAMETER, ""))
+    )
+    page = Paginator(organisations, listing.PAGE_SIZE).get_page(
+        request.GET.get(listing.PAGE_PARAMETER)
+    )
+    return render(
+        request,
+        "organisations/organisation_list.html",
+        {
+            **listing.list_context(request, organisation_selectors.ORGANISATION_SORTS, page),
+            "filters": form,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_invoice_details(request, pk: int):
+    """Change where an organisation's invoices go. ``next``: the page to return to (an invoice
+    whose details were missing), only when it is on this site."""
+    if not organisation_rules.can_keep_invoice_details.test(request.user):
+        raise PermissionDenied
+    organisation = organisation_selectors.organisation(pk)
+    if organisation is None:
+        raise Http404
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    form = InvoiceDetailsForm(
+        request.POST or None, initial=InvoiceDetailsForm.initial_of(organisation)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            care_organisation_save(organisation=organisation, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The invoice details of %(name)s are saved. Invoices approved from now on "
+                    "carry them; approved invoices keep the details they were approved with."
+                )
+                % {"name": organisation.name},
+            )
+            return redirect(back or "organisations:organisation_list")
+    return render(
+        request,
+        "organisations/organisation_invoice_details.html",
+        {"organisation": organisation, "form": form, "back": back},
+    )
