@@ -111,6 +111,13 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, help="threads per gunicorn process (gthread)")
     parser.add_argument("--worker-class", help="gunicorn worker class (default gthread)")
     parser.add_argument("--port", type=int, default=0, help="gunicorn port (default: a free one)")
+    parser.add_argument(
+        "--user-classes",
+        nargs="+",
+        metavar="CLASS",
+        help="only these classes of the locustfile (to look at some roles; the target is "
+        "measured with all of them)",
+    )
     parser.add_argument("--locations", type=int, help="extra care locations (default 2,000)")
     parser.add_argument("--requests", type=int, help="extra admission requests (default 10,000)")
     parser.add_argument("--contracts", type=int, help="extra contracts (default 3,000)")
@@ -234,6 +241,7 @@ def run_locust(args, host: str, csv_prefix: Path) -> int:
     command = [locust, "-f", str(LOCUSTFILE), "--headless", "-u", str(args.users)]
     command += ["-r", str(args.spawn_rate), "-t", args.duration, "--host", host]
     command += ["--csv", str(csv_prefix), "--only-summary", "--loglevel", "WARNING"]
+    command += args.user_classes or []
     print("$", " ".join(command))
     env = {
         **os.environ,
@@ -497,6 +505,7 @@ def main(argv=None) -> int:
             "users": args.users,
             "spawn_rate": args.spawn_rate,
             "duration": args.duration,
+            "user_classes": args.user_classes or "all",
             "locations": args.locations,
             "requests": args.requests,
             "contracts": args.contracts,

@@ -13,7 +13,7 @@ CACHES = {"default": env.dj_cache_url("DJANGO_CACHE_URL", default="redis://127.0
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # Sessions are read from Redis on every request and written through to PostgreSQL (at the login,
 # and at most once a minute after: accounts.middleware), so a restart of Redis logs nobody out
-# and a busy database (the nightly job, a claims import) does not hold up reading them
+# and a busy database (the daily job, a claims import) does not hold up reading them
 # (docs/decisions.md, "Web server for 2 cores").
 SESSION_ENGINE = env.str(
     "DJANGO_SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db"
