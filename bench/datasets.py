@@ -989,8 +989,10 @@ def write_claims_file(
 
 def load_volume(n_locations: int, n_requests: int, n_contracts: int) -> None:
     """On top of the demo (``seed_demo``, whose logins it uses): locations with target groups
-    (house numbers from 1,000 up, above the demo's), requests over states and regions, contracts
-    from contracted requests with their rates."""
+    (house numbers from 1,000 up, above the demo's), requests over states and regions with the
+    history that brought each to its state (``request_history``), contracts from contracted
+    requests with their rates and history, a year of invoices to half of the organisations
+    (``load_billing``) and address investigations (``load_investigations``)."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -1016,3 +1018,545 @@ def load_volume(n_locations: int, n_requests: int, n_contracts: int) -> None:
         requests = admission_requests(locations_, states, rng, users)
         contracts = contracts_from_requests(requests, n_contracts, rng, timezone.localdate())
         contract_rates(contracts, rng)
+        request_history(requests, users, rng)
+        contract_history(contracts, users)
+        load_billing(locations_, rng)
+        load_investigations(locations_, reference, rng)
+
+
+# The history of a load request: the steps that brought it to its state, each (transition,
+# source, target, role taking it, (advice step, outcome) it records or None). Built from the
+# names in ``_load_steps``; a request in pre-assessment or later was once sent back by the
+# quality team in one case in seven.
+LOAD_MOTIVATIONS = {
+    ("location_manager", "positive"): "Voorwacht en achterwacht op orde; SO 24/7 bereikbaar.",
+    ("location_manager", "negative"): "Geen achterwacht in de avond; knock-out niet gehaald.",
+    ("quality_team", "positive"): "Checklist volledig; positief advies aan de regioraad.",
+    ("quality_team", "negative"): "Zorgprofiel past niet bij ANW-zorg; negatief advies.",
+    ("quality_team", "more_information"): "Graag de afspraken met de SO-dienst toevoegen.",
+    ("regional_council", "positive"): "Akkoord met het advies van het kwaliteitsteam.",
+    ("regional_council", "negative"): "Niet akkoord: de regio heeft geen capaciteit.",
+}
+
+
+TRANSITION_COLUMNS = (
+    "timestamp by_id source_state state transition content_type_id object_id description"
+)
+ADVICE_COLUMNS = """admission_request_id step outcome motivation decided_on decided_by_id
+    recorded_at checklist_version checklist_revision"""
+ASSESSMENT_COLUMNS = """admission_request_id revision template_id status created_by_id
+    created_at updated_at submitted_at submitted_by_id"""
+ANSWER_COLUMNS = "assessment_id item_id value explanation remark to_confirm"
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    source: str
+    target: str
+    role: str
+    advice: tuple[str, str] | None = None
+
+
+def _load_steps() -> dict[str, _Step]:
+    from hap_contracting.core.roles import Role
+    from hap_contracting.procedure.constants import AdviceOutcome as O
+    from hap_contracting.procedure.constants import AdviceStep as A
+    from hap_contracting.procedure.constants import RequestState as S
+
+    return {
+        "forward": _Step("forward_to_location_manager", S.RECEIVED, S.PRE_ASSESSMENT,
+                         Role.SECRETARIAT),
+        "lm+": _Step("location_manager_advise_positive", S.PRE_ASSESSMENT, S.QUALITY_REVIEW,
+                     Role.LOCATION_MANAGER, (A.LOCATION_MANAGER, O.POSITIVE)),
+        "lm-": _Step("location_manager_advise_negative", S.PRE_ASSESSMENT, S.REJECTED,
+                     Role.LOCATION_MANAGER, (A.LOCATION_MANAGER, O.NEGATIVE)),
+        "qt+": _Step("quality_team_advise_positive", S.QUALITY_REVIEW, S.COUNCIL_REVIEW,
+                     Role.QUALITY_TEAM, (A.QUALITY_TEAM, O.POSITIVE)),
+        "qt-": _Step("quality_team_advise_negative", S.QUALITY_REVIEW, S.REJECTED,
+                     Role.QUALITY_TEAM, (A.QUALITY_TEAM, O.NEGATIVE)),
+        "qt?": _Step("quality_team_send_back", S.QUALITY_REVIEW, S.PRE_ASSESSMENT,
+                     Role.QUALITY_TEAM, (A.QUALITY_TEAM, O.MORE_INFORMATION)),
+        "rr+": _Step("council_approve", S.COUNCIL_REVIEW, S.CONTRACTING,
+                     Role.REGIONAL_COUNCIL, (A.REGIONAL_COUNCIL, O.POSITIVE)),
+        "rr-": _Step("council_reject", S.COUNCIL_REVIEW, S.REJECTED,
+                     Role.REGIONAL_COUNCIL, (A.REGIONAL_COUNCIL, O.NEGATIVE)),
+        "outcome": _Step("record_outcome", S.CONTRACTING, S.CONTRACTING, Role.LOCATION_MANAGER),
+        "complete": _Step("complete_contracting", S.CONTRACTING, S.CONTRACTED, Role.SECRETARIAT),
+    }  # fmt: skip
+
+
+def _load_path(request, steps: dict[str, _Step], rng: random.Random) -> list[_Step]:
+    """The steps of ``request`` (its state, whether its outcome was recorded)."""
+    from hap_contracting.core.roles import Role
+    from hap_contracting.procedure.constants import RequestState as S
+
+    back = rng.random() < 1 / 7
+    names = {
+        S.RECEIVED: [],
+        S.PRE_ASSESSMENT: ["forward", *(["lm+", "qt?"] if back else [])],
+        S.QUALITY_REVIEW: ["forward", "lm+", *(["qt?", "lm+"] if back else [])],
+    }
+    names[S.COUNCIL_REVIEW] = [*names[S.QUALITY_REVIEW], "qt+"]
+    names[S.CONTRACTING] = [*names[S.COUNCIL_REVIEW], "rr+"]
+    if request.outcome_recorded_at is not None:
+        names[S.CONTRACTING].append("outcome")
+    names[S.CONTRACTED] = [*names[S.COUNCIL_REVIEW], "rr+", "outcome", "complete"]
+    names[S.REJECTED] = rng.choice(
+        (["forward", "lm-"], [*names[S.QUALITY_REVIEW], "qt-"], [*names[S.COUNCIL_REVIEW], "rr-"])
+    )
+    if request.state == S.WITHDRAWN:
+        before = [steps[name] for name in rng.choice(([], ["forward"], ["forward", "lm+"]))]
+        source = before[-1].target if before else S.RECEIVED
+        return [*before, _Step("withdraw", source, S.WITHDRAWN, Role.SECRETARIAT)]
+    return [steps[name] for name in names[request.state]]
+
+
+def _step_moments(request, path: list[_Step], rng: random.Random) -> list[datetime.datetime]:
+    """When each step was taken: spread from the day the request came in to the moment it
+    entered its state (the last step's); recording the outcome of a request still in
+    contracting comes after that, at ``outcome_recorded_at``."""
+    end = request.state_entered_at
+    steps = path[:-1] if path and path[-1].name == "record_outcome" else path
+    start = min(at(request.received_on), end - datetime.timedelta(hours=len(steps) + 1))
+    moments = [
+        start + (end - start) * ((i + rng.uniform(0.3, 0.9)) / len(steps))
+        for i in range(len(steps) - 1)
+    ] + ([end] if steps else [])
+    if len(steps) < len(path):
+        moments.append(request.outcome_recorded_at)
+    for i, step in enumerate(path):
+        if step.name == "record_outcome" and i + 1 < len(path):
+            # Contracted: the outcome was recorded between the decision and the completion.
+            wanted = request.outcome_recorded_at
+            low, high = moments[i - 1], moments[i + 1]
+            moments[i] = wanted if low < wanted < high else low + (high - low) / 2
+    return moments
+
+
+def request_history(requests: Sequence, users: dict, rng: random.Random) -> None:
+    """Every request's history as the services would have written it: a transition row per
+    step (by the role that takes it), the advices and the council's decision with their
+    motivations, and the location manager's checklist (a revision per time the quality team sent
+    it back; submitted with every item met, or a draft while the step is open), written with
+    COPY. ``users``: ``load_volume``'s, by (role, region pk)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+    from django_fsm_log.models import StateLog
+    from psycopg.types.json import Jsonb
+
+    from checklist.constants import AssessmentStatus
+    from checklist.demo import met_value
+    from checklist.models import Answer, Assessment, ChecklistItem, ChecklistTemplate
+    from hap_contracting.core.roles import Role
+    from hap_contracting.procedure.models import AdmissionRequest, Advice
+
+    steps = _load_steps()
+    template = ChecklistTemplate.objects.order_by("-pk").first()
+    items = list(ChecklistItem.objects.filter(section__template=template).order_by("pk"))
+    content_type = ContentType.objects.get_for_model(AdmissionRequest)
+    transitions, advices, assessments = [], [], []
+    for request in requests:
+        path = _load_path(request, steps, rng)
+        region_id = request.location.region_id
+        revision = 0
+        for step, moment in zip(path, _step_moments(request, path, rng), strict=True):
+            by = users[(step.role, region_id)].pk
+            description = None
+            if step.name in ("forward_to_location_manager", "quality_team_send_back"):
+                revision += 1  # the location manager starts (another) checklist revision
+                manager = users[(Role.LOCATION_MANAGER, region_id)].pk
+                assessments.append([request.pk, revision, manager, moment, None])
+            if step.advice is not None:
+                description = LOAD_MOTIVATIONS[step.advice]
+                advices.append(
+                    (request.pk, *step.advice, description, timezone.localdate(moment), by,
+                     moment, template.version, revision)
+                )  # fmt: skip
+            if step.advice and step.advice[0] == "location_manager":
+                assessments[-1][4] = moment  # submitted with the advice
+            transitions.append(
+                (moment, by, step.source, step.target, step.name, content_type.pk, request.pk,
+                 description)
+            )  # fmt: skip
+    copy_rows(
+        StateLog._meta.db_table,
+        TRANSITION_COLUMNS.split(),
+        transitions,
+    )
+    copy_rows(
+        Advice._meta.db_table,
+        ADVICE_COLUMNS.split(),
+        advices,
+    )
+    copy_rows(
+        Assessment._meta.db_table,
+ASSESSMENT_COLUMNS.split(),
+        (
+            (request_pk, revision, template.pk,
+             AssessmentStatus.SUBMITTED if submitted else AssessmentStatus.DRAFT,
+             manager, started, submitted or started, submitted, manager if submitted else None)
+            for request_pk, revision, manager, started, submitted in assessments
+        ),
+    )  # fmt: skip
+    first = min((row[0] for row in assessments), default=0)
+    submitted_of = {(row[0], row[1]): row[4] is not None for row in assessments}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, admission_request_id, revision FROM {Assessment._meta.db_table} "
+            "WHERE admission_request_id >= %s",
+            [first],
+        )
+        made = cursor.fetchall()
+    # A draft has the first two thirds of its items answered.
+    draft_items = items[: len(items) * 2 // 3]
+    values = [Jsonb(met_value(item)) for item in items]
+    copy_rows(
+        Answer._meta.db_table,
+        ANSWER_COLUMNS.split(),
+        (
+            (pk, item.pk, value, "", "", False)
+            for pk, request_pk, revision in made
+            if (request_pk, revision) in submitted_of
+            for item, value in zip(
+                items if submitted_of[(request_pk, revision)] else draft_items, values, strict=False
+            )
+        ),
+    )
+
+
+def contract_history(contracts: Sequence, users: dict) -> None:
+    """Each contract's history: created by the region's secretariat the day before it starts,
+    terminated (when it was) on its termination date."""
+    from hap_contracting.contracts.constants import ContractEventKind
+    from hap_contracting.contracts.models import ContractEvent
+    from hap_contracting.core.roles import Role
+
+    events = []
+    for contract in contracts:
+        by = users[(Role.SECRETARIAT, contract.region_id)]
+        events.append(
+            ContractEvent(
+                contract=contract,
+                kind=ContractEventKind.CREATED,
+                description="Contract vastgelegd na het besluit van de regioraad.",
+                by=by,
+                at=at(contract.start_date - datetime.timedelta(days=1), 11),
+            )
+        )
+        if contract.terminated_on:
+            events.append(
+                ContractEvent(
+                    contract=contract,
+                    kind=ContractEventKind.TERMINATED,
+                    description=contract.termination_reason,
+                    by=by,
+                    at=at(contract.terminated_on, 14),
+                )
+            )
+    ContractEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+
+
+LOAD_BILLING_MONTHS = 12
+
+
+def load_billing(locations_: Sequence, rng: random.Random) -> None:
+    """A year of monthly invoices to every other organisation with Wlz-with-treatment
+    locations: 3 to 25 refused claims a month (one claim file per month), each an invoice line
+    at twice the insurer's tariff; the newest month in draft, the one before approved or sent,
+    the older ones sent, most of them paid (some in part), as finance made, approved and sent
+    them (``seed_demo``'s two finance logins)."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from accounts.models import User
+    from hap_contracting.billing.constants import InvoiceState, PaymentSource
+    from hap_contracting.billing.models import (
+        AdministrativeCost,
+        Claim,
+        ClaimImport,
+        Invoice,
+        InvoiceLine,
+        InvoiceNumberSequence,
+        Payment,
+    )
+    from hap_contracting.billing.selectors import (
+        invoice_sender,
+        recipient_details,
+        sender_details,
+    )
+    from hap_contracting.billing.services.invoices import payment_reference
+    from hap_contracting.organisations.models import CareOrganisation
+    from hap_contracting.tariffs.models import Act
+
+    maker = User.objects.get(username="financien")
+    approver = User.objects.get(username="financien.controle")
+    acts = list(Act.objects.filter(code__in=TARIFFS).order_by("code"))
+    cost = AdministrativeCost.objects.order_by("-valid_from").values_list("amount", flat=True)
+    costs = cost.first() or Decimal("0.00")
+    sender = sender_details(invoice_sender())
+    treated: dict[int, list] = {}
+    for location in locations_:
+        if location.wlz_treatment_admission and location.organisation_id:
+            treated.setdefault(location.organisation_id, []).append(location)
+    billed = sorted(treated)[::2]
+    recipients = {
+        organisation.pk: recipient_details(organisation)
+        for organisation in CareOrganisation.objects.filter(pk__in=billed)
+    }
+    today = timezone.localdate()
+    newest = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    months = []
+    for m in range(LOAD_BILLING_MONTHS):
+        year, month = divmod(newest.year * 12 + newest.month - 1 - m, 12)
+        months.append(datetime.date(year, month + 1, 1))
+    sequences = dict(
+        Invoice.objects.filter(year__isnull=False)
+        .values_list("year")
+        .annotate(last=Max("sequence"))
+        .values_list("year", "last")
+    )
+    invoices, claims, line_of = [], [], []
+    for age, period in enumerate(months):
+        claim_import = ClaimImport.objects.create(
+            file=f"claim-imports/load-{period:%Y-%m}.csv",
+            original_name=f"afwijzingen-{period:%Y-%m}.csv",
+            sha256=f"{period:%Y%m}".ljust(64, "0"),
+            uploaded_by=maker,
+            status="imported",
+            finished_at=at(period + datetime.timedelta(days=35), 10),
+        )
+        line_number = 1
+        for organisation_pk in billed:
+            state = InvoiceState.SENT
+            if age == 0:
+                state = InvoiceState.DRAFT
+            elif age == 1 and rng.random() < 0.5:
+                state = InvoiceState.APPROVED
+            invoice = Invoice(
+                organisation_id=organisation_pk,
+                period=period,
+                state=state,
+                created_by=maker,
+                administrative_costs=costs,
+                reason="",
+            )
+            if state != InvoiceState.DRAFT:
+                invoice.invoice_date = period + datetime.timedelta(days=40)
+                invoice.year = invoice.invoice_date.year
+                sequences[invoice.year] = invoice.sequence = sequences.get(invoice.year, 0) + 1
+                invoice.number = f"{invoice.year}-{invoice.sequence:05d}"
+                invoice.due_date = invoice.invoice_date + datetime.timedelta(days=30)
+                invoice.payment_reference = payment_reference(invoice.number)
+                invoice.issued_parties = {
+                    "sender": sender,
+                    "recipient": recipients[organisation_pk],
+                }
+                invoice.approved_at = at(invoice.invoice_date, 10)
+                invoice.approved_by = approver
+                if state == InvoiceState.SENT:
+                    invoice.sent_at = at(invoice.invoice_date, 11)
+            lines_total = Decimal("0.00")
+            for _ in range(rng.randint(3, 25)):
+                location = rng.choice(treated[organisation_pk])
+                act = rng.choice(acts)
+                care_on = period + datetime.timedelta(days=rng.randrange(28))
+                claims.append(
+                    Claim(
+                        claim_import=claim_import,
+                        line_number=line_number,
+                        care_at=at(care_on, rng.choice((18, 20, 23, 2))),
+                        care_on=care_on,
+                        post_id=location.hap_post_id,
+                        act=act,
+                        patient_reference=f"LD-{len(claims):07d}",
+                        postcode=location.postcode,
+                        house_number=location.house_number,
+                        house_number_addition=location.house_number_addition,
+                        reason_code="WLZ-BEH",
+                        location=location,
+                    )
+                )
+                line_of.append((len(invoices), location.pk, act.pk, care_on, TARIFFS[act.code]))
+                lines_total += TARIFFS[act.code] * 2
+                line_number += 1
+            invoice.lines_total = lines_total
+            invoice.total = lines_total + costs
+            invoices.append(invoice)
+        claim_import.total_lines = claim_import.imported_count = line_number - 1
+        claim_import.processed_lines = line_number - 1
+        claim_import.save()
+    # Totals are known before the INSERT: a sent invoice can't be updated (its trigger).
+    invoices = Invoice.objects.bulk_create(invoices, batch_size=BATCH_SIZE)
+    claims = Claim.objects.bulk_create(claims, batch_size=BATCH_SIZE)
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoices[j],
+                claim=claim,
+                location_id=location_pk,
+                act_id=act_pk,
+                care_on=care_on,
+                tariff=tariff,
+                amount=tariff * 2,
+            )
+            for claim, (j, location_pk, act_pk, care_on, tariff) in zip(
+                claims, line_of, strict=True
+            )
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    for year, last in sequences.items():
+        InvoiceNumberSequence.objects.update_or_create(year=year, defaults={"last_number": last})
+    payments = []
+    for invoice in invoices:
+        if invoice.state != InvoiceState.SENT or invoice.due_date > today:
+            continue
+        share = rng.random()
+        if share < 0.1:
+            continue  # overdue, not paid
+        amount = invoice.total if share > 0.15 else (invoice.total / 2).quantize(Decimal("0.01"))
+        paid_on = min(today, invoice.invoice_date + datetime.timedelta(days=rng.randint(10, 45)))
+        payments.append(
+            Payment(
+                invoice=invoice,
+                amount=amount,
+                paid_on=paid_on,
+                reference=invoice.payment_reference,
+                source=PaymentSource.MANUAL,
+                recorded_by=maker,
+                recorded_at=at(paid_on, 15),
+            )
+        )
+    Payment.objects.bulk_create(payments, batch_size=BATCH_SIZE)
+
+
+def load_investigations(locations_: Sequence, reference: Reference, rng: random.Random) -> None:
+    """One address investigation per twenty locations, round-robin over the posts, opened in
+    the last 200 days; three in five resolved (the organisation found, then told), by the
+    region's location manager; each address with a few refused claims."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from hap_contracting.billing.constants import NotificationChannel
+    from hap_contracting.billing.models import AddressInvestigation, Claim, ClaimImport
+    from hap_contracting.core.roles import Role
+    from hap_contracting.tariffs.models import Act
+
+    today = timezone.localdate()
+    managers = {
+        user.region_id: user
+        for user in User.objects.filter(groups__name=Role.LOCATION_MANAGER, region__isnull=False)
+    }
+    by_post: dict[int, list] = {}
+    for location in locations_:
+        by_post.setdefault(location.hap_post_id, []).append(location)
+    act = Act.objects.filter(code__in=TARIFFS).order_by("code").first()
+    claim_import = ClaimImport.objects.create(
+        file="claim-imports/load-investigations.csv",
+        original_name="afwijzingen-onbekende-adressen.csv",
+        sha256="f" * 64,
+        uploaded_by=User.objects.get(username="financien"),
+        status="imported",
+        finished_at=timezone.now(),
+    )
+    letters = postcode_letters()
+    investigations, claims = [], []
+    for i in range(max(6, len(locations_) // 20)):
+        post = reference.posts[i % len(reference.posts)]
+        postcode_range = rng.choice(reference.ranges_of[post.pk])
+        postcode = f"{rng.randint(postcode_range.first, postcode_range.last)} {rng.choice(letters)}"
+        opened_on = today - datetime.timedelta(days=rng.randint(1, 200))
+        investigation = AddressInvestigation(
+            post=post, postcode=postcode, house_number=10_000 + i, opened_on=opened_on
+        )
+        if rng.random() < 0.6 and by_post.get(post.pk):
+            resolved_on = opened_on + (today - opened_on) * rng.random()
+            investigation.location = rng.choice(by_post[post.pk])
+            investigation.resolved_at = at(resolved_on, 13)
+            investigation.resolved_by = managers.get(post.region_id)
+            investigation.notified_on = resolved_on
+            investigation.notified_how = rng.choice(NotificationChannel.values)
+        investigations.append(investigation)
+        for k in range(rng.randint(1, 4)):
+            care_on = opened_on - datetime.timedelta(days=k * 3 + 5)
+            claims.append(
+                Claim(
+                    claim_import=claim_import,
+                    line_number=len(claims) + 1,
+                    care_at=at(care_on, 22),
+                    care_on=care_on,
+                    post=post,
+                    act=act,
+                    patient_reference=f"LO-{len(claims):07d}",
+                    postcode=postcode,
+                    house_number=10_000 + i,
+                    reason_code="WLZ-BEH",
+                )
+            )
+    AddressInvestigation.objects.bulk_create(investigations, batch_size=BATCH_SIZE)
+    Claim.objects.bulk_create(claims, batch_size=BATCH_SIZE)
+    claim_import.total_lines = claim_import.imported_count = len(claims)
+    claim_import.processed_lines = len(claims)
+    claim_import.save()
+
+
+def load_logins(encoded_password: str) -> None:
+    """The logins of ``bench.load.logins`` for the roles with a second factor, each with a
+    confirmed authenticator (``totp_key``); made again with ``encoded_password`` (a password
+    hash made once: hashing per login would cost a second each) and unused authenticators on
+    every run, so no code of an earlier run counts as used."""
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import User
+    from accounts.services import DEVICE_NAME
+    from bench.load import logins
+    from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.models import Region
+
+    regions = {region.slug: region for region in Region.objects.all()}
+    wanted = {}
+    for username in logins.council_logins():
+        wanted[username] = (Role.REGIONAL_COUNCIL, regions[username.split(".")[3]], False)
+    for username in logins.finance_logins():
+        wanted[username] = (Role.FINANCE, None, False)
+    for username in logins.administrator_logins():
+        wanted[username] = (Role.ADMINISTRATOR, None, True)
+    with transaction.atomic():
+        User.objects.bulk_create(
+            [
+                User(
+                    username=username,
+                    first_name=str(Role(role).label),
+                    last_name=f"belasting {username.rsplit('.', 1)[-1]}",
+                    email=f"{username}@bench.invalid",
+                    region=region,
+                    is_staff=role in (Role.REGIONAL_COUNCIL, Role.ADMINISTRATOR),
+                    is_superuser=superuser,
+                )
+                for username, (role, region, superuser) in wanted.items()
+            ],
+            ignore_conflicts=True,
+        )
+        users = User.objects.filter(username__in=wanted)
+        users.update(password=encoded_password, is_active=True)
+        groups = {
+            role: Group.objects.get_or_create(name=role)[0] for role, _r, _s in wanted.values()
+        }
+        User.groups.through.objects.bulk_create(
+            [
+                User.groups.through(user_id=user.pk, group_id=groups[wanted[user.username][0]].pk)
+                for user in users
+            ],
+            ignore_conflicts=True,
+        )
+        TOTPDevice.objects.filter(user__in=users).delete()
+        TOTPDevice.objects.bulk_create(
+            TOTPDevice(
+                user=user, name=DEVICE_NAME, confirmed=True, key=logins.totp_key(user.username)
+            )
+            for user in users
+        )

@@ -344,14 +344,15 @@ def gunicorn(
     application: str,
     *,
     port: int,
-    workers: int,
+    workers: int | None,
     env: dict[str, str],
     ready_path: str,
     options: Sequence[str] = (),
     timeout: float = 60,
 ):
     """gunicorn serving ``application`` on 127.0.0.1:``port`` until the block ends, once
-    ``ready_path`` answers 200; yields the server's process."""
+    ``ready_path`` answers 200; yields the server's process. ``workers`` None: as the
+    configuration file in ``options`` (``-c``) says."""
     command = [
         sys.executable,
         "-m",
@@ -361,8 +362,7 @@ def gunicorn(
         str(REPO_ROOT),
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
+        *(("--workers", str(workers)) if workers is not None else ()),
         *options,
     ]
     print("$", " ".join(command[2:]))
@@ -428,8 +428,10 @@ def finish(
     ratios: dict,
     failures: Sequence[str] = (),
     passed: Sequence[str] = (),
+    targets: dict | None = None,
 ) -> int:
-    """Print the checks, then the one last line ``RESULT {json}``; the exit code."""
+    """Print the checks, then the one last line ``RESULT {json}``; the exit code. ``targets``:
+    whether each of the issue's targets held (reported, not part of the exit code)."""
     print()
     for line in passed:
         print(f"OK: {line}")
@@ -443,6 +445,7 @@ def finish(
         "sizes": sizes,
         "figures": figures,
         "ratios": ratios,
+        **({"targets": targets} if targets is not None else {}),
         "environment": environment(),
     }
     sys.stdout.flush()

@@ -11,6 +11,13 @@ from .base import STORAGES, env
 # needs all the same.
 CACHES = {"default": env.dj_cache_url("DJANGO_CACHE_URL", default="redis://127.0.0.1:6379/1")}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Sessions are read from Redis on every request and written through to PostgreSQL (at the login,
+# and at most once a minute after: accounts.middleware), so a restart of Redis logs nobody out
+# and a busy database (the daily job, a claims import) does not hold up reading them
+# (docs/decisions.md, "Web server for 2 cores").
+SESSION_ENGINE = env.str(
+    "DJANGO_SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db"
+)
 # TLS ends at one reverse proxy, which sets X-Forwarded-For: the client is the last address.
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1)
 DEBUG = False

@@ -6,9 +6,10 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
-from django.templatetags.static import static
 
 PDF_BASE_URL = "https://app.invalid/"
 
@@ -20,13 +21,16 @@ PDF_FILES_PATH = "/_files/"
 
 def static_url_fetcher(files: dict[str, tuple[bytes, str]] | None = None):
     """A WeasyPrint URL fetcher that serves only the app's own static files, found through the
-    staticfiles finders, and the ``files`` its caller read (name: content and type); every other
-    URL (another host, ``file:``, ``data:``, a path outside STATIC_URL, a missing file) raises,
-    so a document can never make the server fetch anything else."""
+    staticfiles finders or, under the hashed names production's manifest storage gives them in
+    ``{% static %}``, among the collected files; and the ``files`` its caller read (name:
+    content and type). Every other URL (another host, ``file:``, ``data:``, a path outside
+    STATIC_URL, a missing file) raises, so a document can never make the server fetch anything
+    else."""
     files = files or {}
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    static_prefix = urlsplit(static("x")).path[:-1]  # "/static/"
+    # Not ``static("x")``: the manifest storage refuses a name it has not collected.
+    static_prefix = urlsplit(settings.STATIC_URL).path  # "/static/"
     base = urlsplit(PDF_BASE_URL)
 
     class StaticOnlyFetcher(URLFetcher):
@@ -46,12 +50,15 @@ def static_url_fetcher(files: dict[str, tuple[bytes, str]] | None = None):
             if not relative or ".." in Path(relative).parts:
                 raise ValueError(f"not a static file of this app: {url}")
             found = finders.find(relative)
-            if not found:
+            if found:
+                content = Path(found).read_bytes()
+            elif staticfiles_storage.exists(relative):  # collected under its hashed name
+                with staticfiles_storage.open(relative) as collected:
+                    content = collected.read()
+            else:
                 raise ValueError(f"no such static file: {url}")
-            content_type = mimetypes.guess_type(found)[0] or "application/octet-stream"
-            return URLFetcherResponse(
-                url, Path(found).read_bytes(), headers={"Content-Type": content_type}
-            )
+            content_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, content, headers={"Content-Type": content_type})
 
     return StaticOnlyFetcher(fail_on_errors=False)
 

@@ -59,6 +59,9 @@ class AdviceInline(ReadOnlyInlineMixin, admin.TabularInline):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("decided_by")
+
 
 class ClockEventInline(ReadOnlyInlineMixin, admin.TabularInline):
     """The request's deadline changes: suspensions, resumptions and extensions, with reasons."""
@@ -67,6 +70,9 @@ class ClockEventInline(ReadOnlyInlineMixin, admin.TabularInline):
     fields = ("at", "by", "step", "kind", "days", "reason")
     readonly_fields = fields
     ordering = ("at", "pk")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
 
 
 def _step_labels() -> dict[str, str]:
@@ -211,15 +217,16 @@ class AdmissionRequestAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        extra_context = {
-            **(extra_context or {}),
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Here rather than in change_view: Django hands over the request it fetched, so it is
+        # read once.
+        context = {
+            **context,
             "procedure_actions": available_actions(obj, request.user) if obj else [],
             "assessment_views": assessment_views(obj) if obj else [],
             "decision_letter_available": council_has_decided(obj) if obj else False,
         }
-        return super().change_view(request, object_id, form_url, extra_context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def action_view(self, request, pk: int, action: str):
         admission_request = self.get_queryset(request).filter(pk=pk).first()

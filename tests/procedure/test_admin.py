@@ -1,11 +1,16 @@
 """The quality team and the council work in the Django admin, within their own region."""
 
+import datetime
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from hap_contracting.core.roles import Role
-from hap_contracting.procedure.constants import RequestState
+from hap_contracting.procedure.constants import AdviceOutcome, AdviceStep, RequestState
+from hap_contracting.procedure.models import Advice
 from tests.organisations.factories import CareLocationFactory
 from tests.procedure.factories import AdmissionRequestFactory
 
@@ -61,6 +66,49 @@ def test_the_changelist_runs_a_constant_number_of_queries(
 
     with django_assert_max_num_queries(15):
         client.get(reverse("admin:procedure_admissionrequest_changelist"))
+
+
+def test_the_change_page_reads_the_advices_and_who_gave_them_in_one_query(
+    client, quality_team, location, make_user, django_assert_max_num_queries
+):
+    """The request is read once (not again for the page's extra context), the advices with the
+    users who gave them: as many queries for five advices by five people as for one."""
+    one = AdmissionRequestFactory(at_quality_team=True, location=location)
+    five = AdmissionRequestFactory(
+        at_quality_team=True, location=CareLocationFactory(hap_post=location.hap_post)
+    )
+    _advise(one, [quality_team])
+    _advise(five, [make_user(Role.QUALITY_TEAM, region=location.region) for _ in range(5)])
+    client.force_login(quality_team)
+    change = "admin:procedure_admissionrequest_change"
+    client.get(reverse(change, args=[one.pk]))
+
+    with CaptureQueriesContext(connection) as for_one:
+        client.get(reverse(change, args=[one.pk]))
+    with django_assert_max_num_queries(len(for_one.captured_queries)):
+        page = client.get(reverse(change, args=[five.pk]))
+
+    assert page.content.decode().count("Nog niet compleet.") == 5
+    assert (
+        sum(
+            '"procedure_admissionrequest"."id" = ' in query["sql"]
+            and 'FROM "procedure_admissionrequest"' in query["sql"]
+            for query in for_one.captured_queries
+        )
+        == 1
+    )
+
+
+def _advise(admission_request, users) -> None:
+    for day, user in enumerate(users, start=1):
+        Advice.objects.create(
+            admission_request=admission_request,
+            step=AdviceStep.QUALITY_TEAM,
+            outcome=AdviceOutcome.MORE_INFORMATION,
+            motivation="Nog niet compleet.",
+            decided_on=datetime.date(2026, 10, day),
+            decided_by=user,
+        )
 
 
 def test_the_quality_team_advises_from_the_admin(client, quality_team, location):

@@ -156,3 +156,48 @@ def test_production_refuses_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def _gunicorn_settings(environ: dict[str, str]) -> dict:
+    """What config/gunicorn_conf.py sets, read with ``environ`` as the environment."""
+    import runpy
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, environ, clear=True):
+        return runpy.run_path(str(ROOT / "config" / "gunicorn_conf.py"))
+
+
+def test_the_image_compose_and_the_load_test_run_one_gunicorn_configuration():
+    from bench.load import run as load_test
+
+    compose = yaml.safe_load(COMPOSE.read_text())
+    web = compose["services"]["web"]["command"]
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+
+    assert web[:2] == ["gunicorn", "config.wsgi"]
+    assert web[web.index("-c") + 1] == "config/gunicorn_conf.py"
+    assert "--workers" not in web and "--threads" not in web
+    assert 'CMD ["gunicorn", "config.wsgi", "-c", "config/gunicorn_conf.py"]' in dockerfile
+    assert load_test.GUNICORN_CONF == ROOT / "config" / "gunicorn_conf.py"
+
+
+def test_gunicorn_runs_three_processes_of_four_threads_unless_the_environment_says_otherwise():
+    default = _gunicorn_settings({})
+    changed = _gunicorn_settings({"WEB_CONCURRENCY": "5", "GUNICORN_THREADS": "2"})
+
+    assert (default["worker_class"], default["workers"], default["threads"]) == ("gthread", 3, 4)
+    assert default["bind"] == "0.0.0.0:8000"
+    assert default["accesslog"] == "-"
+    assert (changed["workers"], changed["threads"]) == (5, 2)
+
+
+def test_production_keeps_sessions_in_the_cache_written_through_to_the_database():
+    result = manage_py_with_production_settings(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SESSION_ENGINE)",
+        secret_key=secrets.token_urlsafe(50),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.contrib.sessions.backends.cached_db"

@@ -1,0 +1,27 @@
+"""gunicorn's settings in production (docker/Dockerfile, docker/compose.yml) and in the load test
+(bench/load/run.py), so the load test measures the server production runs.
+
+    gunicorn config.wsgi -c config/gunicorn_conf.py
+
+Sized for the production host's 2 cores, which PostgreSQL, Redis and the Celery worker share:
+``WEB_CONCURRENCY`` processes of ``GUNICORN_THREADS`` threads each (docs/decisions.md, "Web
+server for 2 cores"). Threads overlap a request's waits for PostgreSQL with another's Python;
+the processes, not the threads, use both cores (one interpreter lock per process). A thread
+busy with a slow download or a password check (PBKDF2, most of a second) holds one slot, not
+a whole process, and gthread workers keep connections alive behind the proxy.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A gthread worker answers the arbiter's heartbeat between requests on its main thread, so a
+# long request (a large export) does not get it killed; this bounds a hung one.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# The reverse proxy keeps connections open for a few seconds between a user's requests.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# One line per request on stdout (the container's log); "" switches it off.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
