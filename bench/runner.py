@@ -428,13 +428,17 @@ def finish(
     ratios: dict,
     failures: Sequence[str] = (),
     passed: Sequence[str] = (),
+    targets: dict[str, bool] | None = None,
 ) -> int:
-    """Print the checks, then the one last line ``RESULT {json}``; the exit code."""
+    """Print the checks, then the one last line ``RESULT {json}``; the exit code. ``targets``
+    (whether each of the issue's targets holds) is reported, never a reason to fail."""
     print()
     for line in passed:
         print(f"OK: {line}")
     for line in failures:
         print(f"FAIL: {line}")
+    for name, holds in (targets or {}).items():
+        print(f"target {name}: {'holds' if holds else 'MISSED'}")
     ok = not failures
     print("OK" if ok else "FAILED")
     result = {
@@ -443,6 +447,7 @@ def finish(
         "sizes": sizes,
         "figures": figures,
         "ratios": ratios,
+        **({"targets": targets} if targets is not None else {}),
         "environment": environment(),
     }
     sys.stdout.flush()
