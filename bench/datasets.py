@@ -806,11 +806,13 @@ LINE_COLUMNS = (
 TARIFFS = {"CONSULT": Decimal("52.40"), "VISITE": Decimal("78.60"), "TELEFOON": Decimal("26.20")}
 
 
-def invoice_lines(benchmark: str, n_lines: int) -> None:
-    """A finance user; 1,000 organisations (every 50th name a formula) with two locations each;
-    one imported claim file of ``n_lines`` refused claims and as many invoice lines, on the
-    monthly invoices of the last twelve months (the newest month still in draft, the others
-    sent), written with COPY."""
+def invoice_lines(
+    benchmark: str, n_lines: int, n_organisations: int = EXPORT_ORGANISATIONS
+) -> None:
+    """A finance user; ``n_organisations`` organisations (every 50th name a formula) with two
+    locations each; one imported claim file of ``n_lines`` refused claims and as many invoice
+    lines, on the monthly invoices of the last twelve months (the newest month still in draft,
+    the others sent), written with COPY."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -821,9 +823,9 @@ def invoice_lines(benchmark: str, n_lines: int) -> None:
     rng = random.Random(20260301)
     user = finance_user(benchmark)
     reference = reference_data()
-    orgs = organisations(EXPORT_ORGANISATIONS, formula_every=50)
-    # Organisation o has locations o and o + EXPORT_ORGANISATIONS.
-    locations_ = locations(2 * EXPORT_ORGANISATIONS, reference, orgs, rng)
+    orgs = organisations(n_organisations, formula_every=50)
+    # Organisation o has locations o and o + n_organisations.
+    locations_ = locations(2 * n_organisations, reference, orgs, rng)
     acts = list(Act.objects.order_by("code"))
     tariffs = [TARIFFS.get(act.code, Decimal("50.00")) for act in acts]
     claim_import = ClaimImport.objects.create(
@@ -840,13 +842,13 @@ def invoice_lines(benchmark: str, n_lines: int) -> None:
     for m in range(EXPORT_MONTHS):
         year, month = divmod(newest.year * 12 + newest.month - 1 - m, 12)
         months.append(datetime.date(year, month + 1, 1))
-    n_invoices = EXPORT_MONTHS * EXPORT_ORGANISATIONS
+    n_invoices = EXPORT_MONTHS * n_organisations
 
     def line(i: int):
         """Line i: its invoice's index (months outer, organisations inner), location, act."""
         j = i % n_invoices
-        location = locations_[j % EXPORT_ORGANISATIONS + EXPORT_ORGANISATIONS * (i % 2)]
-        care_on = months[j // EXPORT_ORGANISATIONS] + datetime.timedelta(days=i % 28)
+        location = locations_[j % n_organisations + n_organisations * (i % 2)]
+        care_on = months[j // n_organisations] + datetime.timedelta(days=i % 28)
         return j, location, i % len(acts), care_on
 
     # Totals first: a sent invoice can't be updated afterwards (its trigger refuses).
@@ -856,12 +858,12 @@ def invoice_lines(benchmark: str, n_lines: int) -> None:
         totals[j] += tariffs[a] * 2
     invoices, sequence = [], 0
     for j in range(n_invoices):
-        period = months[j // EXPORT_ORGANISATIONS]
+        period = months[j // n_organisations]
         sent = period != months[0]
         sequence += sent
         invoices.append(
             Invoice(
-                organisation=orgs[j % EXPORT_ORGANISATIONS],
+                organisation=orgs[j % n_organisations],
                 period=period,
                 state=InvoiceState.SENT if sent else InvoiceState.DRAFT,
                 year=period.year if sent else None,

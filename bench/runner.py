@@ -437,6 +437,8 @@ def finish(
         print(f"OK: {line}")
     for line in failures:
         print(f"FAIL: {line}")
+    for name, holds in (targets or {}).items():
+        print(f"target {name}: {'holds' if holds else 'MISSED'}")
     ok = not failures
     print("OK" if ok else "FAILED")
     result = {

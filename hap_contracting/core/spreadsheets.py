@@ -7,6 +7,12 @@ with a byte order mark; the work lists' exports (``core.listing``) write dates t
 (the triage list, finance's invoice lines) keep ISO dates. In XLSX, amounts and dates stay numbers
 and dates.
 
+On PostgreSQL a CSV download is written by the database (``csv_stream``): each column kind has its
+Python writer (``_csv_writer_of``) and, beside it, the same formatting in SQL (``_csv_sql_of``),
+and ``COPY (SELECT …) TO STDOUT`` streams the rows, formatted and quoted, without a Python object
+per value. Both give the same bytes (tests/billing/test_exports.py holds them to it); SQLite, the
+local demo, keeps the Python writer.
+
 Spreadsheet formula injection: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or
 a carriage return gets a leading apostrophe (OWASP, "CSV injection"), so a spreadsheet shows it
 as text. Numbers and dates are never escaped (a credit note's negative amount stays a number).
@@ -14,6 +20,7 @@ as text. Numbers and dates are never escaped (a credit note's negative amount st
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
@@ -22,6 +29,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.backends.utils import CursorDebugWrapper
+from django.db.models import F
 from django.utils import timezone
 
 from .money import money
@@ -95,6 +106,42 @@ def _csv_writer_of(column: Column, *, dutch_dates: bool = False) -> Callable:
     return lambda value: escape_formula("" if value is None else str(value))
 
 
+# The characters of ``escape_formula`` as PostgreSQL's ``ascii()`` of a text's first character.
+FORMULA_FIRST_CODES = ", ".join(str(ord(c)) for c in sorted(FORMULA_FIRST_CHARACTERS))
+
+
+def _csv_sql_of(column: Column, value: str, *, dutch_dates: bool = False) -> tuple[str, list]:
+    """``_csv_writer_of`` in PostgreSQL, over ``value`` (the SQL of the raw value), with the
+    literals of its ``%s``: the text ``csv.writer`` writes, or NULL for an empty one (COPY writes
+    NULL as nothing but an empty text as ``""``). ISO dates and months are the server's own text
+    of a date (``DateStyle`` ISO, which ``csv_stream`` checks)."""
+    literals = []
+    if column.kind == DAY_OF:
+        value = f"({value} AT TIME ZONE %s)::date"
+        literals.append(timezone.get_current_timezone_name())
+    if column.kind in (DATE, DAY_OF):
+        sql = f"to_char({value}, 'DD-MM-YYYY')" if dutch_dates else f"{value}::text"
+    elif column.kind == LABEL and column.labels:
+        whens = "".join(" WHEN %s THEN %s" for _key in column.labels)
+        literals.extend(str(text) for pair in column.labels.items() for text in pair)
+        sql = f"CASE {value}{whens} ELSE {value}::text END"
+    elif column.kind == LABEL:
+        sql = f"{value}::text"
+    elif column.kind == MONEY:
+        sql = f"replace(round({value}::numeric, 2)::text, '.', ',')"
+    elif column.kind == NUMBER:
+        sql = f"replace({value}::text, '.', ',')"
+    elif column.kind == MONTH:
+        sql = f"left({value}::text, 7)"
+    else:
+        text = f"{value}::text"
+        sql = (
+            f"CASE WHEN ascii({text}) IN ({FORMULA_FIRST_CODES}) THEN '''' || {text} "
+            f"ELSE {text} END"
+        )
+    return f"NULLIF({sql}, '')", literals
+
+
 def _xlsx_writer_of(column: Column) -> Callable:
     if column.kind == LABEL:
         labels = {key: str(label) for key, label in column.labels.items()}
@@ -115,6 +162,17 @@ def rows_of(queryset, columns: Iterable[Column], *, chunk_size: int = 5000) -> I
     )
 
 
+def _csv_writer(out):
+    return csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+
+
+def _csv_header(columns) -> str:
+    """The byte order mark and the header line."""
+    out = io.StringIO()
+    _csv_writer(out).writerow(headers(columns))
+    return BYTE_ORDER_MARK + out.getvalue()
+
+
 def csv_chunks(
     columns: list[Column] | tuple[Column, ...],
     rows: Iterable[tuple],
@@ -124,10 +182,9 @@ def csv_chunks(
 ) -> Iterator[str]:
     """The CSV text in chunks of ``rows_per_chunk`` lines: a byte order mark and the header
     first, then the rows, converted and escaped."""
+    yield _csv_header(columns)
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(headers(columns))
-    yield BYTE_ORDER_MARK + out.getvalue()
+    writer = _csv_writer(out)
     converters = [_csv_writer_of(column, dutch_dates=dutch_dates) for column in columns]
 
     def convert(row: tuple) -> list:
@@ -149,6 +206,76 @@ def csv_bytes(columns, rows: Iterable[tuple], *, dutch_dates: bool = False) -> I
 
 def csv_text(columns, rows: Iterable[tuple]) -> str:
     return "".join(csv_chunks(columns, rows))
+
+
+def csv_stream(queryset, columns, *, dutch_dates: bool = False) -> Iterator[bytes]:
+    """What a streamed CSV download of ``queryset`` sends: written by PostgreSQL
+    (``csv_copied_bytes``), or else by Python (``csv_bytes`` over ``rows_of``). The same bytes
+    either way."""
+    if _postgresql_writes_iso_dates(connections[queryset.db]):
+        return csv_copied_bytes(queryset, columns, dutch_dates=dutch_dates)
+    return csv_bytes(columns, rows_of(queryset, columns), dutch_dates=dutch_dates)
+
+
+def _postgresql_writes_iso_dates(connection) -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    connection.ensure_connection()
+    return (connection.connection.info.parameter_status("DateStyle") or "").startswith("ISO")
+
+
+def csv_copied_bytes(
+    queryset, columns, *, dutch_dates: bool = False, rows_per_chunk: int = 2000
+) -> Iterator[bytes]:
+    """``csv_bytes`` of ``queryset`` written by PostgreSQL, in one query whatever the number of
+    rows: ``COPY (SELECT <each column formatted, _csv_sql_of> FROM (<the queryset's own SELECT of
+    the columns: its scope, filters, joins and order>)) TO STDOUT (FORMAT csv)``. The parameters
+    are bound client-side by psycopg (``compose_sql``: COPY takes none of its own).
+
+    The columns are formatted over the sorted rows, not inside the queryset's SELECT, where the
+    sort would carry every formatted text along (some 40 % more server time on 200,000 lines).
+    PostgreSQL does not pull a subquery with an ORDER BY up into the query around it, and a plain
+    SELECT over it keeps its order.
+
+    COPY ends each row with ``\\n``, and sends each row as one message (a value's own line
+    breaks included); the rows are joined with ``\\r\\n`` instead, as ``csv.writer`` ends them,
+    ``rows_per_chunk`` at a time."""
+    yield _csv_header(columns).encode("utf-8")
+    connection = connections[queryset.db]
+    names = [f"c{i}" for i in range(len(columns))]
+    raw = queryset.values(
+        **{name: F(column.lookup) for name, column in zip(names, columns, strict=True)}
+    )
+    try:
+        select, select_params = raw.query.sql_with_params()
+    except EmptyResultSet:  # a queryset Django knows to be empty (``none()``)
+        return
+    formatted, params = [], []
+    for name, column in zip(names, columns, strict=True):
+        sql, literals = _csv_sql_of(
+            column, f"exported.{connection.ops.quote_name(name)}", dutch_dates=dutch_dates
+        )
+        formatted.append(sql)
+        params.extend(literals)
+    # The values are bound by psycopg, never pasted in.
+    exported = f"SELECT {', '.join(formatted)} FROM ({select}) exported"  # noqa: S608
+    query = connection.ops.compose_sql(exported, [*params, *select_params])
+    statement = (
+        f"COPY ({query}) TO STDOUT (FORMAT csv, DELIMITER '{CSV_DELIMITER}', ENCODING 'UTF8')"
+    )
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        # COPY bypasses the cursor's execute(): the query log (and the query-count tests) see it
+        # only through this.
+        logged = (
+            cursor.debug_sql(statement)
+            if isinstance(cursor, CursorDebugWrapper)
+            else contextlib.nullcontext()
+        )
+        with logged, cursor.cursor.copy(statement) as copy:
+            rows = iter(copy)
+            while chunk := [row[:-1] for row in islice(rows, rows_per_chunk)]:
+                chunk.append(b"")
+                yield b"\r\n".join(chunk)
 
 
 def xlsx_bytes(columns, rows: Iterable[tuple], *, title: str = "Export") -> bytes:
