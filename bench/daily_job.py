@@ -24,15 +24,15 @@ lapsed contracts, completion deadlines, grace periods ending and ended, breach a
 the steps' service norms), locations to list after their grace period, triage filter entries of
 locations whose contract runs, and unpaid invoices (payment reminders, listings for collection).
 
-The floor (``floor_statements``): six statements of hand-written PostgreSQL, in one transaction,
-that write what the job writes on the same state — the renewal requests, the contracts' history
-rows and the renewal-opened reminders (one statement, data-modifying CTEs); every countdown's
-reminders (one ``INSERT … SELECT`` over a ``UNION ALL``); the triage listings after a grace
-period and the delistings, each with the list's change rows; the payment reminders and the
-listings for collection — followed by the job's own audit-trail check (reads only, the same
-statements: it writes nothing to do more cheaply). The floor takes no locks (neither the
-renewals' ``FOR UPDATE SKIP LOCKED`` nor the triage list's advisory lock) and writes no
-``ON CONFLICT`` target the job does not: it is the least the database must do.
+The floor (``floor_statements``): five statements of hand-written PostgreSQL, in one
+transaction, that write what the job writes on the same state — the renewal requests, the
+contracts' history rows and the renewal-opened reminders (one statement, data-modifying CTEs);
+every countdown's reminders (one ``INSERT … SELECT`` over a ``UNION ALL``); the triage listings
+after a grace period and the delistings, each with the list's change rows; the payment reminders
+and the listings for collection — followed by the job's own audit-trail check (reads only, the
+same statements: it writes nothing that could be done more cheaply). The floor takes no locks
+(neither the renewals' ``FOR UPDATE SKIP LOCKED`` nor the triage list's advisory lock): it is
+the least the database must do.
 
 Checked, on both sizes: the job and the floor each run from the same state in a transaction that
 is rolled back, and must write the same number of rows to each table (inserted, updated and
