@@ -549,8 +549,11 @@ def daily_job(benchmark: str, n_contracts: int, today: datetime.date) -> None:
     ``today``, one in 97 terminated. Work for every step of the job: 2 % of the contracts the
     job may renew have their renewal open already (with the reminders sent so far), a few more
     another unfinished request on their location; requests in contracting with the council's
-    approval about six months ago; regularisations whose grace period ends around ``today``;
-    triage filter entries of contract locations; overdue actions on breaches."""
+    approval about six months ago; regularisations whose grace period ends around ``today``
+    (every fourth at a Wlz-with-treatment location, its grace period ended: the job lists it);
+    triage filter entries of locations whose contract runs (the job delists them); overdue
+    actions on breaches; sent invoices due around ``today``, some paid (``unpaid_invoices``:
+    payment reminders and listings for collection)."""
     from dateutil.relativedelta import relativedelta
     from django.conf import settings
     from django.db import transaction
@@ -564,6 +567,7 @@ def daily_job(benchmark: str, n_contracts: int, today: datetime.date) -> None:
         renewal_horizon,
     )
     from hap_contracting.core.roles import Role
+    from hap_contracting.organisations.models import CareLocation
     from hap_contracting.procedure.constants import (
         UNFINISHED_STATES,
         AdviceOutcome,
@@ -581,13 +585,15 @@ def daily_job(benchmark: str, n_contracts: int, today: datetime.date) -> None:
     n_regularisation = max(10, n_contracts // 300)
     n_triage = max(5, n_contracts // 1000)
     n_breach_actions = max(5, n_contracts // 1000)
+    n_invoices = max(20, n_contracts // 50)
     roles = (Role.SECRETARIAT, Role.LOCATION_MANAGER, Role.QUALITY_TEAM, Role.REGIONAL_COUNCIL)
 
     with transaction.atomic():
         reference = reference_data()
         users = staff(benchmark, reference.regions, roles)
         n_locations = n_contracts + n_contracting + n_regularisation
-        locations_ = locations(n_locations, reference, organisations(n_contracts // 25), rng)
+        organisations_ = organisations(n_contracts // 25)
+        locations_ = locations(n_locations, reference, organisations_, rng)
 
         # Contract i: location i, ending on a day of the five years from today (shuffled over
         # the rows), from a contracted origin request; every kind in turn.
@@ -712,9 +718,16 @@ def daily_job(benchmark: str, n_contracts: int, today: datetime.date) -> None:
                     (AdviceStep.REGIONAL_COUNCIL, Role.REGIONAL_COUNCIL, 0),
                 )
             ]
+        listed_after_grace = []
         for j in range(n_regularisation):
             location = locations_[n_contracts + n_contracting + j]
-            grace_ends_on = today + days(rng.randint(-20, 40))
+            if j % 4 == 0:
+                # A Wlz-with-treatment location whose grace period ended a few days ago: the job
+                # lists it, at every size.
+                grace_ends_on = today - days(rng.randint(1, 20))
+                listed_after_grace.append(location.pk)
+            else:
+                grace_ends_on = today + days(rng.randint(-20, 40))
             state = UNFINISHED_STATES[j % len(UNFINISHED_STATES)]
             extra_requests.append(
                 request(
@@ -727,14 +740,18 @@ def daily_job(benchmark: str, n_contracts: int, today: datetime.date) -> None:
                     grace_ends_on=grace_ends_on,
                 )
             )
+        CareLocation.objects.filter(pk__in=listed_after_grace).update(
+            wlz_treatment_admission=True, treatment_delivered=True
+        )
         AdmissionRequest.objects.bulk_create(contracting + extra_requests, batch_size=BATCH_SIZE)
         Advice.objects.bulk_create(advices, batch_size=BATCH_SIZE)
         Reminder.objects.bulk_create(sent_reminders, batch_size=BATCH_SIZE)
 
-        # Filter entries of contract locations (delisted once the contract runs), as billing
+        # Filter entries of locations whose contract runs (the job delists them), as billing
         # left them, and overdue actions on breaches.
+        running = [c for c in contracts if c.start_date <= today and c.terminated_on is None]
         triage_entries(
-            [c.location for c in rng.sample(contracts, n_triage)],
+            [c.location for c in rng.sample(running, n_triage)],
             rng,
             today,
             days=(10, 90),
@@ -761,6 +778,78 @@ def daily_job(benchmark: str, n_contracts: int, today: datetime.date) -> None:
             )
             for k, breach in enumerate(breaches)
         )
+        unpaid_invoices(benchmark, organisations_, n_invoices, rng, today)
+
+
+def unpaid_invoices(
+    benchmark: str, organisations_: Sequence, n: int, rng: random.Random, today: datetime.date
+) -> None:
+    """``n`` sent invoices, one per organisation and month, due from two months ago to ten days
+    ahead: every fifth partly paid, every fifth paid; half of those whose first payment
+    reminder fell due before today have it (sent), as earlier runs of the job left them."""
+    from dateutil.relativedelta import relativedelta
+    from django.conf import settings
+
+    from hap_contracting.billing.constants import InvoiceState, PaymentReminderKind
+    from hap_contracting.billing.models import Invoice, Payment, PaymentReminder
+
+    finance = finance_user(benchmark)
+    days = datetime.timedelta
+    first_days = settings.PAYMENT_REMINDER_FIRST_DAYS
+    this_month = today.replace(day=1)
+    invoices, due_dates = [], []
+    for k in range(n):
+        due_on = today - days(rng.randint(-10, 60))
+        total = Decimal(rng.randint(50, 5000))
+        due_dates.append(due_on)
+        invoices.append(
+            Invoice(
+                organisation=organisations_[k % len(organisations_)],
+                period=this_month - relativedelta(months=1 + k // len(organisations_)),
+                state=InvoiceState.SENT,
+                year=today.year,
+                sequence=k + 1,
+                number=f"{today.year}-{k + 1:05d}",
+                lines_total=total,
+                total=total,
+                approved_by=finance,
+                approved_at=at(due_on - days(31)),
+                sent_at=at(due_on - days(30)),
+                invoice_date=due_on - days(30),
+                due_date=due_on,
+                payment_reference=f"{today.year}{k + 1:05d}",
+                reason="bench",
+            )
+        )
+    invoices = Invoice.objects.bulk_create(invoices, batch_size=BATCH_SIZE)
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                invoice=invoice,
+                amount=invoice.total / (2 if k % 5 == 1 else 1),
+                paid_on=due_dates[k] - days(3),
+                reference=f"Betaling {invoice.number}",
+                recorded_by=finance,
+            )
+            for k, invoice in enumerate(invoices)
+            if k % 5 in (1, 2)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    PaymentReminder.objects.bulk_create(
+        [
+            PaymentReminder(
+                invoice=invoice,
+                kind=PaymentReminderKind.FIRST,
+                due_on=due_dates[k] + days(first_days),
+                sent_at=at(due_dates[k] + days(first_days), 7),
+                recipient="bench@bench.invalid",
+            )
+            for k, invoice in enumerate(invoices)
+            if k % 2 == 0 and k % 5 != 2 and due_dates[k] + days(first_days) < today
+        ],
+        batch_size=BATCH_SIZE,
+    )
 
 
 # --- bench/triage_lookup.py ------------------------------------------------------------------

@@ -596,10 +596,16 @@ class StepNorm(models.Model):
         return f"{RequestState(self.step).label}: {self.amount} {NormUnit(self.unit).label}"
 
 
-def _offset(amount: int, unit: str) -> relativedelta:
+def norm_offset(amount: int, unit: str) -> tuple[int, int]:
+    """A norm as (months, days) added to its start: months first, as calendar months."""
     if unit == NormUnit.MONTHS:
-        return relativedelta(months=amount)
-    return relativedelta(days=amount * (7 if unit == NormUnit.WEEKS else 1))
+        return amount, 0
+    return 0, amount * (7 if unit == NormUnit.WEEKS else 1)
+
+
+def _offset(amount: int, unit: str) -> relativedelta:
+    months, days = norm_offset(amount, unit)
+    return relativedelta(months=months, days=days)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.errors import DomainError
+from hap_contracting.core.sql import AddDays, insert_from
 from hap_contracting.core.tokens import token_hash
 from hap_contracting.core.validators import normalise_house_number_addition, normalise_postcode
 from hap_contracting.procedure.constants import RequestKind, RequestState
@@ -128,11 +129,14 @@ def triage_filter_list_after_grace(today: datetime.date) -> int:
     list the day after: no ANW care without an agreement. The residents of other locations are
     registered (ION) patients and are never refused. Each grace period lists once: a location
     taken off the list since is not put back for the same grace period. Returns the locations
-    listed."""
+    listed. Set-based: the lock, one ``INSERT … SELECT`` of the entries, and their changes."""
     listed_since_it_ended = TriageFilterEntry.objects.filter(
         location=OuterRef("location_id"),
         reason=TriageFilterReason.GRACE_PERIOD_ENDED,
         listed_on__gt=OuterRef("grace_ends_on"),
+    )
+    on_the_list = TriageFilterEntry.objects.filter(
+        location=OuterRef("location_id"), delisted_on__isnull=True
     )
     ended = (
         AdmissionRequest.objects.filter(
@@ -143,29 +147,44 @@ def triage_filter_list_after_grace(today: datetime.date) -> int:
         .exclude(state=RequestState.CONTRACTED)
         .exclude(contract_covers(OuterRef("location_id"), today))
         .exclude(Exists(listed_since_it_ended))
-        .values_list("location_id", "grace_ends_on")
+        .exclude(Exists(on_the_list))
+        .order_by("pk")
     )
     with transaction.atomic():
-        return triage_filter_list(
-            {location_id: ended_on + datetime.timedelta(days=1) for location_id, ended_on in ended},
-            reason=TriageFilterReason.GRACE_PERIOD_ENDED,
+        _lock_the_list()
+        # A location listed by a concurrent run (or by two of its requests): the one-open-entry
+        # key keeps the first.
+        insert_from(
+            TriageFilterEntry,
+            ended,
+            {
+                "location_id": F("location_id"),
+                "reason": TriageFilterReason.GRACE_PERIOD_ENDED,
+                "listed_on": AddDays(F("grace_ends_on"), 1),
+            },
+            ignore_conflicts=True,
+        )
+        return _record_changes(
+            TriageFilterEntry.objects.filter(
+                delisted_on__isnull=True, reason=TriageFilterReason.GRACE_PERIOD_ENDED
+            ),
+            TriageListChangeKind.ADDED,
         )
 
 
 @transaction.atomic
 def triage_filter_delist_contracted(today: datetime.date) -> int:
-    """Take locations off the list once a contract covering them has started (seed 004, 7.2)."""
+    """Take locations off the list once a contract covering them has started (seed 004, 7.2):
+    one ``UPDATE … WHERE``, and the changes."""
     _lock_the_list()
-    ending = list(
+    count = (
         TriageFilterEntry.objects.filter(delisted_on__isnull=True)
         .filter(contract_covers(OuterRef("location_id"), today))
-        .values_list("pk", flat=True)
+        .update(delisted_on=today, delisted_because=_("A contract started."))
     )
-    if not ending:
-        return 0
-    delisted = TriageFilterEntry.objects.filter(pk__in=ending, delisted_on__isnull=True)
-    count = delisted.update(delisted_on=today, delisted_because=_("A contract started."))
-    _record_changes(TriageFilterEntry.objects.filter(pk__in=ending), TriageListChangeKind.REMOVED)
+    _record_changes(
+        TriageFilterEntry.objects.filter(delisted_on=today), TriageListChangeKind.REMOVED
+    )
     return count
 
 

@@ -202,3 +202,50 @@ def test_a_concurrent_run_cannot_add_a_second_reminder_of_a_kind(invoice):
         PaymentReminder.objects.create(invoice=invoice, kind=K.FIRST, due_on=_on(14))
 
     assert PaymentReminder.objects.count() == 1
+
+
+def test_exactly_the_open_and_partly_paid_invoices_are_reminded(invoice):
+    """The job's filter on the amounts picks what ``payment_state`` calls open or partly paid:
+    not a paid, overpaid or credited invoice, nor a draft."""
+    finance = UserFactory(roles=[Role.FINANCE], region=None)
+
+    def another(number, paid=None, **fields):
+        other = Invoice.objects.create(
+            **{
+                "organisation": CareOrganisationFactory(invoice_email="f@example.org"),
+                "period": invoice.period,
+                "state": InvoiceState.SENT,
+                "number": number,
+                "lines_total": Decimal("100.00"),
+                "total": Decimal("100.00"),
+                "due_date": DUE,
+                **fields,
+            }
+        )
+        if paid is not None:
+            Payment.objects.create(
+                invoice=other, amount=paid, paid_on=DUE, reference="NL", recorded_by=finance
+            )
+        return other
+
+    partly = another("2026-000002", paid=Decimal("40.00"))
+    another("2026-000003", paid=Decimal("100.00"))
+    another("2026-000004", paid=Decimal("120.00"))
+    another("", state=InvoiceState.DRAFT)
+    credited = another("2026-000006")
+    Invoice.objects.create(
+        organisation=credited.organisation,
+        period=credited.period,
+        kind="credit_note",
+        corrects=credited,
+        state=InvoiceState.SENT,
+        number="2026-000007",
+        lines_total=Decimal("-100.00"),
+        total=Decimal("-100.00"),
+    )
+
+    assert payment_reminders_schedule(_on(14)) == 2
+    assert set(PaymentReminder.objects.values_list("invoice", flat=True)) == {
+        invoice.pk,
+        partly.pk,
+    }

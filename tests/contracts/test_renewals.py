@@ -136,24 +136,51 @@ def test_running_the_job_twice_opens_one_renewal_and_sends_each_reminder_once(en
     assert Reminder.objects.filter(sent_at__isnull=True).count() == 0
 
 
-def test_a_renewal_a_concurrent_run_committed_first_does_not_stop_the_job(ending_contract):
-    from django.db import IntegrityError
+def test_a_renewal_the_unique_keys_refuse_is_passed_over_without_failing_the_job(
+    ending_contract,
+):
+    # What a concurrent run that committed first looks like to the insert: the key refuses the
+    # row. Here the key of one open request per location refuses the second of two contracts
+    # of one location that end together; the first is renewed, the job goes on.
+    second = ContractFactory(location=ending_contract.location, end_date=ending_contract.end_date)
 
-    real_bulk_create = AdmissionRequest.objects.bulk_create
-    calls = []
+    report = daily_job(TODAY)
 
-    def refused_once(objects, *args, **kwargs):
-        calls.append(len(objects))
-        if len(calls) == 1:
-            raise IntegrityError("duplicate key value violates unique constraint")
-        return real_bulk_create(objects, *args, **kwargs)
-
-    with mock.patch.object(AdmissionRequest.objects, "bulk_create", side_effect=refused_once):
-        report = daily_job(TODAY)
-
-    assert calls == [1, 1]
     assert report.renewals_opened == 1
-    assert AdmissionRequest.objects.filter(renews_contract=ending_contract).count() == 1
+    assert AdmissionRequest.objects.filter(kind=RequestKind.RENEWAL).count() == 1
+    assert ending_contract.renewal_request.location == ending_contract.location
+    assert not AdmissionRequest.objects.filter(renews_contract=second).exists()
+    assert Reminder.objects.filter(kind=K.RENEWAL_OPENED).count() == 1
+
+
+def test_the_renewal_says_which_contract_it_renews_and_the_contract_history_names_it(
+    ending_contract,
+):
+    daily_job(TODAY)
+
+    renewal = ending_contract.renewal_request
+    assert renewal.notes == (
+        f"Geopend door de dagelijkse taak: contract {ending_contract.reference} loopt af op "
+        "23-02-2027."
+    )
+    assert renewal.public_token is not None
+    assert renewal.state_entered_at == renewal.created_at
+    event = ending_contract.events.get()
+    assert (event.kind, event.by) == ("renewal_opened", None)
+    assert event.description == f"Verlengingsaanvraag {renewal.reference} is geopend."
+
+
+def test_a_contract_without_an_origin_request_is_renewed_in_its_organisations_name(location):
+    contract = ContractFactory(location=location, end_date=TODAY + days(30))
+
+    daily_job(TODAY)
+
+    renewal = contract.renewal_request
+    assert (renewal.requester_name, renewal.requester_email, renewal.requester_phone) == (
+        contract.organisation.name,
+        contract.organisation.contact_email,
+        "",
+    )
 
 
 def test_a_rerun_reports_no_reminders_scheduled(ending_contract):
@@ -683,18 +710,21 @@ def test_the_jobs_query_count_does_not_grow_with_the_number_of_contracts(
             location = CareLocationFactory(hap_post=zwolle.posts.get())
             ContractFactory(location=location, end_date=TODAY + days(40))
 
-    # The steps' queries (the payment reminders' two included) and the audit trail's check (one
-    # query per protected table: 53 on PostgreSQL with the payments', deliveries' (and their
-    # outcomes') and classification changes' tables): a fixed number, however many contracts.
-    contracts(2)
-    with django_assert_max_num_queries(53) as few:
-        daily_job(TODAY)
-    contracts(25)
+    # The steps' statements and the audit trail's check (one query per protected table: 53 on
+    # PostgreSQL with the payments', deliveries' (and their outcomes') and classification
+    # changes' tables): a fixed number, the same for one contract as for many.
+    contracts(1)
+    with django_assert_max_num_queries(53) as one:
+        report = daily_job(TODAY)
+    assert report.renewals_opened == 1
+    contracts(40)
     with django_assert_max_num_queries(53) as many:
-        daily_job(TODAY)
+        report = daily_job(TODAY)
 
-    assert len(many.captured_queries) == len(few.captured_queries)
-    assert AdmissionRequest.objects.filter(kind=RequestKind.RENEWAL).count() == 27
+    assert report.renewals_opened == 40
+    assert report.reminders_scheduled == 40  # the 60-day reminders
+    assert len(many.captured_queries) == len(one.captured_queries)
+    assert AdmissionRequest.objects.filter(kind=RequestKind.RENEWAL).count() == 41
 
 
 def test_sending_runs_a_constant_number_of_queries(

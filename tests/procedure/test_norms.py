@@ -22,12 +22,18 @@ from hap_contracting.procedure.constants import (
 )
 from hap_contracting.procedure.models import (
     AdmissionRequest,
+    Advice,
     ClockEvent,
     Norms,
     StepNorm,
     completion_deadline,
 )
-from hap_contracting.procedure.selectors.deadlines import request_step_deadline
+from hap_contracting.procedure.selectors.deadlines import (
+    request_step_deadline,
+    step_deadline_sql,
+    with_step_clock,
+    with_step_deadlines,
+)
 from hap_contracting.procedure.services import admission as services
 from hap_contracting.procedure.services.deadlines import admission_request_extend_deadline
 from hap_contracting.procedure.services.pre_assessment import (
@@ -326,6 +332,97 @@ def test_an_extension_of_the_first_pre_assessment_does_not_carry_over_after_a_se
 
     with time_machine.travel(day(31), tick=False):
         assert deadline_of(request) == day(30).date() + datetime.timedelta(weeks=4)
+
+
+# --- The deadline in SQL (the daily job's warnings) -----------------------------------------
+
+
+def deadlines_in_python_and_sql(today):
+    """Every request's deadline as the pages compute it and as the daily job's query does."""
+    norms = Norms.load()
+    rows = with_step_clock(AdmissionRequest.objects.order_by("pk"))
+    python = {row.pk: row.step_deadline for row in with_step_deadlines(rows, today, norms)}
+    sql = dict(rows.values_list("pk", step_deadline_sql(norms)))
+    return python, sql
+
+
+def test_the_query_computes_the_deadline_the_pages_compute(staff, zwolle, flevoland):
+    StepNorm.objects.create(region=zwolle, step=S.COUNCIL_REVIEW, amount=2, unit=NormUnit.MONTHS)
+    StepNorm.objects.create(region=zwolle, step=S.RECEIVED, amount=9, unit=NormUnit.DAYS)
+    late_evening = datetime.datetime.fromisoformat("2026-01-31 23:30+01:00")
+    summer_night = datetime.datetime.fromisoformat("2026-06-30 23:30+02:00")
+
+    def new_location(region=zwolle):
+        return CareLocationFactory(hap_post=region.posts.get())
+
+    for region in (zwolle, flevoland):
+        # At the council from the last evening of January (a month's norm clamps to February)
+        # and from a summer night (23:30 in Amsterdam, the day before in UTC).
+        at_council(new_location(region), late_evening)
+        at_council(new_location(region), summer_night)
+        AdmissionRequestFactory(
+            location=new_location(region),
+            received_on=datetime.date(2026, 2, 27),
+            state_entered_at=summer_night,
+        )
+    extended = AdmissionRequestFactory(
+        location=new_location(),
+        in_pre_assessment=True,
+        state_entered_at=day(0),
+    )
+    with time_machine.travel(day(1), tick=False):
+        admission_request_extend_deadline(
+            admission_request=extended, by=staff[Role.SECRETARIAT], days=10, reason="Ziekte."
+        )
+    with time_machine.travel(day(0), tick=False):
+        sent_back = to_quality_team(staff, new_location(), day(0))
+    with time_machine.travel(day(10), tick=False):
+        services.admission_request_advise(
+            admission_request=sent_back,
+            by=staff[Role.QUALITY_TEAM],
+            step=AdviceStep.QUALITY_TEAM,
+            outcome=AdviceOutcome.MORE_INFORMATION,
+            motivation="Graag aanvullen.",
+        )
+        revision = pre_assessment_start(
+            admission_request=sent_back, by=staff[Role.LOCATION_MANAGER]
+        )
+    with time_machine.travel(day(15), tick=False):
+        pre_assessment_submit(
+            assessment=revision,
+            by=staff[Role.LOCATION_MANAGER],
+            answers=complete_answers(revision.template),
+        )
+    with time_machine.travel(day(16), tick=False):
+        services.admission_request_advise(
+            admission_request=sent_back,
+            by=staff[Role.LOCATION_MANAGER],
+            step=AdviceStep.LOCATION_MANAGER,
+            outcome=AdviceOutcome.POSITIVE,
+            motivation="Aangevuld.",
+        )
+    for approved_on in (datetime.date(2026, 8, 31), datetime.date(2026, 2, 28)):
+        contracting = AdmissionRequestFactory(
+            location=new_location(),
+            in_contracting=True,
+            state_entered_at=day(0),
+        )
+        Advice.objects.create(
+            admission_request=contracting,
+            step=AdviceStep.REGIONAL_COUNCIL,
+            outcome=AdviceOutcome.POSITIVE,
+            motivation="Akkoord.",
+            decided_on=approved_on,
+            decided_by=staff[Role.REGIONAL_COUNCIL],
+        )
+    AdmissionRequestFactory(location=new_location(), state=S.CONTRACTED)
+
+    python, sql = deadlines_in_python_and_sql(day(20).date())
+
+    assert sql == python
+    assert len(set(python.values())) > 8  # the cases differ: the test compares something
+    assert python[sent_back.pk] == START.date() + datetime.timedelta(weeks=4, days=5)
+    assert None in python.values()  # the ended procedure
 
 
 # --- What a decision records ------------------------------------------------------------------

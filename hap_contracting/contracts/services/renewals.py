@@ -5,38 +5,64 @@ them every morning, with the other apps' daily steps.
 
 Exactly once, whatever happens to the job: every step is set-based and idempotent. What a step
 creates is guarded by a unique constraint (one renewal request per contract; one reminder per
-subject, kind and due date) and inserted with ``ignore_conflicts``, so running the job twice,
-concurrently, late or after a missed day creates each thing once. Renewals are opened under
-``SELECT … FOR UPDATE SKIP LOCKED`` on the contracts, so a second job running at the same moment
-passes over contracts the first is handling. E-mail goes out afterwards from the reminder rows
-(``reminders.reminders_send_pending``), each row locked while it is sent and marked sent in the
-same transaction.
+subject, kind and due date) and inserted with ``ON CONFLICT DO NOTHING``, so running the job
+twice, concurrently, late or after a missed day creates each thing once. Renewals are opened
+under ``SELECT … FOR UPDATE SKIP LOCKED`` on the contracts, so a second job running at the same
+moment passes over contracts the first is handling. E-mail goes out afterwards from the reminder
+rows (``reminders.reminders_send_pending``), each row locked while it is sent and marked sent in
+the same transaction.
 
-The number of queries of each step does not depend on the number of contracts.
+Each step is a fixed number of ``INSERT … SELECT`` statements (``core.sql``), whatever the
+number of contracts: the rows are chosen and computed in the database and never pass through
+Python. Opening a renewal takes no transition (the request starts in ``received``, the state it
+is created in), so no transition history row is written for it, as before.
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
-from collections.abc import Callable, Iterable
+import functools
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hap_contracting.core.sql import (
+    AddDays,
+    DayMonthYear,
+    RandomUUID,
+    Row,
+    insert_from,
+    insert_select,
+    interpolate,
+    padded_number,
+)
 from hap_contracting.procedure.constants import UNFINISHED_STATES, RequestKind, RequestState
 from hap_contracting.procedure.models import AdmissionRequest, Norms
-from hap_contracting.procedure.selectors.deadlines import with_step_clock, with_step_deadlines
+from hap_contracting.procedure.selectors.deadlines import step_deadline_sql, with_step_clock
 
 from ..constants import ContractEventKind, ReminderKind
 from ..models import BreachAction, Contract, ContractEvent, Reminder, renewal_horizon
 from ..selectors import contract_covers, lapsed_unrenewed
 
-logger = logging.getLogger(__name__)
 K = ReminderKind
 
 # A contract that lapsed without any renewal is reported within this many days of its end: the
@@ -45,130 +71,103 @@ K = ReminderKind
 LAPSED_LOOKBACK_DAYS = 31
 
 
-def _latest_due(target: datetime.date, offsets: list[int], today: datetime.date):
-    """The most recent ``target - offset`` that has arrived, or None. After a missed day the
-    job catches up with that one reminder, not with every older one it missed."""
-    arrived = [target - datetime.timedelta(days=days) for days in offsets]
-    arrived = [day for day in arrived if day <= today]
-    return max(arrived) if arrived else None
-
-
-REMINDER_SUBJECTS = ("contract_id", "admission_request_id", "breach_action_id")
-
-
-def _key(reminder: Reminder) -> tuple:
-    return (
-        *(getattr(reminder, field) for field in REMINDER_SUBJECTS),
-        reminder.kind,
-        reminder.step,
-        reminder.due_on,
-    )
-
-
-def _insert_reminders(reminders: list[Reminder]) -> int:
-    """Insert the reminders not there yet; returns how many were new, so that a rerun reports
-    nothing scheduled. One query to find the existing ones, one insert; the unique indexes
-    (``ON CONFLICT DO NOTHING``) still settle a race with a concurrent run."""
-    if not reminders:
-        return 0
-    subjects = Q()
-    for field in REMINDER_SUBJECTS:
-        ids = {getattr(reminder, field) for reminder in reminders} - {None}
-        if ids:
-            subjects |= Q(**{f"{field}__in": ids})
-    existing = set(
-        Reminder.objects.filter(
-            subjects,
-            kind__in={reminder.kind for reminder in reminders},
-            due_on__in={reminder.due_on for reminder in reminders},
-        ).values_list(*REMINDER_SUBJECTS, "kind", "step", "due_on")
-    )
-    new = [reminder for reminder in reminders if _key(reminder) not in existing]
-    Reminder.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
-
-
 # --- Renewals ---------------------------------------------------------------------------------
 
 
 def renewals_open_due(today: datetime.date, *, at: datetime.datetime | None = None) -> int:
     """A renewal request (kind renewal, in ``received``) for every running contract that ends
     within three months and has none yet; its location must not have another open request.
-    ``at``: when the job ran, if not now (the demo's history; on ``today``)."""
-    try:
-        return _renewals_open_due(today, at)
-    except IntegrityError:
-        # A concurrent run committed some of the same renewals between this run's read and its
-        # insert (the one-renewal-per-contract key refused them, nothing was doubled); a second
-        # pass opens whatever that run left.
-        logger.info("renewals: a concurrent run opened some renewals first; trying once more")
-        return _renewals_open_due(today, at)
-
-
-def _renewals_open_due(today: datetime.date, at: datetime.datetime | None) -> int:
+    ``at``: when the job ran, if not now (the demo's history; on ``today``). Three statements:
+    the requests, the contracts' history rows and the reminders, each ``INSERT … SELECT``."""
     now = at or timezone.now()
     location_busy = AdmissionRequest.objects.filter(
         location_id=OuterRef("location_id"), state__in=UNFINISHED_STATES
     )
+    # Locked without joins (``FOR UPDATE`` refuses the nullable side of an outer join).
+    due = (
+        Contract.objects.select_for_update(skip_locked=True)
+        .filter(
+            terminated_on__isnull=True,
+            end_date__gte=today,
+            end_date__lte=renewal_horizon(today),
+        )
+        .exclude(Exists(AdmissionRequest.objects.filter(renews_contract=OuterRef("pk"))))
+        .exclude(Exists(Contract.objects.filter(previous_contract=OuterRef("pk"))))
+        .exclude(Exists(location_busy))
+        .order_by()
+        .values("pk")
+    )
+    no_previous = Q(admission_request__isnull=True)
     with transaction.atomic():
-        due = list(
-            Contract.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                terminated_on__isnull=True,
-                end_date__gte=today,
-                end_date__lte=renewal_horizon(today),
-                renewal_request__isnull=True,
-                next_contract__isnull=True,
-            )
-            .exclude(Exists(location_busy))
-            .select_related("organisation", "admission_request")
-            .order_by("pk")
+        # A contract a concurrent run renewed first is passed over (its lock, or the key of one
+        # renewal per contract and of one open request per location), never renewed twice.
+        opened = insert_from(
+            AdmissionRequest,
+            Contract.objects.filter(pk__in=due).order_by("pk"),
+            {
+                "location_id": F("location_id"),
+                "kind": RequestKind.RENEWAL,
+                "renews_contract_id": F("pk"),
+                "requester_name": Case(
+                    When(no_previous, then=F("organisation__name")),
+                    default=F("admission_request__requester_name"),
+                ),
+                "requester_email": Case(
+                    When(no_previous, then=F("organisation__contact_email")),
+                    default=F("admission_request__requester_email"),
+                ),
+                "requester_phone": Coalesce(F("admission_request__requester_phone"), Value("")),
+                "received_on": today,
+                "notes": interpolate(
+                    _("Opened by the daily job: contract %(reference)s ends on %(end)s."),
+                    reference=padded_number("C-", F("pk")),
+                    end=DayMonthYear(F("end_date")),
+                ),
+                "public_token": RandomUUID(),
+                "created_at": now,
+                "state_entered_at": now,
+            },
+            ignore_conflicts=True,
         )
-        if not due:
-            return 0
-        requests = []
-        for contract in due:
-            previous = contract.admission_request
-            requests.append(
-                AdmissionRequest(
-                    location_id=contract.location_id,
-                    kind=RequestKind.RENEWAL,
-                    renews_contract=contract,
-                    requester_name=previous.requester_name
-                    if previous
-                    else contract.organisation.name,
-                    requester_email=previous.requester_email
-                    if previous
-                    else contract.organisation.contact_email,
-                    requester_phone=previous.requester_phone if previous else "",
-                    received_on=today,
-                    notes=_("Opened by the daily job: contract %(reference)s ends on %(end)s.")
-                    % {
-                        "reference": contract.reference,
-                        "end": contract.end_date.strftime("%d-%m-%Y"),
-                    },
-                    created_at=now,
-                    state_entered_at=now,
+        # The requests this run opened: made at ``now`` by nobody (the job).
+        renewals = AdmissionRequest.objects.filter(
+            kind=RequestKind.RENEWAL,
+            received_on=today,
+            created_at=now,
+            created_by__isnull=True,
+            renews_contract__isnull=False,
+        )
+        insert_from(
+            ContractEvent,
+            renewals.exclude(
+                Exists(
+                    ContractEvent.objects.filter(
+                        contract=OuterRef("renews_contract"), kind=ContractEventKind.RENEWAL_OPENED
+                    )
                 )
-            )
-        AdmissionRequest.objects.bulk_create(requests)
-        ContractEvent.objects.bulk_create(
-            ContractEvent(
-                contract=contract,
-                kind=ContractEventKind.RENEWAL_OPENED,
-                at=now,
-                description=_("Renewal request %(reference)s opened.")
-                % {"reference": renewal.reference},
-            )
-            for contract, renewal in zip(due, requests, strict=True)
+            ).order_by("pk"),
+            {
+                "contract_id": F("renews_contract_id"),
+                "kind": ContractEventKind.RENEWAL_OPENED,
+                "at": now,
+                "description": interpolate(
+                    _("Renewal request %(reference)s opened."),
+                    reference=padded_number("A-", F("pk")),
+                ),
+            },
         )
-        _insert_reminders(
-            [
-                Reminder(kind=ReminderKind.RENEWAL_OPENED, contract=contract, due_on=today)
-                for contract in due
-            ]
+        insert_from(
+            Reminder,
+            renewals.order_by("pk"),
+            {
+                "kind": ReminderKind.RENEWAL_OPENED,
+                "contract_id": F("renews_contract_id"),
+                "due_on": today,
+                "created_at": timezone.now(),
+            },
+            ignore_conflicts=True,
         )
-    return len(due)
+    return opened
 
 
 # --- Reminders: one countdown per kind of deadline ------------------------------------------
@@ -178,33 +177,57 @@ def _renewals_open_due(today: datetime.date, at: datetime.datetime | None) -> in
 class Countdown:
     """Reminders that count down to a date of a subject (a contract, a request, a breach
     action): ``before`` at each of ``offsets`` days before it, and ``after`` once, the day
-    after it passed. ``rows(today)`` gives (subject id, the date counted down to) for the
-    subjects that may need one today, in one query; a row may add the reminder's ``step``
-    (the step whose norm it counts down) as its third item."""
+    after it passed; after missed days only the latest reminder that fell due (not every older
+    one). ``rows(today)`` gives, as a ``values()`` queryset, ``subject`` (the subject's id) and
+    ``target`` (the date counted down to) of the subjects that may need one today, and may add
+    ``step`` (the step whose norm it counts down). One ``INSERT … SELECT`` writes the
+    reminders not there yet."""
 
     subject: str  # the Reminder field: contract_id, admission_request_id or breach_action_id
-    rows: Callable[[datetime.date], Iterable[tuple]]
+    rows: Callable[[datetime.date], QuerySet]
     before: str | None = None
     after: str | None = None
     offsets: Callable[[], list[int]] = lambda: []
 
-    def reminders(self, today: datetime.date) -> list[Reminder]:
-        reminders = []
-        for subject_id, target, *step in self.rows(today):
-            if target < today:
-                kind, due_on = self.after, target + datetime.timedelta(days=1)
-            else:
-                kind, due_on = self.before, _latest_due(target, self.offsets(), today)
-            if kind is not None and due_on is not None:
-                reminders.append(
-                    Reminder(
-                        kind=kind,
-                        due_on=due_on,
-                        step=step[0] if step else "",
-                        **{self.subject: subject_id},
-                    )
+    def schedule(self, today: datetime.date) -> int:
+        """The reminders due by ``today`` that are not there yet; returns how many are new."""
+        target = Row("target", output_field=DateField())
+        passed = LessThan(target, Value(today))
+        kinds, due_on, due = [], [], []
+        if self.after is not None:
+            kinds.append(When(passed, then=Value(self.after)))
+            due_on.append(When(passed, then=AddDays(target, 1)))
+            due.append(Q(passed))
+        offsets = sorted(self.offsets())
+        if self.before is not None and offsets:
+            # The latest ``target - offset`` that has arrived: the smallest offset that reaches.
+            kinds.append(When(~Q(passed), then=Value(self.before)))
+            due_on += [
+                When(
+                    LessThanOrEqual(target, Value(today + _days(offset))),
+                    then=AddDays(target, -offset),
                 )
-        return reminders
+                for offset in offsets
+            ]
+            due.append(~Q(passed) & Q(LessThanOrEqual(target, Value(today + _days(offsets[-1])))))
+        rows = self.rows(today)
+        return insert_select(
+            Reminder,
+            rows,
+            {
+                self.subject: Row("subject"),
+                "kind": Case(*kinds, output_field=CharField()),
+                "due_on": Case(*due_on, output_field=DateField()),
+                "step": Row("step") if "step" in rows._fields else "",
+                "created_at": timezone.now(),
+            },
+            where=functools.reduce(operator.or_, due),
+            ignore_conflicts=True,
+        )
+
+
+def _days(days: int) -> datetime.timedelta:
+    return datetime.timedelta(days=days)
 
 
 def _window(offsets: list[int], today: datetime.date) -> datetime.date:
@@ -217,7 +240,7 @@ def _renewals_unfinished(today: datetime.date):
         terminated_on__isnull=True,
         renewal_request__state__in=UNFINISHED_STATES,
         end_date__lte=_window(settings.RENEWAL_REMINDER_DAYS, today),
-    ).values_list("pk", "end_date")
+    ).values(subject=F("pk"), target=F("end_date"))
 
 
 def _never_renewed(today: datetime.date):
@@ -228,28 +251,26 @@ def _never_renewed(today: datetime.date):
         renewal_request__isnull=True,
         end_date__lt=today,
         end_date__gte=today - datetime.timedelta(days=LAPSED_LOOKBACK_DAYS),
-    ).values_list("pk", "end_date")
+    ).values(subject=F("pk"), target=F("end_date"))
 
 
 def _completion_deadlines(today: datetime.date):
     """Requests in contracting with their deadline: the contracting norm (six months, seed 004,
     7.1) after the council's approval, plus its extensions (``selectors.deadlines``). Only the
     requests approved long enough ago are read (the longest norm of any region, a few days'
-    slack for month ends); two queries."""
+    slack for month ends). The deadline is computed in the query (one more for the norms)."""
     norms = Norms.load()
     approved_before = (
         _window(settings.COMPLETION_REMINDER_DAYS, today)
         + datetime.timedelta(days=3)
         - norms.longest(RequestState.CONTRACTING)
     )
-    rows = with_step_clock(
-        AdmissionRequest.objects.filter(state=RequestState.CONTRACTING).order_by("pk")
-    ).filter(clock_approved_on__lte=approved_before)
-    return [
-        (row.pk, row.step_deadline)
-        for row in with_step_deadlines(rows, today, norms)
-        if row.step_deadline is not None
-    ]
+    return (
+        with_step_clock(AdmissionRequest.objects.filter(state=RequestState.CONTRACTING))
+        .filter(clock_approved_on__lte=approved_before)
+        .order_by()
+        .values(subject=F("pk"), target=step_deadline_sql(norms))
+    )
 
 
 # The steps before the council's decision: their norms are warned of here (contracting by its
@@ -264,14 +285,13 @@ STEPS_WARNED = (
 
 def _step_deadlines(today: datetime.date):
     """Requests before the decision whose step's deadline (its norm, its extensions, the
-    quality team's suspended days) is near or passed, with the step: two queries."""
-    window = _window(settings.STEP_REMINDER_DAYS, today)
-    rows = with_step_clock(AdmissionRequest.objects.filter(state__in=STEPS_WARNED).order_by("pk"))
-    return [
-        (row.pk, row.step_deadline, row.state)
-        for row in with_step_deadlines(rows, today)
-        if row.step_deadline is not None and row.step_deadline <= window
-    ]
+    quality team's suspended days) may be near or passed, with the step; the deadline is
+    computed in the query (one more for the norms)."""
+    return (
+        with_step_clock(AdmissionRequest.objects.filter(state__in=STEPS_WARNED))
+        .order_by()
+        .values(subject=F("pk"), target=step_deadline_sql(Norms.load()), step=F("state"))
+    )
 
 
 def _grace_periods(today: datetime.date):
@@ -287,7 +307,8 @@ def _grace_periods(today: datetime.date):
             Exists(Reminder.objects.filter(admission_request=OuterRef("pk"), kind=K.GRACE_ENDED))
         )
         .exclude(Q(grace_ends_on__lt=today) & contract_covers(OuterRef("location_id"), today))
-        .values_list("pk", "grace_ends_on")
+        .order_by()
+        .values(subject=F("pk"), target=F("grace_ends_on"))
     )
 
 
@@ -299,7 +320,8 @@ def _breach_actions_overdue(today: datetime.date):
                 Reminder.objects.filter(breach_action=OuterRef("pk"), kind=K.BREACH_ACTION_OVERDUE)
             )
         )
-        .values_list("pk", "deadline")
+        .order_by()
+        .values(subject=F("pk"), target=F("deadline"))
     )
 
 
@@ -345,9 +367,10 @@ COUNTDOWNS = (
 
 
 def reminders_schedule(today: datetime.date) -> int:
-    """Every countdown's reminders due by today; returns how many are new."""
+    """Every countdown's reminders due by today; returns how many are new. One statement per
+    countdown (and one for the norms of each of the two deadline countdowns)."""
     scheduled = 0
     for countdown in COUNTDOWNS:
         with transaction.atomic():
-            scheduled += _insert_reminders(countdown.reminders(today))
+            scheduled += countdown.schedule(today)
     return scheduled

@@ -4,9 +4,10 @@ quality team) the days its clock stood still after a send-back (``ClockEvent``).
 
 Set-based: ``with_step_clock`` adds three annotations to a queryset of requests (subqueries,
 no extra query), and ``with_step_deadlines`` computes the deadlines in Python over the rows
-(a norm in months is a calendar offset) with the norms read once. So a list of requests, or
-the daily job, reads its deadlines in the one query that reads its rows, plus one for the
-norms.
+(a norm in months is a calendar offset) with the norms read once. So a list of requests reads
+its deadlines in the one query that reads its rows, plus one for the norms. The daily job, which
+writes its warnings with ``INSERT … SELECT``, computes them in that statement:
+``step_deadline_sql`` is ``step_deadline`` mirrored in SQL, from the same norms and rules.
 
 When the quality team's clock starts: the first time the request came to the quality team.
 Its send-backs are not counted (the ``resumed`` rows carry the days from the send-back until
@@ -19,9 +20,23 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    DateField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
+
+from hap_contracting.core.sql import AddDays, AddMonths
 
 from ..constants import (
     NORM_STEPS,
@@ -31,7 +46,7 @@ from ..constants import (
     NormUnit,
     RequestState,
 )
-from ..models import AdmissionRequest, Advice, ClockEvent, Norms, TransitionLog
+from ..models import AdmissionRequest, Advice, ClockEvent, Norms, TransitionLog, norm_offset
 
 S = RequestState
 
@@ -126,6 +141,56 @@ def step_deadline(row: AdmissionRequest, norms: Norms) -> datetime.date | None:
     return norms.deadline(start, row.clock_region_id, row.state) + datetime.timedelta(
         days=row.clock_days or 0
     )
+
+
+# --- The same in SQL, for set-based work (the daily job's warnings) ----------------------------
+
+
+def step_started_on_sql():
+    """``step_started_on`` as an expression over a queryset annotated by ``with_step_clock``."""
+    return Case(
+        When(
+            Q(state=S.CONTRACTING, clock_approved_on__isnull=False),
+            then=F("clock_approved_on"),
+        ),
+        When(state=S.RECEIVED, then=F("received_on")),
+        When(
+            state=S.QUALITY_REVIEW,
+            then=TruncDate(
+                Least(
+                    F("state_entered_at"),
+                    Coalesce(F("clock_quality_started_at"), F("state_entered_at")),
+                )
+            ),
+        ),
+        default=TruncDate(F("state_entered_at")),
+        output_field=DateField(),
+    )
+
+
+def step_deadline_sql(norms: Norms):
+    """``step_deadline`` as an expression over a queryset annotated by ``with_step_clock``: the
+    same start, the norm ``norms.norm`` gives for the row's region and step, the same days
+    added; NULL for a request whose procedure ended. A set-based step computes in the query the
+    deadline a page computes in Python (tests/procedure/test_norms.py holds them equal)."""
+    months, days = [], []
+    regional = sorted(
+        {(region_id, step) for region_id, step in norms.table if region_id is not None},
+        key=lambda key: (key[0], str(key[1])),
+    )
+    conditions = [
+        (Q(clock_region_id=region_id, state=step), region_id, step) for region_id, step in regional
+    ]
+    conditions += [(Q(state=step), None, step) for step in NORM_STEPS]
+    for condition, region_id, step in conditions:
+        norm_months, norm_days = norm_offset(*norms.norm(region_id, step))
+        months.append(When(condition, then=Value(norm_months)))
+        days.append(When(condition, then=Value(norm_days)))
+    deadline = AddDays(
+        AddMonths(step_started_on_sql(), Case(*months, output_field=IntegerField())),
+        Case(*days, output_field=IntegerField()) + F("clock_days"),
+    )
+    return Case(When(state__in=NORM_STEPS, then=deadline), default=None, output_field=DateField())
 
 
 def near_days(state: str) -> int:
