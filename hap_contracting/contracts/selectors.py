@@ -64,11 +64,13 @@ def lapsed_unrenewed() -> Q:
     """Seed 004, 7.1: the contract ended (not terminated) without a completed renewal: its
     renewal is unfinished, or none could be opened (the location had another request open) and
     no later contract covers the location. Combine with ``end_date__lt=today``."""
-    later_contract = Contract.objects.covering(OuterRef("location")).filter(
-        start_date__gt=OuterRef("start_date")
-    )
-    never_renewed = Q(renewal_request__isnull=True, next_contract__isnull=True) & ~Exists(
-        later_contract
+    # Two NOT EXISTS (as ``contract_covers``): "covers" as one OR over the join with the
+    # other locations read every later contract for each row.
+    later = Contract.objects.filter(start_date__gt=OuterRef("start_date"))
+    never_renewed = (
+        Q(renewal_request__isnull=True, next_contract__isnull=True)
+        & ~Exists(later.filter(location=OuterRef("location")))
+        & ~Exists(later.filter(other_locations=OuterRef("location")))
     )
     return Q(terminated_on__isnull=True) & (
         Q(renewal_request__state__in=UNFINISHED_STATES) | never_renewed
@@ -101,6 +103,7 @@ CONTRACT_SORTS = Sorts(
         "status": ("status", "end_date"),
     },
     default="end",
+    model=Contract,
 )
 
 

@@ -602,6 +602,11 @@ def _offset(amount: int, unit: str) -> relativedelta:
     return relativedelta(days=amount * (7 if unit == NormUnit.WEEKS else 1))
 
 
+def norm_deadline(start: datetime.date, norm: tuple[int, str]) -> datetime.date:
+    """``start`` plus the norm ``(amount, unit)``: a norm in months is a calendar offset."""
+    return start + _offset(*norm)
+
+
 @dataclass(frozen=True)
 class Norms:
     """The norms in force, read in one query (``Norms.load``): the region's own, else the
@@ -622,7 +627,7 @@ class Norms:
         return self.table.get((region_id, step), self.table.get((None, step), DEFAULT_NORMS[step]))
 
     def deadline(self, start: datetime.date, region_id: int | None, step: str) -> datetime.date:
-        return start + _offset(*self.norm(region_id, step))
+        return norm_deadline(start, self.norm(region_id, step))
 
     def days(self, region_id: int | None, step: str, on: datetime.date) -> int:
         """The norm in days, counted from ``on`` (a norm in months has no fixed length)."""

@@ -70,21 +70,22 @@ def request_list_export(request, fmt: str):
 
 @login_required
 def request_detail(request, pk: int):
-    admission_request = admission_selectors.admission_request_for_user(request.user, pk)
+    admission_request = admission_selectors.admission_request_detail(request.user, pk)
     history = list(admission_selectors.admission_request_history(admission_request))
+    advices = list(admission_request.advices.select_related("decided_by"))
     return render(
         request,
         "procedure/request_detail.html",
         {
             "admission_request": admission_request,
-            "advices": admission_request.advices.select_related("decided_by"),
+            "advices": advices,
             "history": history,
             "progress": request_progress(admission_request, history),
             "actions": available_actions(admission_request, request.user),
             "blocked_actions": blocked_actions(admission_request, request.user),
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
-            "decision_letter_available": council_has_decided(admission_request),
+            "decision_letter_available": council_has_decided(admission_request, advices=advices),
             "deadline": deadline_selectors.request_step_deadline(admission_request),
             "clock_events": deadline_selectors.request_clock_events(admission_request),
             "may_extend": procedure_rules.can_extend_deadline.test(request.user, admission_request),
