@@ -690,14 +690,25 @@ def work_changed(**_kwargs) -> None:
         cache.set(_WORK_VERSION_KEY, 1, None)
 
 
+def _work_count_key(user, today: datetime.date) -> str:
+    version = cache.get(_WORK_VERSION_KEY, 0)
+    return f"my-work:count:{user.pk}:{version}:{today.isoformat()}"
+
+
 def cached_work_count(user, *, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
-    version = cache.get(_WORK_VERSION_KEY, 0)
-    key = f"my-work:count:{user.pk}:{version}:{today.isoformat()}"
+    key = _work_count_key(user, today)
     count = cache.get(key)
     if count is None:
         count = work_count(user, today=today)
         cache.set(key, count, WORK_COUNT_SECONDS)
+    return count
+
+
+def remember_work_count(user, count: int, *, today: datetime.date) -> int:
+    """ "Mijn werk" itself counts what ``work_count`` counts (its requests and its tasks): the
+    menu shows that count, and keeps it for the next pages."""
+    cache.set(_work_count_key(user, today), count, WORK_COUNT_SECONDS)
     return count
 
 

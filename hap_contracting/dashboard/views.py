@@ -25,6 +25,7 @@ def my_work(request):
     )
     tasks = selectors.work_tasks(request.user, today=today)
     lapsed = selectors.lapsed_contracts_to_renew(request.user, today=today)
+    count = page.paginator.count + sum(task.count for task in tasks)
     return render(
         request,
         "dashboard/my_work.html",
@@ -34,6 +35,8 @@ def my_work(request):
             "can_register": can_register_request.test(request.user),
             "lapsed_contracts": lapsed,
             "nothing_waits": not page.paginator.count and not tasks and not lapsed,
+            # The menu's count is this page's: no need to count again.
+            "my_work_count": selectors.remember_work_count(request.user, count, today=today),
         },
     )
 

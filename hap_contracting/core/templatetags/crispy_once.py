@@ -37,6 +37,7 @@ def field_state(bound_field: forms.BoundField) -> tuple | None:
         form.prefix,
         form.auto_id,
         form.is_bound,
+        getattr(form, "marks_optional_fields", None),
         repr(bound_field.value()),
         tuple(str(error) for error in bound_field.errors),
         translation.get_language(),

@@ -100,6 +100,16 @@ def admission_request_list(
     return requests.order_by(*REQUEST_SORTS.order_by(sort))
 
 
+# The roles for whom requests wait (``waiting_for_user_filter``).
+REQUEST_WORK_ROLES = (
+    Role.SECRETARIAT,
+    Role.LOCATION_MANAGER,
+    Role.PROGRAMME_MANAGER,
+    Role.QUALITY_TEAM,
+    Role.REGIONAL_COUNCIL,
+)
+
+
 def waiting_for_user_filter(user) -> Q:
     """What waits for this user's roles (seed 004, appendix 5: who acts at which step)."""
     waiting = Q(pk__in=[])
@@ -231,32 +241,24 @@ def my_work_rows(user, today: datetime.date) -> list[AdmissionRequest]:
 
 
 def my_work_page(user, today: datetime.date, number, per_page: int) -> Page:
-    """Page ``number`` of ``my_work_rows``, in two queries however long the list: the order is
-    found from a light read of every row, with the deadline of its step computed in the
-    database (``step_deadline_expression``); only the page's rows are read in full."""
-    keys = (
-        my_work(user, today, with_norm=True)
-        .annotate(sort_deadline=step_deadline_expression())
-        .values_list(
-            "pk", "state", "sort_deadline", "grace_ends_on", "contract_lapsed", "state_entered_at"
-        )
+    """Page ``number`` of ``my_work_rows``, in three queries however long the list (the norms,
+    a light read of every row with the deadline of its step computed in the database by
+    ``step_deadline_expression`` to find the order, and the page's rows in full)."""
+    if not any(user.has_role(role) for role in REQUEST_WORK_ROLES):
+        return Paginator([], per_page).get_page(number)  # no request waits for finance
+    work = my_work(user, today)
+    norms = Norms.load()
+    # In the longest-waiting order of ``my_work``; the stable sort keeps it among equals.
+    keys = work.annotate(sort_deadline=step_deadline_expression(norms)).values_list(
+        "pk", "state", "sort_deadline", "grace_ends_on", "contract_lapsed"
     )
     order = sorted(
-        (
-            *_urgency(_work_deadline(deadline, grace, state), lapsed, state, today),
-            entered,
-            pk,
-        )
-        for pk, state, deadline, grace, lapsed, entered in keys
+        keys,
+        key=lambda key: _urgency(_work_deadline(key[2], key[3], key[1]), key[4], key[1], today),
     )
-    page = Paginator([key[-1] for key in order], per_page).get_page(number)
+    page = Paginator([key[0] for key in order], per_page).get_page(number)
     pks = list(page.object_list)
-    rows = {
-        row.pk: row
-        for row in with_completion_deadlines(
-            my_work(user, today, with_norm=True).filter(pk__in=pks), today
-        )
-    }
+    rows = {row.pk: row for row in with_completion_deadlines(work.filter(pk__in=pks), today, norms)}
     page.object_list = _as_work_rows([rows[pk] for pk in pks if pk in rows], user, today)
     return page
 

@@ -21,7 +21,6 @@ import datetime
 from django.conf import settings
 from django.db.models import (
     Case,
-    CharField,
     DateField,
     F,
     Func,
@@ -34,8 +33,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
-from django.db.models.lookups import Exact
+from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
 from ..constants import (
@@ -194,44 +192,54 @@ class _DatePlus(Func):
         return sql, params
 
 
-def _default_norms(part: int):
-    return Case(
-        *[When(state=step, then=Value(norm[part])) for step, norm in DEFAULT_NORMS.items()],
-        default=Value(None),
+def _norm_parts(norms: Norms, region_ids) -> tuple[Case, Case]:
+    """The months and the days of the norm of each row's step, as two CASEs over its region and
+    state with the values of ``norms`` written in (the norm table has a row or two per step)."""
+    months, days = [], []
+    for step in NORM_STEPS:
+        for region_id in [*region_ids, None]:
+            amount, unit = norms.norm(region_id, step)
+            where = (
+                {"state": step}
+                if region_id is None
+                else {"state": step, "clock_region_id": region_id}
+            )
+            months.append(When(**where, then=Value(amount if unit == NormUnit.MONTHS else 0)))
+            factor = {NormUnit.WEEKS: 7, NormUnit.DAYS: 1}.get(unit, 0)
+            days.append(When(**where, then=Value(amount * factor)))
+    return (
+        Case(*months, default=Value(0), output_field=IntegerField()),
+        Case(*days, default=Value(0), output_field=IntegerField()),
     )
 
 
-def step_deadline_expression():
-    """``step_deadline`` in SQL, for a queryset annotated by ``with_step_clock(with_norm=True)``:
-    the date the row's current step must be done by (NULL for a request whose procedure ended),
-    so that a list can be sorted by it in the database. ``step_deadline`` stays the rule;
-    tests hold the two the same."""
+def step_deadline_expression(norms: Norms):
+    """``step_deadline`` in SQL, for a queryset annotated by ``with_step_clock``: the date the
+    row's current step must be done by (NULL for a request whose procedure ended), so that a
+    list can be sorted by it in the database. ``step_deadline`` stays the rule; tests hold the
+    two the same. Each of the clock's subqueries is referred to once (a reference repeats it)."""
     started = Case(
-        When(state=S.CONTRACTING, clock_approved_on__isnull=False, then=F("clock_approved_on")),
+        When(
+            state=S.CONTRACTING,
+            then=Coalesce(F("clock_approved_on"), TruncDate("state_entered_at")),
+        ),
         When(state=S.RECEIVED, then=F("received_on")),
         When(
             state=S.QUALITY_REVIEW,
-            clock_quality_started_at__lt=F("state_entered_at"),
-            then=TruncDate("clock_quality_started_at"),
+            then=TruncDate(
+                Least(
+                    F("state_entered_at"),
+                    Coalesce(F("clock_quality_started_at"), F("state_entered_at")),
+                )
+            ),
         ),
         default=TruncDate("state_entered_at"),
         output_field=DateField(),
     )
-    amount = Coalesce(F("clock_norm_amount"), _default_norms(0), output_field=IntegerField())
-    unit = Coalesce(F("clock_norm_unit"), _default_norms(1), output_field=CharField())
-
-    def times(unit_value: str, factor: int):
-        return When(Exact(unit, Value(unit_value)), then=amount * Value(factor))
-
-    months = Case(times(NormUnit.MONTHS, 1), default=Value(0), output_field=IntegerField())
-    days = Case(
-        times(NormUnit.WEEKS, 7),
-        times(NormUnit.DAYS, 1),
-        default=Value(0),
-        output_field=IntegerField(),
-    ) + F("clock_days")
+    regions = {region_id for region_id, _step in norms.table if region_id is not None}
+    months, days = _norm_parts(norms, sorted(regions))
     return Case(
-        When(state__in=NORM_STEPS, then=_DatePlus(started, months, days)),
+        When(state__in=NORM_STEPS, then=_DatePlus(started, months, days + F("clock_days"))),
         default=Value(None),
         output_field=DateField(),
     )

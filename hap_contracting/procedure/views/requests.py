@@ -20,7 +20,7 @@ from ..actions import ACTIONS, available_actions, blocked_actions
 from ..constants import AdviceStep, RequestState
 from ..exports import REQUEST_COLUMNS, REQUEST_EXPORT_ANNOTATIONS
 from ..forms import AdmissionRequestForm, ExtendDeadlineForm, RequestFilterForm, WithdrawForm
-from ..models import AdmissionRequest
+from ..models import AdmissionRequest, conditions_read_once
 from ..selectors import admission as admission_selectors
 from ..selectors import deadlines as deadline_selectors
 from ..selectors.letters import council_has_decided
@@ -73,6 +73,9 @@ def request_detail(request, pk: int):
     admission_request = admission_selectors.admission_request_detail(request.user, pk)
     history = list(admission_selectors.admission_request_history(admission_request))
     advices = list(admission_request.advices.select_related("decided_by"))
+    with conditions_read_once():
+        actions = available_actions(admission_request, request.user)
+        blocked = blocked_actions(admission_request, request.user)
     return render(
         request,
         "procedure/request_detail.html",
@@ -81,8 +84,8 @@ def request_detail(request, pk: int):
             "advices": advices,
             "history": history,
             "progress": request_progress(admission_request, history),
-            "actions": available_actions(admission_request, request.user),
-            "blocked_actions": blocked_actions(admission_request, request.user),
+            "actions": actions,
+            "blocked_actions": blocked,
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
             "decision_letter_available": council_has_decided(admission_request, advices=advices),
