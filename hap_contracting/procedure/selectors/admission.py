@@ -18,7 +18,9 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import FSMFieldMixin
 
 from checklist.selectors import AssessmentSummary, assessment_revisions, assessment_summary
@@ -215,9 +217,21 @@ def with_completion_deadlines(
 
 
 def _as_work_rows(rows, user, today: datetime.date) -> list[AdmissionRequest]:
+    """Each row with what the work list says of it: the action, how long it waits and its
+    deadline (the texts written here once, not by a template tag per row)."""
     for row in rows:
         row.action = work_action(row, user)
         row.waiting_days = max((today - timezone.localtime(row.state_entered_at).date()).days, 0)
+        row.waiting_text = ngettext(
+            "waiting %(days)s day", "waiting %(days)s days", row.waiting_days
+        ) % {"days": row.waiting_days}
+        row.deadline_text = ""
+        if row.deadline is not None:
+            on = date_format(row.deadline, "j F Y")
+            if row.deadline_passed:
+                row.deadline_text = _("Deadline passed (%(date)s)") % {"date": on}
+            else:
+                row.deadline_text = _("Complete before %(date)s") % {"date": on}
     return rows
 
 
