@@ -69,7 +69,7 @@ WARM_UP_RUNS = 3
 DATASET_VERSION = 3
 SMALL_SUFFIX = "_small"
 TEMPLATE_SUFFIX = "_template"
-SMOKE_LOCATIONS, SMOKE_SMALL, SMOKE_REPEAT = 500, 100, 5
+SMOKE_LOCATIONS, SMOKE_SMALL, SMOKE_REPEAT = 500, 100, 3
 # The request whose detail page is measured; its history is made through the real services.
 HISTORY_MARK = "Benchmark: request with a genuine history."
 # Not a page of the app: the least a list page does on this stack (``bench.minimal_urls``).
