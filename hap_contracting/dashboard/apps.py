@@ -19,13 +19,7 @@ class DashboardConfig(AppConfig):
             Payment,
         )
         from hap_contracting.contracts.models import Contract
-        from hap_contracting.procedure.models import (
-            AdmissionRequest,
-            Advice,
-            ClockEvent,
-            StepNorm,
-            TransitionLog,
-        )
+        from hap_contracting.procedure.models import AdmissionRequest, Advice, ClockEvent, StepNorm
 
         from .selectors import figures_changed, work_changed
 
@@ -33,13 +27,13 @@ class DashboardConfig(AppConfig):
         for model in (AdmissionRequest, Invoice, ClaimImport, AddressInvestigation):
             post_save.connect(work_changed, sender=model, dispatch_uid=f"work:{model.__name__}")
             post_delete.connect(work_changed, sender=model, dispatch_uid=f"work-d:{model.__name__}")
-        # What the dashboard's figures count: they are drawn again after a change of these.
+        # What the dashboard's figures count: they are drawn again after a change of these (a
+        # step of the procedure saves its request, so its history row needs no signal of its own).
         for model in (
             AdmissionRequest,
             Advice,
             ClockEvent,
             StepNorm,
-            TransitionLog,
             Contract,
             Invoice,
             InvoiceLine,
