@@ -15,8 +15,10 @@ Everything is deterministic: a seeded ``random.Random`` is passed along.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
+import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -461,25 +463,94 @@ PROCEDURE_ROLES = (
     "regional_council",
     "programme_manager",
 )
+# The history tables the pages read that the database chains row by row (``core.chain``).
+CHAINED_HISTORY = (
+    "django_fsm_log_statelog",
+    "procedure_advice",
+    "procedure_clockevent",
+    "contracts_contractevent",
+    "billing_payment",
+)
+# What ``core.chain``'s trigger writes, for the rows of ``{table}`` (one of CHAINED_HISTORY)
+# inserted with it switched off into a table with no chained row yet: each row's place and
+# hash in the order of the ids, in one statement. The hash runs as a window aggregate over the
+# rows (``chain_agg``: the trigger's digest of the previous hash and the row's content, with its
+# place), so the chain is computed in one pass instead of a lookup and a lock per row.
+CHAIN_FUNCTIONS_SQL = """
+CREATE OR REPLACE FUNCTION pg_temp.chain_step(previous text, content jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS 'SELECT audit_chain_digest(previous, content)';
+DROP AGGREGATE IF EXISTS pg_temp.chain_agg(jsonb);
+CREATE AGGREGATE pg_temp.chain_agg(jsonb) (SFUNC = pg_temp.chain_step, STYPE = text);
+"""
+CHAIN_ROWS_SQL = """
+ALTER TABLE "{table}" DISABLE TRIGGER audit_append_only;
+SET LOCAL timezone TO 'UTC';
+WITH numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS position, to_jsonb(t) AS content
+    FROM "{table}" t
+), chained AS (
+    SELECT id, position, pg_temp.chain_agg(
+        audit_chain_content(content || jsonb_build_object('chain_position', position))
+    ) OVER (ORDER BY id) AS hash
+    FROM numbered
+)
+UPDATE "{table}" t SET chain_position = c.position, chain_hash = c.hash
+FROM chained c WHERE t.id = c.id;
+ALTER TABLE "{table}" ENABLE TRIGGER audit_append_only;
+"""
+
+
+@contextlib.contextmanager
+def chain_afterwards(tables: Sequence[str] = CHAINED_HISTORY):
+    """Inside: the chain trigger of ``tables`` is off, so bulk inserts don't pay its row lock
+    and lookup (about 0.3 ms a row). Afterwards: their rows are chained in one statement per
+    table, as the trigger would have chained them (``verify_audit_trail`` passes). For tables
+    with no chained row yet, inside a transaction; the database's owner (the benchmark's
+    ``postgres``) may switch triggers."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'SELECT 1 FROM "{table}" WHERE chain_position IS NOT NULL LIMIT 1')
+            if cursor.fetchone():
+                raise RuntimeError(f"{table} is chained already: insert with its trigger.")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in tables:
+            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER audit_chain')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield
+    with connection.cursor() as cursor:
+        # ALTER TABLE waits for no deferred foreign-key check: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(CHAIN_FUNCTIONS_SQL, params=None)
+        for table in tables:
+            cursor.execute(CHAIN_ROWS_SQL.format(table=table), params=None)
+            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER audit_chain')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def procedure_pages(benchmark: str, n_locations: int, n_requests: int, history_mark: str) -> None:
-    """Locations (one in fifty without an organisation yet) with target groups, five roles per
-    region, requests over every state; the latest request of a location in the busiest region is
-    ``received`` with ``history_mark`` as notes and gets a genuine history through the services
-    (forwarded, checklist submitted, two advices)."""
+    """What the pages of ``bench/procedure_pages.py`` show, with a history as the services leave
+    it: locations (one in fifty without an organisation yet) with target groups, five roles per
+    region and two finance users; requests over every state (``procedure_history``: each with
+    the transitions, advices, checklist revisions and clock events of its way through the
+    procedure); contracts from the contracted requests with their rates and events
+    (``contracts_with_events``); a year of invoices with lines, payments and credit notes
+    (``invoices_with_payments``). The latest request of a location in the busiest region is
+    ``received`` with ``history_mark`` as notes and gets its history through the services
+    (``_walk_history``)."""
     from django.db import transaction
+    from django.utils import timezone
 
     rng = random.Random(20260401)
+    now = timezone.now()
     with transaction.atomic():
         reference = reference_data()
         users = staff(benchmark, reference.regions, PROCEDURE_ROLES)
+        finance = [finance_user(benchmark), second_finance_user(benchmark)]
+        organisations_ = organisations(n_locations // 25)
         locations_ = locations(
-            n_locations,
-            reference,
-            organisations(n_locations // 25),
-            rng,
-            without_organisation_every=50,
+            n_locations, reference, organisations_, rng, without_organisation_every=50
         )
         target_groups_of(locations_, reference.target_groups, rng)
 
@@ -490,8 +561,635 @@ def procedure_pages(benchmark: str, n_locations: int, n_requests: int, history_m
         history_k = first + n_locations * ((n_requests - 1 - first) // n_locations)
         states = request_states(n_requests, n_locations, rng, latest=EVERY_STATE, earlier=FINISHED)
         states[history_k] = "received"
-        admission_requests(locations_, states, rng, users, notes={history_k: history_mark})
+        with chain_afterwards():
+            requests = procedure_history(
+                locations_, states, rng, users, now, notes={history_k: history_mark}
+            )
+            contracts_with_events(requests, rng, users)
+            invoices_with_payments(organisations_, locations_, rng, finance, now)
     _walk_history(users, region_id, history_mark)
+
+
+def second_finance_user(benchmark: str):
+    """``bench.<benchmark>.finance.drafts``: makes the drafts that the other one approves (four
+    eyes)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+    from hap_contracting.core.roles import Role
+
+    user = User.objects.create_user(f"{user_prefix(benchmark)}finance.drafts", region=None)
+    user.groups.add(Group.objects.get_or_create(name=Role.FINANCE)[0])
+    return user
+
+
+# The procedure's transitions (model method, role that takes it, the advice it records): the
+# ways through the procedure below are made of these, in the state graph's order.
+FORWARD = ("forward_to_location_manager", "received", "pre_assessment", "secretariat", None)
+LM_POSITIVE = (
+    "location_manager_advise_positive",
+    "pre_assessment",
+    "quality_review",
+    "location_manager",
+    ("location_manager", "positive"),
+)
+LM_NEGATIVE = (
+    "location_manager_advise_negative",
+    "pre_assessment",
+    "rejected",
+    "location_manager",
+    ("location_manager", "negative"),
+)
+QT_POSITIVE = (
+    "quality_team_advise_positive",
+    "quality_review",
+    "council_review",
+    "quality_team",
+    ("quality_team", "positive"),
+)
+QT_NEGATIVE = (
+    "quality_team_advise_negative",
+    "quality_review",
+    "rejected",
+    "quality_team",
+    ("quality_team", "negative"),
+)
+QT_SEND_BACK = (
+    "quality_team_send_back",
+    "quality_review",
+    "pre_assessment",
+    "quality_team",
+    ("quality_team", "more_information"),
+)
+COUNCIL_APPROVE = (
+    "council_approve",
+    "council_review",
+    "contracting",
+    "regional_council",
+    ("regional_council", "positive"),
+)
+COUNCIL_REJECT = (
+    "council_reject",
+    "council_review",
+    "rejected",
+    "regional_council",
+    ("regional_council", "negative"),
+)
+RECORD_OUTCOME = ("record_outcome", "contracting", "contracting", "location_manager", None)
+COMPLETE = ("complete_contracting", "contracting", "contracted", "secretariat", None)
+# The columns procedure_history COPYs (in the order of its rows' values).
+LOG_COLUMNS = "timestamp state transition object_id by_id content_type_id description source_state"
+ADVICE_COLUMNS = """step outcome motivation decided_on recorded_at admission_request_id decided_by_id
+    checklist_revision checklist_version norm_days"""
+ASSESSMENT_COLUMNS = """id revision status created_at updated_at submitted_at admission_request_id
+    created_by_id prefilled_from_id submitted_by_id template_id"""
+ANSWER_COLUMNS = "id value explanation remark to_confirm assessment_id item_id"
+MOTIVATIONS = {
+    "positive": "Voorwacht en achterwacht op orde; SO 24/7 bereikbaar.",
+    "negative": "Geen afspraken over de bereikbaarheid van de SO buiten kantoortijd.",
+    "more_information": "Graag de dienstregeling van de SO toevoegen.",
+}
+
+
+def procedure_path(state: str, rng: random.Random, *, outcome_recorded: bool) -> list[tuple]:
+    """The transitions a request now in ``state`` took, in order: one in five of those that
+    reached the quality team was sent back once (half of those sent back now wait for the
+    location manager again); a rejection at one of the three advices; a withdrawal (by the
+    secretariat or by the requester) in one of the open steps."""
+    main = [FORWARD, LM_POSITIVE]
+    sent_back = rng.random() < 0.2
+    if sent_back:
+        main += [QT_SEND_BACK, LM_POSITIVE]
+    main += [QT_POSITIVE, COUNCIL_APPROVE, RECORD_OUTCOME, COMPLETE]
+    quality, council = main.index(QT_POSITIVE), main.index(COUNCIL_APPROVE)
+    if state == "pre_assessment":
+        return main[:3] if sent_back and rng.random() < 0.5 else main[:1]
+    if state == "rejected":
+        stop, last = rng.choice(
+            ((1, LM_NEGATIVE), (quality, QT_NEGATIVE), (council, COUNCIL_REJECT))
+        )
+        return [*main[:stop], last]
+    if state == "withdrawn":
+        stop = rng.choice((0, 1, quality, council))
+        source = main[stop - 1][2] if stop else "received"
+        if rng.random() < 0.3:
+            return [*main[:stop], ("withdraw_by_requester", source, "withdrawn", None, None)]
+        return [*main[:stop], ("withdraw", source, "withdrawn", "secretariat", None)]
+    reached = {
+        "received": 0,
+        "quality_review": quality,
+        "council_review": council,
+        "contracting": council + 1 + outcome_recorded,
+        "contracted": len(main),
+    }
+    return main[: reached[state]]
+
+
+def procedure_history(
+    locations_: Sequence,
+    states: Sequence[str],
+    rng: random.Random,
+    users: dict,
+    now: datetime.datetime,
+    *,
+    notes: dict[int, str] | None = None,
+) -> list:
+    """Request k for location ``k % len(locations_)`` in state ``states[k]``, received up to four
+    months ago in its location's latest round and a year earlier per round before, every kind in
+    turn, registered by the secretariat on the day received; with what the services write on
+    its way to that state (``procedure_path``), the steps spread evenly from its registration to
+    its last step (up to eight months later, never after now): the history rows, the advices and
+    decisions, the checklist revisions (23 answers each, every item met; the revision the
+    location manager is filling in is a draft with part of them), the quality team's clock
+    suspended by a send-back and resumed by the next revision, an extension of the deadline of
+    one in thirty requests in a step with a norm, the outcome recorded and contracting
+    completed. The rows of history tables are written with COPY."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from checklist.demo import met_value
+    from checklist.models import Answer, Assessment, ChecklistItem
+    from checklist.selectors import current_template
+    from hap_contracting.procedure.constants import NORM_STEPS, ClockEventKind, RequestKind
+    from hap_contracting.procedure.models import AdmissionRequest, Advice, ClockEvent, Norms
+
+    notes = notes or {}
+    n_locations, n_requests = len(locations_), len(states)
+    kinds = list(RequestKind.values)
+    rounds = -(-n_requests // n_locations)
+    template = current_template()
+    items = list(ChecklistItem.objects.filter(section__template=template).order_by("pk"))
+    values = [json.dumps(met_value(item)) for item in items]
+    norms = Norms.load()
+    rows, walks = [], []
+    for k, state in enumerate(states):
+        latest = k + n_locations >= n_requests
+        age = (rounds - 1 - k // n_locations) * 365 + rng.randint(1, 120 if latest else 300)
+        received_on = timezone.localdate(now) - datetime.timedelta(days=age)
+        registered = at(received_on, 8) + datetime.timedelta(minutes=rng.randint(0, 600))
+        outcome_recorded = rng.random() < 0.5
+        path = procedure_path(state, rng, outcome_recorded=outcome_recorded)
+        horizon = min(now, registered + datetime.timedelta(days=240))
+        last = registered + (horizon - registered) * rng.uniform(0.25, 0.95)
+        moments = [registered + (last - registered) * (i + 1) / len(path) for i in range(len(path))]
+        changes = [m for step, m in zip(path, moments, strict=True) if step[1] != step[2]]
+        moment_of = {step[0]: m for step, m in zip(path, moments, strict=True)}
+        outcome_at = moment_of.get(RECORD_OUTCOME[0])
+        completed_at = moment_of.get(COMPLETE[0])
+        rows.append(
+            request(
+                locations_[k % n_locations],
+                users,
+                state,
+                kind=kinds[k % len(kinds)],
+                received_on=received_on,
+                notes=notes.get(k, ""),
+                created_at=registered,
+                state_entered_at=changes[-1] if changes else registered,
+                assigned_location_manager=users[
+                    ("location_manager", locations_[k % n_locations].region_id)
+                ]
+                if path and path[0] == FORWARD
+                else None,
+                outcome_recorded_at=outcome_at,
+                outcome_notes="Uitkomst verwerkt." if outcome_at else "",
+                completed_on=timezone.localdate(completed_at) if completed_at else None,
+            )
+        )
+        walks.append((path, moments))
+    AdmissionRequest.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+
+    content_type = ContentType.objects.get_for_model(AdmissionRequest)
+    log_rows, advice_rows, assessment_rows, answer_rows, clock_events = [], [], [], [], []
+    next_assessment = (Assessment.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+    for request_, (path, moments) in zip(rows, walks, strict=True):
+        region_id = request_.location.region_id
+
+        def user_id(role, region_id=region_id):
+            return users[(role, region_id)].pk if role else None
+
+        revisions: list[list] = []  # [id, number, created, submitted or None]
+        suspended_at = None
+        entered = request_.created_at
+        for i, ((name, source, target, role, advice), moment) in enumerate(
+            zip(path, moments, strict=True)
+        ):
+            following = moments[i + 1] if i + 1 < len(moments) else None
+            description = None
+            if advice:
+                description = MOTIVATIONS[advice[1]]
+            elif name == RECORD_OUTCOME[0]:
+                description = request_.outcome_notes
+            elif name.startswith("withdraw"):
+                description = "Aanvraag ingetrokken."
+            if name in (LM_POSITIVE[0], LM_NEGATIVE[0]) and revisions:
+                revision = revisions[-1]
+                if revision[3] is None:
+                    revision[3] = moment - (moment - revision[2]) * 0.1
+                if suspended_at is not None:
+                    clock_events.append(
+                        ClockEvent(
+                            admission_request=request_,
+                            step="quality_review",
+                            kind=ClockEventKind.RESUMED,
+                            days=max(
+                                (
+                                    timezone.localdate(revision[3])
+                                    - timezone.localdate(suspended_at)
+                                ).days,
+                                0,
+                            ),
+                            reason="Nieuwe versie van de checklist ingediend.",
+                            at=revision[3],
+                            by_id=user_id("location_manager"),
+                        )
+                    )
+                    suspended_at = None
+            log_rows.append(
+                (
+                    moment,
+                    target,
+                    name,
+                    request_.pk,
+                    user_id(role),
+                    content_type.pk,
+                    description,
+                    source,
+                )
+            )
+            if advice:
+                step, outcome = advice
+                submitted = [r for r in revisions if r[3] is not None]
+                basis = step != "regional_council" and submitted
+                advice_rows.append(
+                    (
+                        step,
+                        outcome,
+                        description,
+                        timezone.localdate(moment),
+                        moment,
+                        request_.pk,
+                        user_id(role),
+                        submitted[-1][1] if basis else None,
+                        template.version if basis else "",
+                        norms.days(region_id, source, on=timezone.localdate(entered)),
+                    )
+                )
+            if name == QT_SEND_BACK[0]:
+                suspended_at = moment
+                clock_events.append(
+                    ClockEvent(
+                        admission_request=request_,
+                        step="quality_review",
+                        kind=ClockEventKind.SUSPENDED,
+                        reason="Teruggestuurd naar de locatiemanager.",
+                        at=moment,
+                        by_id=user_id("quality_team"),
+                    )
+                )
+            if name in (FORWARD[0], QT_SEND_BACK[0]) and (following or rng.random() < 0.7):
+                # The location manager starts a checklist revision soon after.
+                created = moment + ((following or now) - moment) * 0.1
+                revisions.append([next_assessment, len(revisions) + 1, created, None])
+                next_assessment += 1
+            if source != target:
+                entered = moment
+        for number, (pk, revision, created, submitted) in enumerate(revisions):
+            manager = user_id("location_manager")
+            assessment_rows.append(
+                (
+                    pk,
+                    revision,
+                    "submitted" if submitted else "draft",
+                    created,
+                    submitted or created,
+                    submitted,
+                    request_.pk,
+                    manager,
+                    revisions[number - 1][0] if number else None,
+                    manager if submitted else None,
+                    template.pk,
+                )
+            )
+            answered = len(items) if submitted else len(items) * 3 // 5
+            answer_rows += [
+                (pk, value, "", "", bool(number) and not submitted, pk, item.pk)
+                for item, value in zip(items[:answered], values[:answered], strict=True)
+            ]
+        if request_.state in NORM_STEPS and rng.random() < 1 / 30:
+            since = request_.state_entered_at
+            clock_events.append(
+                ClockEvent(
+                    admission_request=request_,
+                    step=request_.state,
+                    kind=ClockEventKind.EXTENDED,
+                    days=14,
+                    reason="Wacht op stukken van de zorgaanbieder.",
+                    at=since + (now - since) * 0.5,
+                    by_id=user_id("secretariat"),
+                )
+            )
+    # Answer ids: their own sequence, numbered here (COPY names them).
+    first_answer = (Answer.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+    answer_rows = [(first_answer + i, *row[1:]) for i, row in enumerate(answer_rows)]
+    copy_rows(
+        "django_fsm_log_statelog",
+        LOG_COLUMNS.split(),
+        log_rows,
+    )
+    copy_rows(
+        Advice._meta.db_table,
+        ADVICE_COLUMNS.split(),
+        advice_rows,
+    )
+    copy_rows(
+        Assessment._meta.db_table,
+        ASSESSMENT_COLUMNS.split(),
+        assessment_rows,
+    )
+    copy_rows(
+        Answer._meta.db_table,
+        ANSWER_COLUMNS.split(),
+        answer_rows,
+    )
+    ClockEvent.objects.bulk_create(clock_events, batch_size=BATCH_SIZE)
+    return rows
+
+
+def contracts_with_events(requests: Sequence, rng: random.Random, users: dict) -> list:
+    """A two-year contract from each contracted request of a location with an organisation,
+    starting within a month of the completion; one in 53 terminated (when that lies in the
+    past); its rates, and its events: created at the completion, the signed document uploaded
+    an hour later, the termination."""
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    from hap_contracting.contracts.constants import ContractEventKind
+    from hap_contracting.contracts.models import Contract, ContractEvent
+
+    today = timezone.localdate()
+    rows = []
+    for request_ in requests:
+        if request_.state != "contracted" or request_.location.organisation_id is None:
+            continue
+        start = request_.completed_on + datetime.timedelta(days=rng.randint(1, 30))
+        end = start + relativedelta(years=2) - datetime.timedelta(days=1)
+        terminated_on = None
+        if len(rows) % 53 == 52:
+            terminated_on = start + datetime.timedelta(days=rng.randint(30, 400))
+            if terminated_on >= min(end, today):
+                terminated_on = None
+        rows.append(
+            contract(
+                request_.location,
+                start,
+                end,
+                terminated_on=terminated_on,
+                admission_request=request_,
+            )
+        )
+    contracts = Contract.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    contract_rates(contracts, rng)
+    events = []
+    for contract_ in contracts:
+        secretariat = users[("secretariat", contract_.region_id)]
+        completed = at(contract_.admission_request.completed_on, 11)
+        events += [
+            ContractEvent(
+                contract=contract_,
+                kind=ContractEventKind.CREATED,
+                description="Contract vastgelegd bij het afronden van de contractering.",
+                by=secretariat,
+                at=completed,
+            ),
+            ContractEvent(
+                contract=contract_,
+                kind=ContractEventKind.DOCUMENT_UPLOADED,
+                description="Getekend contract.pdf",
+                by=secretariat,
+                at=completed + datetime.timedelta(hours=1),
+            ),
+        ]
+        if contract_.terminated_on:
+            events.append(
+                ContractEvent(
+                    contract=contract_,
+                    kind=ContractEventKind.TERMINATED,
+                    description=contract_.termination_reason,
+                    by=secretariat,
+                    at=at(contract_.terminated_on, 10),
+                )
+            )
+    ContractEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    return contracts
+
+
+INVOICE_MONTHS = 12
+
+
+def invoices_with_payments(
+    organisations_: Sequence,
+    locations_: Sequence,
+    rng: random.Random,
+    finance: Sequence,
+    now: datetime.datetime,
+) -> None:
+    """A year of monthly invoices for uncontracted care: each month a fifth of the organisations
+    billed, one to six lines (refused claims of one claims file a month, twice the insurer
+    tariff) of their locations. Last month's are drafts (made by the second finance user), the
+    month's before approved, the older ones sent: two in three of those paid (one in five in two
+    parts), one in eight partly paid, the rest open (overdue once past the due date); one in
+    forty credited by a credit note. With their history rows (approved, sent)."""
+    from dateutil.relativedelta import relativedelta
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+    from django_fsm_log.models import StateLog
+
+    from hap_contracting.billing.models import Claim, ClaimImport, Invoice, InvoiceLine, Payment
+    from hap_contracting.billing.services.invoices import payment_reference
+    from hap_contracting.tariffs.models import Act
+
+    approver, maker = finance
+    today = timezone.localdate(now)
+    newest = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    months = [newest - relativedelta(months=m) for m in reversed(range(INVOICE_MONTHS))]
+    acts = list(Act.objects.order_by("code"))
+    locations_of: dict[int, list] = {}
+    for location in locations_:
+        if location.organisation_id:
+            locations_of.setdefault(location.organisation_id, []).append(location)
+    billed = [o for o in organisations_ if o.pk in locations_of]
+    sequence: Counter = Counter()
+    invoices, lines_of, claims = [], {}, []
+    for m, month in enumerate(months):
+        claim_import = ClaimImport.objects.create(
+            file=f"claim-imports/bench-{month:%Y-%m}.csv",
+            original_name=f"geweigerd-{month:%Y-%m}.csv",
+            sha256=f"{m + 1:064x}",
+            uploaded_by=approver,
+            status="imported",
+            finished_at=at(month + relativedelta(months=1), 10),
+        )
+        for organisation in rng.sample(billed, max(1, len(billed) // 5)):
+            lines = []
+            for _ in range(rng.randint(1, 6)):
+                location = rng.choice(locations_of[organisation.pk])
+                act = rng.choice(acts)
+                care_on = month + datetime.timedelta(days=rng.randrange(28))
+                claims.append(
+                    Claim(
+                        claim_import=claim_import,
+                        line_number=len(claims) + 2,
+                        care_at=at(care_on, 23),
+                        care_on=care_on,
+                        post_id=location.hap_post_id,
+                        act=act,
+                        patient_reference=f"ZK-{len(claims):08d}",
+                        postcode=location.postcode,
+                        house_number=location.house_number,
+                        house_number_addition=location.house_number_addition,
+                        reason_code="WLZ-BEH",
+                        location=location,
+                    )
+                )
+                tariff = TARIFFS.get(act.code, Decimal("50.00"))
+                lines.append((claims[-1], location, act, care_on, tariff))
+            lines_total = sum(2 * line[4] for line in lines)
+            costs = Decimal("25.00")
+            fields = {
+                "organisation": organisation,
+                "period": month,
+                "lines_total": lines_total,
+                "administrative_costs": costs,
+                "total": lines_total + costs,
+                "created_by": maker,
+                "state": "draft",
+            }
+            if month != newest:
+                invoice_date = min(month + relativedelta(months=1, days=3), today)
+                sequence[invoice_date.year] += 1
+                number = f"{invoice_date.year}-{sequence[invoice_date.year]:05d}"
+                sent = m < len(months) - 2
+                fields.update(
+                    state="sent" if sent else "approved",
+                    year=invoice_date.year,
+                    sequence=sequence[invoice_date.year],
+                    number=number,
+                    payment_reference=payment_reference(number),
+                    invoice_date=invoice_date,
+                    due_date=invoice_date + datetime.timedelta(days=30),
+                    approved_by=approver,
+                    approved_at=at(invoice_date, 10),
+                    sent_at=at(invoice_date, 14) if sent else None,
+                )
+            invoice = Invoice(**fields)
+            invoices.append(invoice)
+            lines_of[id(invoice)] = lines
+    Claim.objects.bulk_create(claims, batch_size=BATCH_SIZE)
+    Invoice.objects.bulk_create(invoices, batch_size=BATCH_SIZE)
+
+    # Credit notes (the invoices they correct exist now), payments and the history rows.
+    credit_notes, payments, logs = [], [], []
+    invoice_type = ContentType.objects.get_for_model(Invoice)
+    for n, invoice in enumerate(invoices):
+        if invoice.state == "draft":
+            continue
+        logs.append(("approve", "draft", "approved", invoice, invoice.approved_at))
+        if invoice.state != "sent":
+            continue
+        logs.append(("send", "approved", "sent", invoice, invoice.sent_at))
+        if n % 40 == 39:
+            note_date = min(invoice.invoice_date + datetime.timedelta(days=20), today)
+            sequence[note_date.year] += 1
+            number = f"{note_date.year}-{sequence[note_date.year]:05d}"
+            credit_notes.append(
+                Invoice(
+                    organisation_id=invoice.organisation_id,
+                    period=invoice.period,
+                    kind="credit_note",
+                    corrects=invoice,
+                    state="sent",
+                    year=note_date.year,
+                    sequence=sequence[note_date.year],
+                    number=number,
+                    payment_reference=payment_reference(number),
+                    lines_total=-invoice.lines_total,
+                    administrative_costs=-invoice.administrative_costs,
+                    total=-invoice.total,
+                    reason="Zorg viel onder een contract dat later is vastgelegd.",
+                    created_by=approver,
+                    approved_by=approver,
+                    approved_at=at(note_date, 10),
+                    sent_at=at(note_date, 14),
+                    invoice_date=note_date,
+                    due_date=note_date + datetime.timedelta(days=30),
+                )
+            )
+            lines_of[id(credit_notes[-1])] = lines_of[id(invoice)]
+            continue
+        chance = rng.random()
+        if chance < 2 / 3:
+            parts = [invoice.total] if rng.random() < 0.8 else _halves(invoice.total)
+        elif chance < 2 / 3 + 1 / 8:
+            parts = _halves(invoice.total)[:1]
+        else:
+            parts = []
+        paid_on = invoice.invoice_date
+        for part in parts:
+            paid_on = min(paid_on + datetime.timedelta(days=rng.randint(5, 30)), today)
+            payments.append(
+                Payment(
+                    invoice=invoice,
+                    amount=part,
+                    paid_on=paid_on,
+                    reference=invoice.payment_reference,
+                    recorded_by=approver,
+                    recorded_at=at(paid_on, 11),
+                )
+            )
+    Invoice.objects.bulk_create(credit_notes, batch_size=BATCH_SIZE)
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                claim=claim,
+                location=location,
+                act=act,
+                care_on=care_on,
+                tariff=tariff,
+                amount=-2 * tariff if invoice.kind == "credit_note" else 2 * tariff,
+                is_credit=invoice.kind == "credit_note",
+            )
+            for invoice in invoices + credit_notes
+            for claim, location, act, care_on, tariff in lines_of[id(invoice)]
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    for note in credit_notes:
+        logs.append(("approve", "draft", "approved", note, note.approved_at))
+        logs.append(("send", "approved", "sent", note, note.sent_at))
+    Payment.objects.bulk_create(payments, batch_size=BATCH_SIZE)
+    StateLog.objects.bulk_create(
+        [
+            StateLog(
+                content_type=invoice_type,
+                object_id=invoice.pk,
+                source_state=source,
+                state=target,
+                transition=name,
+                by=approver,
+                timestamp=moment,
+            )
+            for name, source, target, invoice, moment in logs
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _halves(total: Decimal) -> list[Decimal]:
+    first = (total / 2).quantize(Decimal("0.01"))
+    return [first, total - first]
 
 
 def _walk_history(users: dict, region_id: int, history_mark: str) -> None:
@@ -516,9 +1214,12 @@ def _walk_history(users: dict, region_id: int, history_mark: str) -> None:
             location_manager=manager,
         )
         assessment = pre_assessment_start(admission_request=request, by=manager)
-        pre_assessment_submit(
-            assessment=assessment, by=manager, answers=complete_answers(assessment.template)
-        )
+        # A renewal's checklist starts from the location's previous one: confirm every answer.
+        answers = {
+            item: {**answer, "confirmed": True}
+            for item, answer in complete_answers(assessment.template).items()
+        }
+        pre_assessment_submit(assessment=assessment, by=manager, answers=answers)
         for step, role, motivation in (
             (
                 AdviceStep.LOCATION_MANAGER,

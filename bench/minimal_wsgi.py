@@ -1,5 +1,6 @@
 """WSGI application of the triage benchmark: the project's application with ROOT_URLCONF set to
-``bench.minimal_urls`` (the project's URLs plus ``/bench/ok.json``).
+``bench.minimal_urls`` (the project's URLs plus the benchmarks' floors, ``/bench/ok.json`` among
+them).
 
 The environment (``runner.django_environment``: DJANGO_SETTINGS_MODULE, DATABASE_URL,
 DJANGO_DEBUG=false, …) is set by ``bench/triage_lookup.py`` when it starts gunicorn.

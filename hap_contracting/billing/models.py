@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from hap_contracting.core.choices import ChoiceLabelsMixin
 from hap_contracting.core.periods import PeriodQuerySet, period_not_reversed
 from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
 from hap_contracting.core.validators import validate_kvk_number, validate_postcode
@@ -390,7 +391,7 @@ def _is_an_uncredited_invoice(instance) -> bool:
     return instance.kind == InvoiceKind.INVOICE and not instance.credit_notes.exists()
 
 
-class Invoice(models.Model):
+class Invoice(ChoiceLabelsMixin, models.Model):
     """An invoice (or credit note) to one organisation for one month of uncontracted care."""
 
     organisation = models.ForeignKey(

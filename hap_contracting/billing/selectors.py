@@ -355,6 +355,7 @@ INVOICE_SORTS = Sorts(
         "total": ("total", "-period"),
     },
     default="-month",
+    model=Invoice,
 )
 
 
@@ -405,21 +406,21 @@ def invoice_list(
     invoices = with_payment_state(
         _filtered(invoices_visible_to(user), filters), today=today or timezone.localdate()
     )
-    lines_counted = (
+    # The lines counted in a subquery, not with a join and GROUP BY: grouped, PostgreSQL
+    # computes every invoice's payment subqueries before it can sort and take one page, and
+    # the page's count groups them all again; ungrouped it computes them for the page's rows.
+    line_count = (
         InvoiceLine.objects.filter(invoice=OuterRef("pk"))
         .order_by()
         .values("invoice")
-        .annotate(count=Count("pk"))
-        .values("count")
+        .annotate(number=Count("pk"))
+        .values("number")
     )
     return (
         _by_payment_state(invoices, filters.payment_state)
         .select_related("organisation", "corrects")
         .annotate(
-            # A subquery, not ``Count("lines")``: the join and GROUP BY it needs made PostgreSQL
-            # evaluate the payment state's subqueries once per invoice line (seconds for a few
-            # thousand lines).
-            line_count=Coalesce(Subquery(lines_counted), 0),
+            line_count=Coalesce(Subquery(line_count), 0),
             credited=Exists(Invoice.objects.filter(corrects=OuterRef("pk"))),
         )
         .order_by(*INVOICE_SORTS.order_by(filters.sort))
@@ -581,7 +582,7 @@ def invoice_document_gaps(sender: dict, recipient: dict) -> list[str]:
     if not sender:
         gaps.append(str(_("the sender's details (an administrator enters them in the admin)")))
     if not (recipient.get("address") and recipient.get("postcode") and recipient.get("city")):
-        gaps.append(str(_("the organisation's invoice address (under Care organisations)")))
+        gaps.append(str(_("the organisation's invoice address (in the admin)")))
     return gaps
 
 

@@ -17,6 +17,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hap_contracting.core.choices import ChoiceLabelsMixin
 from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
 from hap_contracting.tariffs.models import twice_the_tariff
 
@@ -103,7 +104,7 @@ class ContractQuerySet(models.QuerySet):
         return self.filter(Q(location=location) | Q(other_locations=location))
 
 
-class Contract(models.Model):
+class Contract(ChoiceLabelsMixin, models.Model):
     """An ANW contract with a care organisation for one or more of its locations."""
 
     organisation = models.ForeignKey(

@@ -64,8 +64,8 @@ def lapsed_unrenewed() -> Q:
     """Seed 004, 7.1: the contract ended (not terminated) without a completed renewal: its
     renewal is unfinished, or none could be opened (the location had another request open) and
     no later contract covers the location. Combine with ``end_date__lt=today``."""
-    # Two NOT EXISTS, one per way a contract covers a location, rather than one over
-    # ``covering`` (an OR): each uses its own index instead of scanning every contract.
+    # Two NOT EXISTS (as ``contract_covers``): "covers" as one OR over the join with the
+    # other locations read every later contract for each row.
     later = Contract.objects.filter(start_date__gt=OuterRef("start_date"))
     never_renewed = (
         Q(renewal_request__isnull=True, next_contract__isnull=True)
@@ -103,6 +103,7 @@ CONTRACT_SORTS = Sorts(
         "status": ("status", "end_date"),
     },
     default="end",
+    model=Contract,
 )
 
 

@@ -16,7 +16,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db.models import CharField, F, Value
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import CharField, F, Model, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
@@ -52,6 +53,10 @@ class Sorts:
 
     keys: Mapping[str, tuple[str, ...]]
     default: str
+    # The list's model: a column that can't be empty is then sorted without NULLS FIRST/LAST,
+    # so that PostgreSQL can read it in the order of an index (it does not match an index on
+    # ``received_on DESC`` with ``received_on DESC NULLS LAST``, even for a NOT NULL column).
+    model: type[Model] | None = None
 
     def __post_init__(self) -> None:
         if self.default.removeprefix("-") not in self.keys:
@@ -70,11 +75,29 @@ class Sorts:
         """What ``QuerySet.order_by`` gets: only lookups of the whitelist."""
         sort = self.chosen(value)
         first, *others = self.keys[sort.key]
-        if sort.descending:
+        if self.model is not None and not _nullable(self.model, first):
+            primary = F(first).desc() if sort.descending else F(first).asc()
+        elif sort.descending:
             primary = F(first).desc(nulls_last=True)
         else:
             primary = F(first).asc(nulls_first=True)
         return [primary, *others, "-pk" if sort.descending else "pk"]
+
+
+def _nullable(model: type[Model], lookup: str) -> bool:
+    """Whether ``lookup`` (``"location__name"``) can be NULL in a row of ``model``: the column
+    is, or a relation on the way is (a LEFT JOIN). An annotation counts as nullable."""
+    options = model._meta
+    *relations, name = lookup.split("__")
+    try:
+        for relation in relations:
+            field = options.get_field(relation)
+            if field.null or not (field.concrete and (field.many_to_one or field.one_to_one)):
+                return True
+            options = field.related_model._meta
+        return name != "pk" and options.get_field(name).null
+    except FieldDoesNotExist:
+        return True
 
 
 @dataclass(frozen=True)

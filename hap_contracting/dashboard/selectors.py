@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -59,7 +60,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lag, NullIf
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -689,15 +690,59 @@ def work_changed(**_kwargs) -> None:
         cache.set(_WORK_VERSION_KEY, 1, None)
 
 
+def _work_count_key(user, today: datetime.date) -> str:
+    version = cache.get(_WORK_VERSION_KEY, 0)
+    return f"my-work:count:{user.pk}:{version}:{today.isoformat()}"
+
+
 def cached_work_count(user, *, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
-    version = cache.get(_WORK_VERSION_KEY, 0)
-    key = f"my-work:count:{user.pk}:{version}:{today.isoformat()}"
+    key = _work_count_key(user, today)
     count = cache.get(key)
     if count is None:
         count = work_count(user, today=today)
         cache.set(key, count, WORK_COUNT_SECONDS)
     return count
+
+
+def remember_work_count(user, count: int, *, today: datetime.date) -> int:
+    """ "Mijn werk" itself counts what ``work_count`` counts (its requests and its tasks): the
+    menu shows that count, and keeps it for the next pages."""
+    cache.set(_work_count_key(user, today), count, WORK_COUNT_SECONDS)
+    return count
+
+
+# The figures of a dashboard (all of its page below the heading) are rendered once and kept
+# this long: reading and drawing them costs seconds for a region with years of history. They
+# are rendered again sooner after a change of anything they count (``figures_changed``, on
+# saves of those models); a bulk change that sends no signal shows within this time.
+FIGURES_SECONDS = 60
+_FIGURES_VERSION_KEY = "dashboard:figures-version"
+
+
+def figures_changed(**_kwargs) -> None:
+    try:
+        cache.incr(_FIGURES_VERSION_KEY)
+    except ValueError:
+        cache.set(_FIGURES_VERSION_KEY, 1, None)
+
+
+def cached_figures(
+    region: Region | None, render: Callable[[], str], *, today: datetime.date
+) -> str:
+    """The figures of ``region``'s dashboard (None: all regions), ``render()``ed when they are
+    not kept. Per region and language: nothing in them depends on who looks (the users who may
+    open a region's dashboard see the same requests, contracts and invoices of it)."""
+    version = cache.get(_FIGURES_VERSION_KEY, 0)
+    key = (
+        f"dashboard:figures:{region.pk if region else 'all'}:{version}:{today.isoformat()}:"
+        f"{translation.get_language()}"
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, FIGURES_SECONDS)
+    return html
 
 
 # --- (6) Outstanding and overdue, days to payment -------------------------------------------

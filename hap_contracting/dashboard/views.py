@@ -3,9 +3,9 @@ Thin views over the selectors; a fixed number of queries per page whatever the a
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from hap_contracting.core.charts import amounts_chart, monthly_counts_chart, steps_chart
@@ -14,14 +14,18 @@ from hap_contracting.procedure.selectors import admission as procedure_selectors
 
 from . import selectors
 
+MY_WORK_PAGE_SIZE = 50
+
 
 @login_required
 def my_work(request):
     today = timezone.localdate()
-    rows = procedure_selectors.my_work_rows(request.user, today)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = procedure_selectors.my_work_page(
+        request.user, today, request.GET.get("page"), per_page=MY_WORK_PAGE_SIZE
+    )
     tasks = selectors.work_tasks(request.user, today=today)
     lapsed = selectors.lapsed_contracts_to_renew(request.user, today=today)
+    count = page.paginator.count + sum(task.count for task in tasks)
     return render(
         request,
         "dashboard/my_work.html",
@@ -30,7 +34,9 @@ def my_work(request):
             "tasks": tasks,
             "can_register": can_register_request.test(request.user),
             "lapsed_contracts": lapsed,
-            "nothing_waits": not rows and not tasks and not lapsed,
+            "nothing_waits": not page.paginator.count and not tasks and not lapsed,
+            # The menu's count is this page's: no need to count again.
+            "my_work_count": selectors.remember_work_count(request.user, count, today=today),
         },
     )
 
@@ -63,7 +69,25 @@ def dashboard_index(request):
 
 
 def _dashboard(request, region):
-    user = request.user
+    """The region's figures are read and rendered once a minute, or after a change of what they
+    count (``selectors.cached_figures``); the heading around them for each user."""
+
+    def figures() -> str:
+        return render_to_string(
+            "dashboard/_figures.html", _figures(request.user, region), request=request
+        )
+
+    return render(
+        request,
+        "dashboard/region.html",
+        {
+            "region": region,
+            "figures": selectors.cached_figures(region, figures, today=timezone.localdate()),
+        },
+    )
+
+
+def _figures(user, region) -> dict:
     now = timezone.now()
     today = timezone.localdate()
     norms = selectors.norms_in_force()
@@ -71,29 +95,25 @@ def _dashboard(request, region):
     steps = selectors.requests_per_step(user, region, now=now, norms=norms, over_norm=over_norm)
     billed = selectors.billed_per_month(user, region, today=today)
     payments = selectors.payment_figures(user, today=today)
-    return render(
-        request,
-        "dashboard/region.html",
-        {
-            "region": region,
-            "steps": steps,
-            "steps_chart": steps_chart(steps),
-            "open_total": sum(row.open_count for row in steps),
-            "waiting_total": sum(row.waiting_count for row in steps),
-            "waiting": selectors.waiting_requests(user, region, now=now),
-            "waiting_days": selectors.waiting_days(),
-            "median_window_days": selectors.MEDIAN_WINDOW_DAYS,
-            "chart": monthly_counts_chart(selectors.contracts_ending(user, region, today=today)),
-            "overdue": selectors.renewals_overdue(user, region, today=today, norms=norms),
-            "over_norm": over_norm,
-            "billed": billed,
-            "billed_chart": amounts_chart(billed),
-            "billed_total": sum(amount for _month, amount in billed),
-            "payments": payments.get(region.pk if region else None) or selectors.PaymentFigures(),
-            "paid_window_days": selectors.PAID_WINDOW_DAYS,
-            "today": today,
-        },
-    )
+    return {
+        "region": region,
+        "steps": steps,
+        "steps_chart": steps_chart(steps),
+        "open_total": sum(row.open_count for row in steps),
+        "waiting_total": sum(row.waiting_count for row in steps),
+        "waiting": selectors.waiting_requests(user, region, now=now),
+        "waiting_days": selectors.waiting_days(),
+        "median_window_days": selectors.MEDIAN_WINDOW_DAYS,
+        "chart": monthly_counts_chart(selectors.contracts_ending(user, region, today=today)),
+        "overdue": selectors.renewals_overdue(user, region, today=today, norms=norms),
+        "over_norm": over_norm,
+        "billed": billed,
+        "billed_chart": amounts_chart(billed),
+        "billed_total": sum(amount for _month, amount in billed),
+        "payments": payments.get(region.pk if region else None) or selectors.PaymentFigures(),
+        "paid_window_days": selectors.PAID_WINDOW_DAYS,
+        "today": today,
+    }
 
 
 @login_required

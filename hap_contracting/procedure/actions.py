@@ -22,7 +22,9 @@ from .models import AdmissionRequest, positive_advice_blockers
 from .selectors.admission import (
     advice_choices,
     blocked_transitions,
+    may_take,
     outcomes_ending_procedure,
+    unmet_conditions,
 )
 from .services import admission as admission_services
 
@@ -161,9 +163,19 @@ ACTIONS: dict[str, Action] = {
 
 
 def available_actions(admission_request: AdmissionRequest, user) -> list[Action]:
-    """The actions whose transitions this user may take on this request right now."""
-    allowed = {t.name for t in admission_request.get_available_user_state_transitions(user)}
-    return [action for action in ACTIONS.values() if allowed.intersection(action.transitions)]
+    """The actions whose transitions this user may take on this request right now: at its
+    state, allowed to the user's role and region, and their conditions met. As django-fsm's
+    ``get_available_user_state_transitions``, but the conditions (the checklist's verdict, a
+    query or more) are evaluated only for the transitions the user may take."""
+    return [
+        action
+        for action in ACTIONS.values()
+        if any(
+            may_take(admission_request, user, name)
+            and not unmet_conditions(admission_request, name)
+            for name in action.transitions
+        )
+    ]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ with validation, locking and notifications.
 
 import datetime
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -22,6 +24,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from django_fsm_log.models import StateLog
 
 from checklist.selectors import checklist_blockers, latest_assessment
+from hap_contracting.core.choices import ChoiceLabelsMixin
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.placeholders import check_placeholders
 from hap_contracting.core.text import LimitedTextField, TextLimit, length_checks
@@ -83,12 +86,38 @@ def _outcome_recorded(instance) -> bool:
     return instance.outcome_recorded_at is not None
 
 
+# Within ``conditions_read_once``: the blockers read so far, by request.
+_blockers_read: ContextVar[dict | None] = ContextVar("positive_advice_blockers", default=None)
+
+
+@contextmanager
+def conditions_read_once():
+    """Inside, a request's ``positive_advice_blockers`` are read once: a page that shows the
+    actions, the blocked actions with their reasons and a form evaluates the same condition
+    several times, each a few queries. Outside (a service checking them before it takes the
+    step) they are read every time."""
+    token = _blockers_read.set({})
+    try:
+        yield
+    finally:
+        _blockers_read.reset(token)
+
+
 def positive_advice_blockers(admission_request) -> list[str]:
     """Why the location manager can't advise positively yet; empty when nothing blocks it.
 
     Seed 004, appendix 4: the checklist must be complete and submitted with every knock-out item
     met; after the quality team sent the request back, only a revision submitted since counts.
     """
+    read = _blockers_read.get()
+    if read is None:
+        return _positive_advice_blockers(admission_request)
+    if admission_request.pk not in read:
+        read[admission_request.pk] = _positive_advice_blockers(admission_request)
+    return read[admission_request.pk]
+
+
+def _positive_advice_blockers(admission_request) -> list[str]:
     assessment = latest_assessment(admission_request)
     blockers = checklist_blockers(assessment)
     if blockers and not (assessment and assessment.is_submitted):
@@ -140,7 +169,7 @@ def _advice(step: str, outcome: str) -> dict:
     return {"step": step, "outcome": outcome, "label": AdviceOutcome(outcome).label}
 
 
-class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
+class AdmissionRequest(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
     """A care location's request to be admitted to ANW care (or to renew or regularise)."""
 
     location = models.ForeignKey(
@@ -376,7 +405,7 @@ class AdmissionRequest(ConcurrentTransitionMixin, models.Model):
         """The requester withdraws through the status link; holding the token is the permission."""
 
 
-class Advice(models.Model):
+class Advice(ChoiceLabelsMixin, models.Model):
     """An advice or decision at one step of the procedure, with its motivation and date.
 
     Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE, so the dossier shows what
@@ -608,6 +637,11 @@ def _offset(amount: int, unit: str) -> relativedelta:
     return relativedelta(months=months, days=days)
 
 
+def norm_deadline(start: datetime.date, norm: tuple[int, str]) -> datetime.date:
+    """``start`` plus the norm ``(amount, unit)``: a norm in months is a calendar offset."""
+    return start + _offset(*norm)
+
+
 @dataclass(frozen=True)
 class Norms:
     """The norms in force, read in one query (``Norms.load``): the region's own, else the
@@ -628,7 +662,7 @@ class Norms:
         return self.table.get((region_id, step), self.table.get((None, step), DEFAULT_NORMS[step]))
 
     def deadline(self, start: datetime.date, region_id: int | None, step: str) -> datetime.date:
-        return start + _offset(*self.norm(region_id, step))
+        return norm_deadline(start, self.norm(region_id, step))
 
     def days(self, region_id: int | None, step: str, on: datetime.date) -> int:
         """The norm in days, counted from ``on`` (a norm in months has no fixed length)."""

@@ -53,3 +53,31 @@ def test_the_export_links_carry_filters_and_sort_but_not_the_page():
 def test_an_export_in_another_format_is_not_found():
     with pytest.raises(Http404):
         listing.export_response("pdf", queryset=None, columns=(), filename="x", title="x")
+
+
+def test_a_column_that_cannot_be_empty_is_sorted_in_an_indexs_order():
+    """``received_on DESC NULLS LAST`` is not read from an index on ``received_on DESC``: with
+    the list's model known, a NOT NULL column gets no NULLS clause."""
+    from hap_contracting.procedure.models import AdmissionRequest
+
+    sorts = listing.Sorts(
+        {"received": ("received_on",), "grace": ("grace_ends_on",)},
+        default="-received",
+        model=AdmissionRequest,
+    )
+
+    assert sorts.order_by("")[0] == F("received_on").desc()
+    assert sorts.order_by("received")[0] == F("received_on").asc()
+    assert sorts.order_by("-grace")[0] == F("grace_ends_on").desc(nulls_last=True)
+
+
+def test_what_can_be_empty_in_a_row():
+    from hap_contracting.billing.models import Invoice
+    from hap_contracting.contracts.models import Contract
+
+    assert not listing._nullable(Invoice, "organisation__name")
+    assert not listing._nullable(Invoice, "pk")
+    assert listing._nullable(Invoice, "due_date")
+    assert listing._nullable(Invoice, "corrects__number")  # a nullable relation: a LEFT JOIN
+    assert listing._nullable(Contract, "renewal_request__state")  # the reverse of a one-to-one
+    assert listing._nullable(Invoice, "line_count")  # an annotation

@@ -30,7 +30,7 @@ from hap_contracting.procedure.models import (
 )
 from hap_contracting.procedure.selectors.deadlines import (
     request_step_deadline,
-    step_deadline_sql,
+    step_deadline_expression,
     with_step_clock,
     with_step_deadlines,
 )
@@ -342,7 +342,7 @@ def deadlines_in_python_and_sql(today):
     norms = Norms.load()
     rows = with_step_clock(AdmissionRequest.objects.order_by("pk"))
     python = {row.pk: row.step_deadline for row in with_step_deadlines(rows, today, norms)}
-    sql = dict(rows.values_list("pk", step_deadline_sql(norms)))
+    sql = dict(rows.values_list("pk", step_deadline_expression(norms)))
     return python, sql
 
 

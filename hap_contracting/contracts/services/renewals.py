@@ -57,7 +57,7 @@ from hap_contracting.core.sql import (
 )
 from hap_contracting.procedure.constants import UNFINISHED_STATES, RequestKind, RequestState
 from hap_contracting.procedure.models import AdmissionRequest, Norms
-from hap_contracting.procedure.selectors.deadlines import step_deadline_sql, with_step_clock
+from hap_contracting.procedure.selectors.deadlines import step_deadline_expression, with_step_clock
 
 from ..constants import ContractEventKind, ReminderKind
 from ..models import BreachAction, Contract, ContractEvent, Reminder, renewal_horizon
@@ -269,7 +269,7 @@ def _completion_deadlines(today: datetime.date):
         with_step_clock(AdmissionRequest.objects.filter(state=RequestState.CONTRACTING))
         .filter(clock_approved_on__lte=approved_before)
         .order_by()
-        .values(subject=F("pk"), target=step_deadline_sql(norms))
+        .values(subject=F("pk"), target=step_deadline_expression(norms))
     )
 
 
@@ -290,7 +290,7 @@ def _step_deadlines(today: datetime.date):
     return (
         with_step_clock(AdmissionRequest.objects.filter(state__in=STEPS_WARNED))
         .order_by()
-        .values(subject=F("pk"), target=step_deadline_sql(Norms.load()), step=F("state"))
+        .values(subject=F("pk"), target=step_deadline_expression(Norms.load()), step=F("state"))
     )
 
 

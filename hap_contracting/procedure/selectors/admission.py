@@ -5,9 +5,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
     Case,
+    Exists,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -15,7 +18,9 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import FSMFieldMixin
 
 from checklist.selectors import AssessmentSummary, assessment_revisions, assessment_summary
@@ -24,10 +29,11 @@ from hap_contracting.core.roles import Role
 from hap_contracting.core.scoping import scoped_to_region
 
 from ..constants import AdviceOutcome, RequestState
-from ..models import AdmissionRequest, Advice, Norms, TransitionLog
+from ..models import AdmissionRequest, Advice, ClockEvent, Norms, TransitionLog
 from .deadlines import (
     council_approval_date,  # noqa: F401  (re-exported: the contracts and dashboard read it here)
     near_days,
+    step_deadline_expression,
     with_step_clock,
     with_step_deadlines,
 )
@@ -57,6 +63,7 @@ REQUEST_SORTS = Sorts(
         "received": ("received_on",),
     },
     default="-received",
+    model=AdmissionRequest,
 )
 
 
@@ -95,6 +102,16 @@ def admission_request_list(
     return requests.order_by(*REQUEST_SORTS.order_by(sort))
 
 
+# The roles for whom requests wait (``waiting_for_user_filter``).
+REQUEST_WORK_ROLES = (
+    Role.SECRETARIAT,
+    Role.LOCATION_MANAGER,
+    Role.PROGRAMME_MANAGER,
+    Role.QUALITY_TEAM,
+    Role.REGIONAL_COUNCIL,
+)
+
+
 def waiting_for_user_filter(user) -> Q:
     """What waits for this user's roles (seed 004, appendix 5: who acts at which step)."""
     waiting = Q(pk__in=[])
@@ -113,49 +130,32 @@ def waiting_for_user_filter(user) -> Q:
     return waiting
 
 
-def my_work(user, today: datetime.date | None = None) -> QuerySet[AdmissionRequest]:
+def my_work(
+    user, today: datetime.date | None = None, *, with_norm: bool = False
+) -> QuerySet[AdmissionRequest]:
     """The user's work list, longest waiting first.
 
     Each row carries ``contract_lapsed`` (a renewal whose contract's end date has passed: the
-    location has no running contract) and the step clock's annotations (``with_step_clock``),
-    from which ``with_completion_deadlines`` computes the deadline of the step it is in."""
+    location has no running contract) and the step clock's annotations (``with_step_clock``,
+    with the step's norm when ``with_norm``), from which ``with_completion_deadlines`` computes
+    the deadline of the step it is in."""
     today = today or timezone.localdate()
+    renewed_contract_ended = AdmissionRequest.objects.filter(
+        pk=OuterRef("pk"), renews_contract__end_date__lt=today
+    )
     return with_step_clock(
         admission_requests_visible_to(user)
         .filter(waiting_for_user_filter(user))
         .annotate(
+            # A subquery, for the renewals only: a join would read every contract.
             contract_lapsed=Case(
-                When(renews_contract__end_date__lt=today, then=Value(True)),
+                When(renews_contract__isnull=False, then=Exists(renewed_contract_ended)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),
-        )
+        ),
+        with_norm=with_norm,
     ).order_by("state_entered_at", "pk")
-
-
-def with_completion_deadlines(
-    requests, today: datetime.date, norms: Norms | None = None
-) -> list[AdmissionRequest]:
-    """Set ``deadline`` and ``deadline_passed``/``deadline_near`` on rows annotated by
-    ``my_work``: the deadline of the step the request is in (its service norm, see
-    ``selectors.deadlines``), or a regularisation's grace period's end when that comes first.
-    ``completion_deadline``: the contracting step's (seed 004, 7.1). One query, for the norms."""
-    rows = with_step_deadlines(requests, today, norms)
-    for row in rows:
-        row.approved_on = row.clock_approved_on
-        row.completion_deadline = row.step_deadline if row.state == S.CONTRACTING else None
-        deadline = row.step_deadline
-        if row.grace_ends_on and row.state != S.CONTRACTED:
-            # A regularisation must be contracted before its grace period ends.
-            deadline = min(deadline, row.grace_ends_on) if deadline else row.grace_ends_on
-        row.deadline = deadline
-        row.deadline_passed = deadline is not None and deadline < today
-        row.deadline_near = (
-            deadline is not None
-            and not row.deadline_passed
-            and deadline <= today + datetime.timedelta(days=near_days(row.state))
-        )
-    return rows
 
 
 def work_action(row: AdmissionRequest, user) -> str:
@@ -178,30 +178,119 @@ def work_action(row: AdmissionRequest, user) -> str:
     return _("Record the signed contract of %(location)s") % {"location": location}
 
 
+def _work_deadline(step_deadline, grace_ends_on, state):
+    """The deadline a work list shows: the step's, or a regularisation's grace period's end when
+    that comes first (a regularisation must be contracted before it ends)."""
+    if grace_ends_on and state != S.CONTRACTED:
+        return min(step_deadline, grace_ends_on) if step_deadline else grace_ends_on
+    return step_deadline
+
+
+def _urgency(deadline, contract_lapsed: bool, state: str, today: datetime.date) -> tuple:
+    """A work list's order: past a deadline first, then a lapsed contract, then a deadline
+    near (then the longest waiting)."""
+    passed = deadline is not None and deadline < today
+    near = (
+        deadline is not None
+        and not passed
+        and deadline <= today + datetime.timedelta(days=near_days(state))
+    )
+    return (not passed, not contract_lapsed, not near)
+
+
+def with_completion_deadlines(
+    requests, today: datetime.date, norms: Norms | None = None
+) -> list[AdmissionRequest]:
+    """Set ``deadline`` and ``deadline_passed``/``deadline_near`` on rows annotated by
+    ``my_work``: the deadline of the step the request is in (its service norm, see
+    ``selectors.deadlines``), or a regularisation's grace period's end when that comes first.
+    ``completion_deadline``: the contracting step's (seed 004, 7.1). One query, for the norms
+    (none for rows read ``with_norm``)."""
+    rows = with_step_deadlines(requests, today, norms)
+    for row in rows:
+        row.approved_on = row.clock_approved_on
+        row.completion_deadline = row.step_deadline if row.state == S.CONTRACTING else None
+        row.deadline = _work_deadline(row.step_deadline, row.grace_ends_on, row.state)
+        not_passed, _lapsed, not_near = _urgency(row.deadline, False, row.state, today)
+        row.deadline_passed, row.deadline_near = not not_passed, not not_near
+    return rows
+
+
+def _as_work_rows(rows, user, today: datetime.date) -> list[AdmissionRequest]:
+    """Each row with what the work list says of it: the action, how long it waits and its
+    deadline (the texts written here once, not by a template tag per row)."""
+    for row in rows:
+        row.action = work_action(row, user)
+        row.waiting_days = max((today - timezone.localtime(row.state_entered_at).date()).days, 0)
+        row.waiting_text = ngettext(
+            "waiting %(days)s day", "waiting %(days)s days", row.waiting_days
+        ) % {"days": row.waiting_days}
+        row.deadline_text = ""
+        if row.deadline is not None:
+            on = date_format(row.deadline, "j F Y")
+            if row.deadline_passed:
+                row.deadline_text = _("Deadline passed (%(date)s)") % {"date": on}
+            else:
+                row.deadline_text = _("Complete before %(date)s") % {"date": on}
+    return rows
+
+
+def _work_order(row: AdmissionRequest) -> tuple:
+    return (
+        not row.deadline_passed,
+        not row.contract_lapsed,
+        not row.deadline_near,
+        row.state_entered_at,
+        row.pk,
+    )
+
+
 def my_work_rows(user, today: datetime.date) -> list[AdmissionRequest]:
     """The user's work list as actions, most urgent first: past a deadline (the service norm of
     the step it is in, or a regularisation's grace period), then a lapsed contract, then a
     deadline near, then the longest waiting. Each row carries ``action`` and ``waiting_days``.
-    Two queries (the rows, the norms)."""
+    Two queries (the rows, the norms). A page of it: ``my_work_page``."""
     rows = with_completion_deadlines(my_work(user, today), today)
-    for row in rows:
-        row.action = work_action(row, user)
-        row.waiting_days = max((today - timezone.localtime(row.state_entered_at).date()).days, 0)
-    return sorted(
-        rows,
-        key=lambda row: (
-            not row.deadline_passed,
-            not row.contract_lapsed,
-            not row.deadline_near,
-            row.state_entered_at,
-            row.pk,
-        ),
+    return sorted(_as_work_rows(rows, user, today), key=_work_order)
+
+
+def my_work_page(user, today: datetime.date, number, per_page: int) -> Page:
+    """Page ``number`` of ``my_work_rows``, in three queries however long the list (the norms,
+    a light read of every row with the deadline of its step computed in the database by
+    ``step_deadline_expression`` to find the order, and the page's rows in full)."""
+    if not any(user.has_role(role) for role in REQUEST_WORK_ROLES):
+        return Paginator([], per_page).get_page(number)  # no request waits for finance
+    work = my_work(user, today)
+    norms = Norms.load()
+    # In the longest-waiting order of ``my_work``; the stable sort keeps it among equals.
+    keys = work.annotate(sort_deadline=step_deadline_expression(norms)).values_list(
+        "pk", "state", "sort_deadline", "grace_ends_on", "contract_lapsed"
     )
+    order = sorted(
+        keys,
+        key=lambda key: _urgency(_work_deadline(key[2], key[3], key[1]), key[4], key[1], today),
+    )
+    page = Paginator([key[0] for key in order], per_page).get_page(number)
+    pks = list(page.object_list)
+    rows = {row.pk: row for row in with_completion_deadlines(work.filter(pk__in=pks), today, norms)}
+    page.object_list = _as_work_rows([rows[pk] for pk in pks if pk in rows], user, today)
+    return page
 
 
 def admission_request_for_user(user, pk: int) -> AdmissionRequest:
     """One request, or 404 when it does not exist *or* lies outside the user's region."""
     return get_object_or_404(admission_requests_visible_to(user), pk=pk)
+
+
+def admission_request_detail(user, pk: int) -> AdmissionRequest:
+    """One request for its page, or 404 (as ``admission_request_for_user``), in one query: with
+    its step clock and norm (``request_step_deadline`` then reads nothing more), the contract
+    it led to or renews, and ``has_clock_events`` (whether any deadline of it ever changed)."""
+    queryset = with_step_clock(
+        admission_requests_visible_to(user).select_related("resulting_contract", "renews_contract"),
+        with_norm=True,
+    ).annotate(has_clock_events=Exists(ClockEvent.objects.filter(admission_request=OuterRef("pk"))))
+    return get_object_or_404(queryset, pk=pk)
 
 
 def admission_request_history(admission_request: AdmissionRequest) -> QuerySet[TransitionLog]:

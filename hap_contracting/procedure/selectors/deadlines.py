@@ -7,7 +7,7 @@ no extra query), and ``with_step_deadlines`` computes the deadlines in Python ov
 (a norm in months is a calendar offset) with the norms read once. So a list of requests reads
 its deadlines in the one query that reads its rows, plus one for the norms. The daily job, which
 writes its warnings with ``INSERT … SELECT``, computes them in that statement:
-``step_deadline_sql`` is ``step_deadline`` mirrored in SQL, from the same norms and rules.
+``step_deadline_expression`` is ``step_deadline`` mirrored in SQL, from the same norms and rules.
 
 When the quality team's clock starts: the first time the request came to the quality team.
 Its send-backs are not counted (the ``resumed`` rows carry the days from the send-back until
@@ -24,6 +24,7 @@ from django.db.models import (
     Case,
     DateField,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -36,9 +37,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
-from hap_contracting.core.sql import AddDays, AddMonths
-
 from ..constants import (
+    DEFAULT_NORMS,
     NORM_STEPS,
     AdviceOutcome,
     AdviceStep,
@@ -46,7 +46,15 @@ from ..constants import (
     NormUnit,
     RequestState,
 )
-from ..models import AdmissionRequest, Advice, ClockEvent, Norms, TransitionLog, norm_offset
+from ..models import (
+    AdmissionRequest,
+    Advice,
+    ClockEvent,
+    Norms,
+    StepNorm,
+    TransitionLog,
+    norm_deadline,
+)
 
 S = RequestState
 
@@ -109,13 +117,132 @@ def clock_days(outer: str = "pk"):
     )
 
 
-def with_step_clock(requests: QuerySet[AdmissionRequest]) -> QuerySet[AdmissionRequest]:
-    """The annotations ``step_deadline`` needs; no extra query."""
-    return requests.annotate(
-        clock_region_id=F("location__region_id"),
-        clock_quality_started_at=first_entered(S.QUALITY_REVIEW),
-        clock_approved_on=council_approval_date(),
-        clock_days=clock_days(),
+def with_step_clock(
+    requests: QuerySet[AdmissionRequest], *, with_norm: bool = False
+) -> QuerySet[AdmissionRequest]:
+    """The annotations ``step_deadline`` needs; no extra query. The first visit to the quality
+    team is read for requests there only, the council's approval for those in contracting (the
+    only rows that use them: the subqueries run for those rows only). ``with_norm``: also the
+    norm of the step (``clock_norm_amount``, ``clock_norm_unit``), so that ``with_step_deadlines``
+    needs no query for the norms."""
+    annotations = {
+        "clock_region_id": F("location__region_id"),
+        "clock_quality_started_at": Case(
+            When(state=S.QUALITY_REVIEW, then=first_entered(S.QUALITY_REVIEW))
+        ),
+        "clock_approved_on": Case(When(state=S.CONTRACTING, then=council_approval_date())),
+        "clock_days": clock_days(),
+    }
+    if with_norm:
+        annotations["clock_norm_amount"] = step_norm_of("amount")
+        annotations["clock_norm_unit"] = step_norm_of("unit")
+    return requests.annotate(**annotations)
+
+
+def step_norm_of(field: str):
+    """Subquery: ``field`` (``amount`` or ``unit``) of the norm of the outer request's current
+    step, its region's own or else the national one: ``Norms.norm`` in SQL, NULL where that
+    falls back to the built-in default (``row_norm``)."""
+    return Subquery(
+        StepNorm.objects.filter(step=OuterRef("state"))
+        .filter(Q(region_id=OuterRef("clock_region_id")) | Q(region__isnull=True))
+        .order_by(F("region_id").asc(nulls_last=True))
+        .values(field)[:1]
+    )
+
+
+def row_norm(row: AdmissionRequest, norms: Norms | None) -> tuple[int, str]:
+    """The (amount, unit) norm of the row's step: from ``norms``, or else from the row's own
+    annotations (``with_step_clock(with_norm=True)``)."""
+    if norms is not None:
+        return norms.norm(row.clock_region_id, row.state)
+    if row.clock_norm_amount is not None:
+        return row.clock_norm_amount, row.clock_norm_unit
+    return DEFAULT_NORMS[row.state]
+
+
+class _DatePlus(Func):
+    """``start`` (a date) plus ``months`` calendar months, then plus ``days`` days: a date, as
+    ``start + relativedelta(months=months) + timedelta(days=days)`` gives it (a month's last day
+    when the day does not exist in the month reached: PostgreSQL's date arithmetic does that;
+    SQLite's spills over into the next month, so its result is capped at that month's end)."""
+
+    output_field = DateField()
+
+    def _compiled(self, compiler, connection):
+        return [compiler.compile(expression) for expression in self.get_source_expressions()]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (start, start_params), (months, months_params), (days, days_params) = self._compiled(
+            compiler, connection
+        )
+        interval = f"make_interval(months => ({months})::integer, days => ({days})::integer)"
+        sql = f"CAST(({start}) + {interval} AS date)"
+        return sql, (*start_params, *months_params, *days_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        (start, start_params), (months, months_params), (days, days_params) = self._compiled(
+            compiler, connection
+        )
+        sql = (
+            f"date(MIN(date({start}, '+' || ({months}) || ' months'), "
+            f"date({start}, 'start of month', '+' || (({months}) + 1) || ' months', '-1 day')), "
+            f"'+' || ({days}) || ' days')"
+        )
+        params = (*start_params, *months_params, *start_params, *months_params, *days_params)
+        return sql, params
+
+
+def _norm_parts(norms: Norms, region_ids) -> tuple[Case, Case]:
+    """The months and the days of the norm of each row's step, as two CASEs over its region and
+    state with the values of ``norms`` written in (the norm table has a row or two per step)."""
+    months, days = [], []
+    for step in NORM_STEPS:
+        for region_id in [*region_ids, None]:
+            amount, unit = norms.norm(region_id, step)
+            where = (
+                {"state": step}
+                if region_id is None
+                else {"state": step, "clock_region_id": region_id}
+            )
+            months.append(When(**where, then=Value(amount if unit == NormUnit.MONTHS else 0)))
+            factor = {NormUnit.WEEKS: 7, NormUnit.DAYS: 1}.get(unit, 0)
+            days.append(When(**where, then=Value(amount * factor)))
+    return (
+        Case(*months, default=Value(0), output_field=IntegerField()),
+        Case(*days, default=Value(0), output_field=IntegerField()),
+    )
+
+
+def step_deadline_expression(norms: Norms):
+    """``step_deadline`` in SQL, for a queryset annotated by ``with_step_clock``: the date the
+    row's current step must be done by (NULL for a request whose procedure ended), so that a
+    list can be sorted by it in the database. ``step_deadline`` stays the rule; tests hold the
+    two the same. Each of the clock's subqueries is referred to once (a reference repeats it)."""
+    started = Case(
+        When(
+            state=S.CONTRACTING,
+            then=Coalesce(F("clock_approved_on"), TruncDate("state_entered_at")),
+        ),
+        When(state=S.RECEIVED, then=F("received_on")),
+        When(
+            state=S.QUALITY_REVIEW,
+            then=TruncDate(
+                Least(
+                    F("state_entered_at"),
+                    Coalesce(F("clock_quality_started_at"), F("state_entered_at")),
+                )
+            ),
+        ),
+        default=TruncDate("state_entered_at"),
+        output_field=DateField(),
+    )
+    regions = {region_id for region_id, _step in norms.table if region_id is not None}
+    months, days = _norm_parts(norms, sorted(regions))
+    return Case(
+        When(state__in=NORM_STEPS, then=_DatePlus(started, months, days + F("clock_days"))),
+        default=Value(None),
+        output_field=DateField(),
     )
 
 
@@ -132,65 +259,13 @@ def step_started_on(row: AdmissionRequest) -> datetime.date:
     return timezone.localdate(started)
 
 
-def step_deadline(row: AdmissionRequest, norms: Norms) -> datetime.date | None:
+def step_deadline(row: AdmissionRequest, norms: Norms | None) -> datetime.date | None:
     """The deadline of the row's current step (a row annotated by ``with_step_clock``), or None
-    for a request whose procedure ended."""
+    for a request whose procedure ended. ``norms`` None: the row's own (``row_norm``)."""
     if row.state not in NORM_STEPS:
         return None
     start = step_started_on(row)
-    return norms.deadline(start, row.clock_region_id, row.state) + datetime.timedelta(
-        days=row.clock_days or 0
-    )
-
-
-# --- The same in SQL, for set-based work (the daily job's warnings) ----------------------------
-
-
-def step_started_on_sql():
-    """``step_started_on`` as an expression over a queryset annotated by ``with_step_clock``."""
-    return Case(
-        When(
-            Q(state=S.CONTRACTING, clock_approved_on__isnull=False),
-            then=F("clock_approved_on"),
-        ),
-        When(state=S.RECEIVED, then=F("received_on")),
-        When(
-            state=S.QUALITY_REVIEW,
-            then=TruncDate(
-                Least(
-                    F("state_entered_at"),
-                    Coalesce(F("clock_quality_started_at"), F("state_entered_at")),
-                )
-            ),
-        ),
-        default=TruncDate(F("state_entered_at")),
-        output_field=DateField(),
-    )
-
-
-def step_deadline_sql(norms: Norms):
-    """``step_deadline`` as an expression over a queryset annotated by ``with_step_clock``: the
-    same start, the norm ``norms.norm`` gives for the row's region and step, the same days
-    added; NULL for a request whose procedure ended. A set-based step computes in the query the
-    deadline a page computes in Python (tests/procedure/test_norms.py holds them equal)."""
-    months, days = [], []
-    regional = sorted(
-        {(region_id, step) for region_id, step in norms.table if region_id is not None},
-        key=lambda key: (key[0], str(key[1])),
-    )
-    conditions = [
-        (Q(clock_region_id=region_id, state=step), region_id, step) for region_id, step in regional
-    ]
-    conditions += [(Q(state=step), None, step) for step in NORM_STEPS]
-    for condition, region_id, step in conditions:
-        norm_months, norm_days = norm_offset(*norms.norm(region_id, step))
-        months.append(When(condition, then=Value(norm_months)))
-        days.append(When(condition, then=Value(norm_days)))
-    deadline = AddDays(
-        AddMonths(step_started_on_sql(), Case(*months, output_field=IntegerField())),
-        Case(*days, output_field=IntegerField()) + F("clock_days"),
-    )
-    return Case(When(state__in=NORM_STEPS, then=deadline), default=None, output_field=DateField())
+    return norm_deadline(start, row_norm(row, norms)) + datetime.timedelta(days=row.clock_days or 0)
 
 
 def near_days(state: str) -> int:
@@ -205,13 +280,14 @@ def with_step_deadlines(
 ) -> list[AdmissionRequest]:
     """The rows with ``step_deadline``, ``step_norm`` ((amount, unit)), ``step_norm_label``
     and ``over_norm`` set;
-    the requests must be annotated by ``with_step_clock``. One query for the norms."""
+    the requests must be annotated by ``with_step_clock``. One query for the norms, none when
+    the rows carry their own (``with_step_clock(with_norm=True)``)."""
     rows = list(requests)
-    if rows and norms is None:
+    if rows and norms is None and not hasattr(rows[0], "clock_norm_amount"):
         norms = Norms.load()
     for row in rows:
         row.step_deadline = step_deadline(row, norms)
-        row.step_norm = norms.norm(row.clock_region_id, row.state) if row.step_deadline else None
+        row.step_norm = row_norm(row, norms) if row.step_deadline else None
         row.step_norm_label = (
             f"{row.step_norm[0]} {NormUnit(row.step_norm[1]).label}" if row.step_norm else ""
         )
@@ -221,16 +297,21 @@ def with_step_deadlines(
 
 def request_step_deadline(admission_request: AdmissionRequest) -> AdmissionRequest | None:
     """The request with ``step_deadline``, ``step_norm`` and ``over_norm`` of the step it is in
-    (None once its procedure ended). Two queries."""
+    (None once its procedure ended). No query for a request read with its clock and norm
+    (``with_step_clock(with_norm=True)``), two otherwise."""
     if admission_request.state not in NORM_STEPS:
         return None
-    rows = with_step_deadlines(
-        with_step_clock(AdmissionRequest.objects.filter(pk=admission_request.pk)),
-        timezone.localdate(),
-    )
+    if hasattr(admission_request, "clock_norm_amount"):
+        rows = [admission_request]
+    else:
+        rows = with_step_clock(AdmissionRequest.objects.filter(pk=admission_request.pk))
+    rows = with_step_deadlines(rows, timezone.localdate())
     return rows[0] if rows else None
 
 
 def request_clock_events(admission_request: AdmissionRequest) -> QuerySet[ClockEvent]:
-    """Every suspension, resumption and extension of the request's deadlines, oldest first."""
+    """Every suspension, resumption and extension of the request's deadlines, oldest first. No
+    query for a request read with ``has_clock_events`` false (most never had one)."""
+    if getattr(admission_request, "has_clock_events", True) is False:
+        return ClockEvent.objects.none()
     return admission_request.clock_events.select_related("by").order_by("at", "pk")

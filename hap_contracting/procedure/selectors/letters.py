@@ -30,8 +30,14 @@ def council_decision(admission_request: AdmissionRequest) -> Advice | None:
     )
 
 
-def council_has_decided(admission_request: AdmissionRequest) -> bool:
-    """Whether the decision letter can be had (the pages show its link only then)."""
+def council_has_decided(admission_request: AdmissionRequest, *, advices=None) -> bool:
+    """Whether the decision letter can be had (the pages show its link only then). ``advices``:
+    the request's advices when the page has read them already (then no query)."""
+    if advices is not None:
+        return any(
+            advice.step == AdviceStep.REGIONAL_COUNCIL and advice.outcome in DECISION_OUTCOME_VALUES
+            for advice in advices
+        )
     return Advice.objects.filter(
         admission_request=admission_request,
         step=AdviceStep.REGIONAL_COUNCIL,

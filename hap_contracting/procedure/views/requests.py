@@ -20,7 +20,7 @@ from ..actions import ACTIONS, available_actions, blocked_actions
 from ..constants import AdviceStep, RequestState
 from ..exports import REQUEST_COLUMNS, REQUEST_EXPORT_ANNOTATIONS
 from ..forms import AdmissionRequestForm, ExtendDeadlineForm, RequestFilterForm, WithdrawForm
-from ..models import AdmissionRequest
+from ..models import AdmissionRequest, conditions_read_once
 from ..selectors import admission as admission_selectors
 from ..selectors import deadlines as deadline_selectors
 from ..selectors.letters import council_has_decided
@@ -70,21 +70,25 @@ def request_list_export(request, fmt: str):
 
 @login_required
 def request_detail(request, pk: int):
-    admission_request = admission_selectors.admission_request_for_user(request.user, pk)
+    admission_request = admission_selectors.admission_request_detail(request.user, pk)
     history = list(admission_selectors.admission_request_history(admission_request))
+    advices = list(admission_request.advices.select_related("decided_by"))
+    with conditions_read_once():
+        actions = available_actions(admission_request, request.user)
+        blocked = blocked_actions(admission_request, request.user)
     return render(
         request,
         "procedure/request_detail.html",
         {
             "admission_request": admission_request,
-            "advices": admission_request.advices.select_related("decided_by"),
+            "advices": advices,
             "history": history,
             "progress": request_progress(admission_request, history),
-            "actions": available_actions(admission_request, request.user),
-            "blocked_actions": blocked_actions(admission_request, request.user),
+            "actions": actions,
+            "blocked_actions": blocked,
             "next_step": admission_selectors.who_acts_next(admission_request),
             "AdviceStep": AdviceStep,
-            "decision_letter_available": council_has_decided(admission_request),
+            "decision_letter_available": council_has_decided(admission_request, advices=advices),
             "deadline": deadline_selectors.request_step_deadline(admission_request),
             "clock_events": deadline_selectors.request_clock_events(admission_request),
             "may_extend": procedure_rules.can_extend_deadline.test(request.user, admission_request),
