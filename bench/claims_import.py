@@ -15,9 +15,10 @@ claim lines (``datasets.write_claims_file``: the import's template columns,
 directory that also serves as MEDIA_ROOT, and then, ``--repeat`` times:
 
 (a) runs ``billing.services.claims_import.claim_import_run`` on a ClaimImport of that file, in a
-    child process of its own, so that its peak resident memory (``ru_maxrss``) and its
-    statements (Django's query log; the COPY counts as one) are its own: the figure that
-    matters;
+    child process of its own, so that its peak resident memory (``VmHWM``: the child's own;
+    its ``ru_maxrss`` would include the parent's, which Linux carries over across fork and
+    exec) and its statements (Django's query log; the COPY counts as one) are its own: the
+    figure that matters;
 (b) the schema's floor: the claims the import stored, exported beforehand (untimed) with
     ``COPY (SELECT … ORDER BY id) TO`` a file, are deleted and copied back with ``COPY
     billing_claim FROM STDIN``, streamed from this process, and committed: the same rows in
@@ -118,6 +119,16 @@ def new_claim_import(media_root: Path, path: Path) -> int:
     ).pk
 
 
+def peak_rss_kib() -> int:
+    """The process's own peak resident memory since it started (``VmHWM``). Not ``ru_maxrss``:
+    Linux carries that over from the parent across fork and exec, and the parent here holds
+    Django and the data set."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux
+
+
 def run_child_import(claim_import_id: int, profile: bool) -> None:
     """Runs in the child: one import, then its figures as JSON on the last line of stdout."""
     from django.db import connection
@@ -125,7 +136,7 @@ def run_child_import(claim_import_id: int, profile: bool) -> None:
 
     from hap_contracting.billing.services.claims_import import claim_import_run
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kib()
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
         if profile:
@@ -149,7 +160,8 @@ def run_child_import(claim_import_id: int, profile: bool) -> None:
         "errors": claim_import.error_count,
         "queries": len(queries.captured_queries),
         "rss_before_kib": before,
-        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_peak_kib": peak_rss_kib(),
+        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
     print(json.dumps(figures))
 
@@ -290,14 +302,16 @@ def bare_copy_floor(path: Path) -> tuple[float, int]:
 def write_bad_copy(source: Path, target: Path) -> int:
     """The same file with the postcode of its last line made invalid; returns that line's
     number (the header is line 1)."""
-    with source.open("rb") as inp:
-        data = inp.read()
-    head, _newline, last = data.rstrip(b"\n").rpartition(b"\n")
-    cells = last.split(b";")
-    cells[5] = b"1234 XYZ"
-    with target.open("wb") as out:
-        out.write(head + b"\n" + b";".join(cells) + b"\n")
-    return head.count(b"\n") + 2
+    number, previous = 0, None
+    with source.open("rb") as inp, target.open("wb") as out:
+        for line in inp:
+            if previous is not None:
+                out.write(previous)
+            previous, number = line, number + 1
+        cells = previous.split(b";")
+        cells[5] = b"1234 XYZ"
+        out.write(b";".join(cells))
+    return number
 
 
 # --- The run ----------------------------------------------------------------------------------
@@ -470,8 +484,8 @@ def run(args, media_root: Path) -> int:
         f"{bad_over_good:.2f} of the good import's time."
     )
     print(
-        "Peak RSS is the import process's own (ru_maxrss of a child that only runs the import); "
-        "growth is over its RSS after Django started."
+        "Peak RSS is the import process's own (VmHWM of a child that only runs the import); "
+        "growth is over its peak after Django started."
     )
     if args.profile and "profile" in imports[0]:
         print()

@@ -304,7 +304,15 @@ def parse_moment(text: str, zone) -> datetime.datetime | None:
     decides the date of care)."""
     raw = text.strip()
     moment = None
-    if _SERIAL_RE.match(raw):
+    if raw[4:5] == "-" and raw[:4].isdigit():
+        # Four digits and a dash: neither a serial nor a Dutch date, so ISO or nothing (the
+        # import asks this of every line: the two patterns need not be tried).
+        if len(raw) > 10:
+            try:
+                moment = datetime.datetime.fromisoformat(raw)
+            except ValueError:
+                return None
+    elif _SERIAL_RE.match(raw):
         days = float(raw.replace(",", "."))
         moment = EXCEL_EPOCH + datetime.timedelta(days=days)
         moment = moment.replace(microsecond=0)

@@ -234,17 +234,23 @@ def _import(claim_import: ClaimImport, staging) -> None:
         header = read_header(header_cells)
         checker = LineChecker(header.positions, timezone.now())
         bad_lines = processed = 0
+        values, check, stage_line, stage_errors = (
+            checker.values,
+            checker.check,
+            staging.line,
+            staging.errors,
+        )
         try:
             for line_number, cells in rows:
                 if not "".join(cells).strip():
                     continue
                 processed += 1
-                checked, errors = checker.check(checker.values(cells))
+                checked, errors = check(values(cells))
                 if errors:
                     bad_lines += 1
-                    staging.errors(line_number, errors)
+                    stage_errors(line_number, errors)
                 else:
-                    staging.line(line_number, checked)
+                    stage_line(line_number, checked)
         except FileProblem as found:
             # The lines before it are reported too; the problem is the report's last error.
             problem = found

@@ -298,8 +298,9 @@ class ModelStaging:
                 [self.claim_import.pk, self.claim_import.pk, DUPLICATE_COLUMN, _duplicate_reason()],
             )
         # Not the cursor's rowcount: SQLite does not count the rows of an INSERT that starts WITH.
+        # The reason too: a line's own errors can be in the same column.
         return ClaimImportError.objects.filter(
-            claim_import=self.claim_import, column=DUPLICATE_COLUMN
+            claim_import=self.claim_import, column=DUPLICATE_COLUMN, reason=_duplicate_reason()
         ).count()
 
     def move(self) -> tuple[int, int, int]:
