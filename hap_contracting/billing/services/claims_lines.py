@@ -30,7 +30,7 @@ from hap_contracting.core.validators import (
 from hap_contracting.organisations.models import HapPost
 from hap_contracting.tariffs.models import Act
 
-from .claims_file import COLUMNS, HEADER_OF, MAX_FIELD_LENGTH, fold, parse_moment
+from .claims_file import COLUMNS, MAX_FIELD_LENGTH, fold, parse_moment
 
 # Columns with a lower limit than every field's ``MAX_FIELD_LENGTH`` (their model fields).
 COLUMN_LIMITS = {"patient_reference": 40, "reason_code": 20}
@@ -78,13 +78,11 @@ class LineChecker:
         self.posts = {fold(name): pk for pk, name, _city in posts}
         self.posts.update({fold(city): pk for pk, _name, city in posts})
         self.acts = {code.upper(): pk for pk, code in Act.objects.values_list("pk", "code")}
-        self.keys = tuple(positions)
         self.width = max(positions.values()) + 1
-        self._cells = itemgetter(*positions.values())
-        self._limits = tuple(COLUMN_LIMITS.get(key, MAX_FIELD_LENGTH) for key in self.keys)
-        index = {key: number for number, key in enumerate(self.keys)}.get
-        # Where each value is in ``values`` (an optional column may be missing: None).
-        self._at = {column.key: index(column.key) for column in COLUMNS}
+        # Every column's value, in the order of COLUMNS: a column the file lacks reads the
+        # empty cell added after the line's own.
+        self._cells = itemgetter(*(positions.get(column.key, self.width) for column in COLUMNS))
+        self._limits = tuple(COLUMN_LIMITS.get(column.key, MAX_FIELD_LENGTH) for column in COLUMNS)
         self._moment_memo = _Memo(self._moment)
         self._post_memo = _Memo(self._post)
         self._act_memo = _Memo(self._act)
@@ -149,35 +147,32 @@ class LineChecker:
     # --- One line -----------------------------------------------------------------------------
 
     def values(self, cells: list[str]) -> tuple[str, ...]:
-        """The line's value of each column the header has (a short line lacks the last), in
-        the order of ``keys``."""
-        if len(cells) < self.width:
-            cells = cells + [""] * (self.width - len(cells))
-        return self._cells(cells)
+        """The line's value of each column, in the order of COLUMNS; empty where the line is
+        short or the file lacks the (optional) column."""
+        return self._cells(cells + [""] * (self.width + 1 - len(cells)))
 
     def check(self, values: tuple[str, ...]) -> tuple[tuple | None, Errors]:
         """The checked values (``CHECKED_COLUMNS``) of a good line, or None and its errors."""
-        at = self._at
+        (typed_moment, typed_post, typed_act, typed_reference, typed_bsn, typed_postcode,
+         typed_number, typed_addition, typed_reason) = values  # fmt: skip
         everything = "".join(values)
         if (
             "\x00" in everything
             or len(everything) > MAX_FIELD_LENGTH
-            or len(values[at["patient_reference"]]) > COLUMN_LIMITS["patient_reference"]
-            or len(values[at["reason_code"]]) > COLUMN_LIMITS["reason_code"]
+            or len(typed_reference) > COLUMN_LIMITS["patient_reference"]
+            or len(typed_reason) > COLUMN_LIMITS["reason_code"]
         ):
             errors = self._sizes(values)
             if errors:
                 return None, errors
-        care_at, care_on, moment_error = self._moment_memo[values[at["care_at"]]]
-        post_id, post_error = self._post_memo[values[at["post"]]]
-        act_id, act_error = self._act_memo[values[at["act"]]]
-        postcode, postcode_error = self._postcode_memo[values[at["postcode"]]]
-        number, number_error = self._house_number_memo[values[at["house_number"]]]
-        addition, addition_error = self._addition_memo[
-            values[at["house_number_addition"]] if at["house_number_addition"] is not None else ""
-        ]
-        reason, reason_error = self._reason_memo[values[at["reason_code"]]]
-        reference = values[at["patient_reference"]].strip()
+        care_at, care_on, moment_error = self._moment_memo[typed_moment]
+        post_id, post_error = self._post_memo[typed_post]
+        act_id, act_error = self._act_memo[typed_act]
+        postcode, postcode_error = self._postcode_memo[typed_postcode]
+        number, number_error = self._house_number_memo[typed_number]
+        addition, addition_error = self._addition_memo[typed_addition]
+        reason, reason_error = self._reason_memo[typed_reason]
+        reference = typed_reference.strip()
         if not reference:
             reference_error = ("patientreferentie", self._empty)
         elif looks_like_a_bsn(reference):
@@ -185,7 +180,6 @@ class LineChecker:
             reference_error = ("patientreferentie", self._looks_like_a_bsn)
         else:
             reference_error = None
-        typed_bsn = values[at["bsn"]] if at["bsn"] is not None else ""
         bsn = bsn_digits(typed_bsn) if typed_bsn else ""
         bsn_error = ("bsn", self._bad_bsn) if bsn and not bsn_is_valid(bsn) else None
         if (
@@ -231,11 +225,9 @@ class LineChecker:
         """A NUL character or a value over its column's limit: the line's only errors, as the
         values can't be read further."""
         errors = []
-        for key, value, limit in zip(self.keys, values, self._limits, strict=True):
+        for column, value, limit in zip(COLUMNS, values, self._limits, strict=True):
             if "\x00" in value:
-                errors.append((HEADER_OF[key], _("holds a NUL character")))
+                errors.append((column.header, _("holds a NUL character")))
             elif len(value) > limit:
-                errors.append(
-                    (HEADER_OF[key], _("longer than %(max)s characters") % {"max": limit})
-                )
+                errors.append((column.header, _("longer than %(max)s characters") % {"max": limit}))
         return errors
