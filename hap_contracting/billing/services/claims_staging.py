@@ -6,8 +6,9 @@ same files through both and compares what they store).
 session, which nobody else sees and which is gone with the session. Errors stream with them,
 each its own row. Duplicate lines are then found in one statement, and a clean file becomes
 claims in one ``INSERT … SELECT`` that also matches each claim to its care location by address
-and to the claim it repeats, and a second that opens the investigations: a number of
-statements that does not grow with the file.
+and to the claim it repeats, and opens the investigations (a data-modifying ``WITH``): a number
+of statements that does not grow with the file. The table lives in one database session: the
+import needs a connection of its own for its run (no pooler in transaction mode between).
 
 ``ModelStaging`` (SQLite, the demo): the lines are staged as ``ClaimStagingLine`` rows and moved
 as before; the claims are matched to locations after the move (``claims_match_locations``).
