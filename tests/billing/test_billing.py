@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from hap_contracting.audit.constants import AccessAction
@@ -133,12 +133,15 @@ def test_a_file_with_a_bad_line_stores_nothing_and_names_line_column_and_reason(
     assert result.status == ClaimImportStatus.REJECTED
     assert not Claim.objects.exists()
     errors = list(ClaimImportError.objects.values_list("line_number", "column", "reason"))
+    # The repeated line after the bad ones is reported too: the corrected file would be
+    # refused for it next.
     assert [(number, column) for number, column, _reason in errors] == [
         (3, "postcode"),
         (4, "verrichting"),
         (5, "datum_tijd"),
+        (6, "patientreferentie"),
     ]
-    assert result.error_count == 3
+    assert result.error_count == 4
 
 
 def test_a_duplicate_line_rejects_the_file(finance, billed_location):
@@ -286,6 +289,7 @@ def test_the_uploaded_file_is_not_kept_once_imported(finance, billed_location, c
 def test_a_matching_failure_after_the_import_keeps_it_imported_and_a_rerun_matches(
     finance, billed_location, monkeypatch
 ):
+    """Staged as model rows (the demo's SQLite), the claims are matched after the move."""
     from hap_contracting.billing.services import claims_import
 
     content = "\n".join([HEADER, line()]).encode()
@@ -299,7 +303,7 @@ def test_a_matching_failure_after_the_import_keeps_it_imported_and_a_rerun_match
 
     monkeypatch.setattr(claims_import, "claims_match_locations", broken)
     with pytest.raises(RuntimeError):
-        claim_import_run(claim_import.pk)
+        claim_import_run(claim_import.pk, staged_by_copy=False)
     assert ClaimImport.objects.get(pk=claim_import.pk).status == ClaimImportStatus.IMPORTED
     assert Claim.objects.get().location is None
 
@@ -308,6 +312,37 @@ def test_a_matching_failure_after_the_import_keeps_it_imported_and_a_rerun_match
 
     assert again.status == ClaimImportStatus.IMPORTED
     assert Claim.objects.get().location == billed_location
+    assert not again.file
+
+
+@pytest.mark.postgres
+def test_a_failure_while_storing_by_copy_stores_nothing_and_a_retry_imports_and_matches(
+    finance, billed_location, monkeypatch
+):
+    """Staged by COPY, the claims are matched and investigated in the move's transaction."""
+    from hap_contracting.billing.services import claims_staging
+
+    content = "\n".join([HEADER, line(), line(patient="ZK-2", postcode="8012 CD")]).encode()
+    claim_import = claim_import_create(
+        by=finance, uploaded_file=SimpleUploadedFile("a.csv", content, "text/csv")
+    )
+    real_counts = claims_staging.claim_import_counts
+
+    def broken(*args):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(claims_staging, "claim_import_counts", broken)
+    with pytest.raises(OperationalError):
+        claim_import_run(claim_import.pk)
+    assert ClaimImport.objects.get(pk=claim_import.pk).status == ClaimImportStatus.RUNNING
+    assert not Claim.objects.exists()
+
+    monkeypatch.setattr(claims_staging, "claim_import_counts", real_counts)
+    again = claim_import_run(claim_import.pk)
+
+    assert again.status == ClaimImportStatus.IMPORTED
+    assert Claim.objects.get(patient_reference="ZK-1").location == billed_location
+    assert AddressInvestigation.objects.get().postcode == "8012 CD"
     assert not again.file
 
 

@@ -175,50 +175,38 @@ def _delimiter(first_line: str) -> str:
     return ";"  # the header check names the missing columns
 
 
-class _LineCountingReader:
-    """Text lines for the csv module, counting the physical lines and catching a character
-    the encoding can't decode at its line."""
-
-    def __init__(self, binary, encoding: str):
-        self.text = io.TextIOWrapper(binary, encoding=encoding, newline="")
-        self.encoding = encoding
-        self.lines = 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        try:
-            line = self.text.readline()
-        except UnicodeDecodeError:
-            raise FileProblem(
-                self.lines + 1,
-                WHOLE_LINE,
-                _("a character that is neither UTF-8 nor Windows-1252; save the file as CSV UTF-8"),
-            ) from None
-        if not line:
-            raise StopIteration
-        self.lines += 1
-        return line
+def _undecodable(line: int) -> FileProblem:
+    return FileProblem(
+        line,
+        WHOLE_LINE,
+        _("a character that is neither UTF-8 nor Windows-1252; save the file as CSV UTF-8"),
+    )
 
 
 def csv_records(binary) -> Iterator[tuple[int, list[str]]]:
-    """(physical line, cells) of every record, the header first."""
+    """(physical line, cells) of every record, the header first. The csv module counts the
+    physical lines it reads (``line_num``), so a record's line is where it starts even when a
+    quoted field holds a line break."""
     head = binary.read(1 << 16)
     binary.seek(0)
-    lines = _LineCountingReader(binary, _encoding(head))
-    first = next(lines, None)
-    if first is None:
+    text = io.TextIOWrapper(binary, encoding=_encoding(head), newline="")
+    try:
+        first = text.readline()
+    except UnicodeDecodeError:
+        raise _undecodable(1) from None
+    if not first:
         raise FileProblem(1, WHOLE_FILE, _("the file is empty"))
     delimiter = _delimiter(first)
     yield 1, next(csv.reader([first], delimiter=delimiter))
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     while True:
-        start = lines.lines + 1
+        start = reader.line_num + 2  # the header is line 1
         try:
             cells = next(reader)
         except StopIteration:
             return
+        except UnicodeDecodeError:
+            raise _undecodable(reader.line_num + 2) from None
         except csv.Error:
             raise FileProblem(
                 start,
@@ -316,7 +304,15 @@ def parse_moment(text: str, zone) -> datetime.datetime | None:
     decides the date of care)."""
     raw = text.strip()
     moment = None
-    if _SERIAL_RE.match(raw):
+    if raw[4:5] == "-" and raw[:4].isdigit():
+        # Four digits and a dash: neither a serial nor a Dutch date, so ISO or nothing (the
+        # import asks this of every line: the two patterns need not be tried).
+        if len(raw) > 10:
+            try:
+                moment = datetime.datetime.fromisoformat(raw)
+            except ValueError:
+                return None
+    elif _SERIAL_RE.match(raw):
         days = float(raw.replace(",", "."))
         moment = EXCEL_EPOCH + datetime.timedelta(days=days)
         moment = moment.replace(microsecond=0)
