@@ -1834,11 +1834,11 @@ LOAD_MOTIVATIONS = {
 TRANSITION_COLUMNS = (
     "timestamp by_id source_state state transition content_type_id object_id description"
 )
-ADVICE_COLUMNS = """admission_request_id step outcome motivation decided_on decided_by_id
+LOAD_ADVICE_COLUMNS = """admission_request_id step outcome motivation decided_on decided_by_id
     recorded_at checklist_version checklist_revision"""
-ASSESSMENT_COLUMNS = """admission_request_id revision template_id status created_by_id
+LOAD_ASSESSMENT_COLUMNS = """admission_request_id revision template_id status created_by_id
     created_at updated_at submitted_at submitted_by_id"""
-ANSWER_COLUMNS = "assessment_id item_id value explanation remark to_confirm"
+LOAD_ANSWER_COLUMNS = "assessment_id item_id value explanation remark to_confirm"
 
 
 @dataclass(frozen=True)
@@ -1979,12 +1979,12 @@ def request_history(requests: Sequence, users: dict, rng: random.Random) -> None
     )
     copy_rows(
         Advice._meta.db_table,
-        ADVICE_COLUMNS.split(),
+        LOAD_ADVICE_COLUMNS.split(),
         advices,
     )
     copy_rows(
         Assessment._meta.db_table,
-ASSESSMENT_COLUMNS.split(),
+LOAD_ASSESSMENT_COLUMNS.split(),
         (
             (request_pk, revision, template.pk,
              AssessmentStatus.SUBMITTED if submitted else AssessmentStatus.DRAFT,
@@ -2006,7 +2006,7 @@ ASSESSMENT_COLUMNS.split(),
     values = [Jsonb(met_value(item)) for item in items]
     copy_rows(
         Answer._meta.db_table,
-        ANSWER_COLUMNS.split(),
+        LOAD_ANSWER_COLUMNS.split(),
         (
             (pk, item.pk, value, "", "", False)
             for pk, request_pk, revision in made
