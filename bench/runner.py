@@ -477,6 +477,15 @@ def _plain(value):
     return str(value)
 
 
+def _flat_targets(targets: dict, prefix: str = ""):
+    """(name, held) of each target, nested ones (per page) named by their path."""
+    for name, holds in targets.items():
+        if isinstance(holds, dict):
+            yield from _flat_targets(holds, f"{prefix}{name} / ")
+        else:
+            yield f"{prefix}{name}", bool(holds)
+
+
 def finish(
     benchmark: str,
     *,
@@ -496,7 +505,7 @@ def finish(
         print(f"OK: {line}")
     for line in failures:
         print(f"FAIL: {line}")
-    for name, holds in (targets or {}).items():
+    for name, holds in _flat_targets(targets or {}):
         print(f"target {name}: {'holds' if holds else 'MISSED'}")
     ok = not failures
     print("OK" if ok else "FAILED")
