@@ -166,6 +166,9 @@ RATELIMIT_USE_CACHE = "default"
 # client loop flood the database. Wrong tokens: 10 a minute per address.
 TRIAGE_API_RATE = env.str("TRIAGE_API_RATE", default="300/m")
 TRIAGE_API_BAD_TOKEN_RATE = env.str("TRIAGE_API_BAD_TOKEN_RATE", default="10/m")
+# Each web process remembers a valid token's client this many seconds instead of asking the
+# database at every lookup; a deactivated client is refused everywhere within this time.
+TRIAGE_API_CLIENT_CACHE_SECONDS = env.int("TRIAGE_API_CLIENT_CACHE_SECONDS", default=10)
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
