@@ -4,13 +4,20 @@ verdict" during a call, and keeps its own copy of the filter list in sync throug
 generated from the code below: the parameter schemas, the answers' schemas and the auth.
 
 Authentication is a bearer token per client (``TriageApiClient``); only its SHA-256 is stored,
-so a token is found by its hash in one indexed query. No session, no cookie, no CSRF: the API
-only answers GET. The answers carry no patient data, only addresses and what the HAP does there.
+so a token is found by its hash in one indexed query, and each process keeps the client it
+found for ``TRIAGE_API_CLIENT_CACHE_SECONDS``. No session, no cookie, no CSRF: the API only
+answers GET, and its requests pass the pages' middleware (``core.middleware``). The answers
+carry no patient data, only addresses and what the HAP does there.
 
-A lookup costs two queries: the client, then the verdict. ``last_used_at`` is written at most
-once a minute per client, so a busy client does not turn every lookup into a write. The lookup
-returns its JSON itself (no pydantic serialisation on the hot path); schemathesis checks in CI
-that it keeps to the published schema.
+A lookup is one indexed query for the verdict, which the services keep per address
+(``TriageAddressVerdict``), and one INSERT in the access log, where every read of a client is.
+``last_used_at`` is written at most once a minute per client, so a busy client does not turn
+every lookup into a second write. The lookup returns its JSON itself (no pydantic serialisation
+on the hot path); schemathesis checks in CI that it keeps to the published schema.
+
+The feed's answer at a version never changes (the list's changes are never changed nor
+deleted), so a process keeps the last answers it wrote by question and version; a read costs
+the version's query, the access log's INSERT and, when due, the client's sync, in one commit.
 
 Each client has its own rate limit (``TRIAGE_API_RATE``); requests with a wrong token are
 limited per address (``TRIAGE_API_BAD_TOKEN_RATE``), so guessing tokens is slow (and hopeless:
@@ -67,7 +74,11 @@ from .selectors import (
     triage_list_version,
     triage_verdict_at,
 )
-from .services import triage_api_client_record_sync, triage_api_client_record_use
+from .services import (
+    triage_api_client_record_sync,
+    triage_api_client_record_use,
+    triage_api_client_sync_due,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -560,10 +571,13 @@ def triage_addresses_view(
     what = _feed_read(feed, version)
     if body is None:
         what = gettext("%(what)s: not changed") % {"what": what}
-    with transaction.atomic():  # one commit for the log and the sync
-        access_log_record_api_read(client=client["name"], what=what)
-        if feed.on is None:  # a look at a past day is an investigation, not a sync
+    # A look at a past day is an investigation, not a sync.
+    if feed.on is None and triage_api_client_sync_due(client, version=version):
+        with transaction.atomic():  # one commit for the log and the sync
+            access_log_record_api_read(client=client["name"], what=what)
             triage_api_client_record_sync(client, version=version)
+    else:
+        access_log_record_api_read(client=client["name"], what=what)
     return _feed_response(200 if body is not None else 304, etag, body)
 
 

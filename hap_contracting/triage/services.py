@@ -408,19 +408,24 @@ def triage_api_client_record_use(client: dict) -> None:
         client["last_used_at"] = now
 
 
+def triage_api_client_sync_due(client: dict, *, version: int) -> bool:
+    """Whether a read up to ``version`` now is a sync to write: the version differs from the
+    one noted, or the noted one is older than a minute (``last_used_at``'s resolution), so that
+    a client asking again and again does not write the same row at every read."""
+    noted = client.get("last_synced_at")
+    return (
+        client.get("last_synced_version") != version
+        or noted is None
+        or noted <= timezone.now() - LAST_USED_RESOLUTION
+    )
+
+
 def triage_api_client_record_sync(client: dict, *, version: int) -> None:
     """Note that the client (``{"pk", …}`` as the token check found it) read the list, or its
-    changes, up to ``version`` now. Written when the version differs from the one noted, and
-    otherwise at most once a minute (``last_used_at``'s resolution), so that a client asking
-    again and again does not write the same row at every read."""
-    now = timezone.now()
-    noted = client.get("last_synced_at")
-    if (
-        client.get("last_synced_version") == version
-        and noted is not None
-        and noted > now - LAST_USED_RESOLUTION
-    ):
+    changes, up to ``version`` now, when that is due (``triage_api_client_sync_due``)."""
+    if not triage_api_client_sync_due(client, version=version):
         return
+    now = timezone.now()
     TriageApiClient.objects.filter(pk=client["pk"]).update(
         last_used_at=now, last_synced_at=now, last_synced_version=version
     )

@@ -3,6 +3,7 @@
 import datetime
 import json
 import re
+import time
 
 import pytest
 import time_machine
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from hap_contracting.audit.models import AccessLogEntry
 from hap_contracting.core.tokens import token_hash
 from hap_contracting.core.validators import normalise_postcode
+from hap_contracting.triage import selectors
 from hap_contracting.triage.api import check_triage_parameters, openapi_document
 from hap_contracting.triage.constants import TriageFilterReason, TriageVerdict
 from hap_contracting.triage.models import TriageApiClient, TriageFilterEntry
@@ -90,6 +92,31 @@ def test_deactivated_client_is_refused(ask, api_client, location):
     response = ask(postcode=location.postcode, house_number=location.house_number)
     assert response.status_code == 401
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_a_client_deactivated_elsewhere_is_refused_once_this_process_forgets_it(
+    ask, api_client, location, settings, monkeypatch
+):
+    """Each process keeps the clients it found for TRIAGE_API_CLIENT_CACHE_SECONDS; the process
+    that deactivates one forgets at once (test_created_client_token_works_until_deactivated)."""
+    params = {"postcode": location.postcode, "house_number": location.house_number}
+    assert ask(**params).status_code == 200
+    TriageApiClient.objects.filter(pk=api_client.pk).update(is_active=False)  # another process
+
+    kept = ask(**params)
+    later = time.monotonic() + settings.TRIAGE_API_CLIENT_CACHE_SECONDS + 1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    forgotten = ask(**params)
+
+    assert kept.status_code == 200
+    assert forgotten.status_code == 401
+
+
+def test_a_wrong_token_is_not_kept(ask, api_client, location):
+    """Only clients are kept: guessing tokens fills no memory, and each guess is looked up."""
+    ask(token="guess", postcode=location.postcode, house_number=location.house_number)
+
+    assert token_hash("guess") not in selectors._clients_found
 
 
 def test_api_needs_no_session_nor_second_factor(ask, settings, location):
@@ -246,7 +273,7 @@ def test_a_lookup_is_one_query_and_its_access_log_entry(ask, location, django_as
     assert response.json()["verdict"] == TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
     verdict_query, log_insert = (query["sql"] for query in captured.captured_queries)
     assert verdict_query.startswith("SELECT verdict FROM triage_triageaddressverdict")
-    assert log_insert.startswith('INSERT INTO "audit_accesslogentry"')
+    assert log_insert.startswith("INSERT INTO audit_accesslogentry ")
 
 
 def test_each_lookup_is_in_the_access_log_under_its_client(ask, location, zwolle):
