@@ -45,8 +45,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone, translation
-from django.utils.cache import add_never_cache_headers
-from django.utils.http import parse_etags
+from django.utils.http import http_date, parse_etags
 from django.utils.translation import gettext
 from django_ratelimit.core import get_usage
 from ninja import Field, Header, NinjaAPI, Query, Schema
@@ -366,8 +365,13 @@ def triage_verdict_view(request: HttpRequest, address: Query[AddressQuery]):
             "addition": address.addition,
         }
     )
-    add_never_cache_headers(response)
+    # What add_never_cache_headers writes, without parsing the header it has just made.
+    response["Expires"] = http_date()
+    response["Cache-Control"] = NEVER_CACHE
     return response
+
+
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 def _address(address: AddressQuery) -> str:

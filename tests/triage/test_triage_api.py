@@ -186,6 +186,9 @@ def test_contracted_location(ask, location):
         "addition": "",
     }
     assert response.json()["label"] == "Gecontracteerd"
+    # Never kept by a cache: a contract may end at midnight.
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert "GMT" in response["Expires"]
 
 
 def test_location_covered_as_other_location_is_contracted(ask, location, zwolle):
