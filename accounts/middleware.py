@@ -7,6 +7,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from hap_contracting.core.middleware import is_api_request
+
 from .services import two_factor_enrolled, two_factor_required
 
 
@@ -22,6 +24,8 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_api_request(request):  # a bearer token, no session (core.middleware)
+            return self.get_response(request)
         user = request.user
         if (
             two_factor_required(user)
@@ -62,7 +66,7 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated:
+        if not is_api_request(request) and request.user.is_authenticated:
             now = int(time.time())
             session = request.session
             login_at = session.setdefault(SESSION_LOGIN_AT, now)  # set at login (signals.py)

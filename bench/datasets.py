@@ -1563,6 +1563,7 @@ def triage(n_locations: int, n_contracts: int, n_listed: int) -> None:
     from django.utils import timezone
 
     from hap_contracting.contracts.models import Contract
+    from hap_contracting.triage.services import triage_verdicts_rebuild
 
     rng = random.Random(20260401)
     today = timezone.localdate()
@@ -1582,6 +1583,8 @@ def triage(n_locations: int, n_contracts: int, n_listed: int) -> None:
             ],
             batch_size=BATCH_SIZE,
         )
+        # Written without the services: the verdict per address is computed once, at the end.
+        triage_verdicts_rebuild()
 
 
 # --- bench/invoice_export.py -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 """WSGI application of the triage benchmark: the project's application with ROOT_URLCONF set to
-``bench.minimal_urls`` (the project's URLs plus the benchmarks' floors, ``/bench/ok.json`` among
-them).
+``bench.minimal_urls`` (the project's URLs plus the benchmarks' floors: ``/bench/ok.json``, the
+pages' and the triage API's).
 
 The environment (``runner.django_environment``: DJANGO_SETTINGS_MODULE, DATABASE_URL,
 DJANGO_DEBUG=false, …) is set by ``bench/triage_lookup.py`` when it starts gunicorn.

@@ -51,19 +51,21 @@ INSTALLED_APPS = [
     "hap_contracting.operations",
 ]
 
+# "Pages…": Django's and the packages' own, skipped by the API (/api/: a bearer token, JSON),
+# for which they do nothing but cost time at every lookup (hap_contracting/core/middleware.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "hap_contracting.core.middleware.PagesCSPMiddleware",
+    "hap_contracting.core.middleware.PagesSessionMiddleware",
+    "hap_contracting.core.middleware.PagesLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hap_contracting.core.middleware.PagesAuthenticationMiddleware",
     "hap_contracting.audit.middleware.AccessSourceMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "hap_contracting.core.middleware.PagesOTPMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "hap_contracting.core.middleware.PagesMessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -166,6 +168,9 @@ RATELIMIT_USE_CACHE = "default"
 # client loop flood the database. Wrong tokens: 10 a minute per address.
 TRIAGE_API_RATE = env.str("TRIAGE_API_RATE", default="300/m")
 TRIAGE_API_BAD_TOKEN_RATE = env.str("TRIAGE_API_BAD_TOKEN_RATE", default="10/m")
+# Each web process remembers a valid token's client this many seconds instead of asking the
+# database at every lookup; a deactivated client is refused everywhere within this time.
+TRIAGE_API_CLIENT_CACHE_SECONDS = env.int("TRIAGE_API_CLIENT_CACHE_SECONDS", default=10)
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from hap_contracting.core.derived import refresh_derived
 from hap_contracting.core.errors import DomainError, full_clean_or_raise
 from hap_contracting.core.validators import (
     normalise_house_number_addition,
@@ -145,6 +146,8 @@ def _save(location: CareLocation, *, by, target_groups, **fields) -> CareLocatio
         location.wkkgz_situation = location.classification.situation
         location.save()
         _record_classification(location, before, by=by)
+        # The triage verdict follows the address and the treatment admission.
+        refresh_derived("triage.verdicts", location_ids=[location.pk])
         if target_groups is not None:
             location.target_groups.set(target_groups)
     return location

@@ -4,13 +4,20 @@ verdict" during a call, and keeps its own copy of the filter list in sync throug
 generated from the code below: the parameter schemas, the answers' schemas and the auth.
 
 Authentication is a bearer token per client (``TriageApiClient``); only its SHA-256 is stored,
-so a token is found by its hash in one indexed query. No session, no cookie, no CSRF: the API
-only answers GET. The answers carry no patient data, only addresses and what the HAP does there.
+so a token is found by its hash in one indexed query, and each process keeps the client it
+found for ``TRIAGE_API_CLIENT_CACHE_SECONDS``. No session, no cookie, no CSRF: the API only
+answers GET, and its requests pass the pages' middleware (``core.middleware``). The answers
+carry no patient data, only addresses and what the HAP does there.
 
-A lookup costs two queries: the client, then the verdict. ``last_used_at`` is written at most
-once a minute per client, so a busy client does not turn every lookup into a write. The lookup
-returns its JSON itself (no pydantic serialisation on the hot path); schemathesis checks in CI
-that it keeps to the published schema.
+A lookup is one indexed query for the verdict, which the services keep per address
+(``TriageAddressVerdict``), and one INSERT in the access log, where every read of a client is.
+``last_used_at`` is written at most once a minute per client, so a busy client does not turn
+every lookup into a second write. The lookup returns its JSON itself (no pydantic serialisation
+on the hot path); schemathesis checks in CI that it keeps to the published schema.
+
+The feed's answer at a version never changes (the list's changes are never changed nor
+deleted), so a process keeps the last answers it wrote by question and version; a read costs
+the version's query, the access log's INSERT and, when due, the client's sync, in one commit.
 
 Each client has its own rate limit (``TRIAGE_API_RATE``); requests with a wrong token are
 limited per address (``TRIAGE_API_BAD_TOKEN_RATE``), so guessing tokens is slow (and hopeless:
@@ -25,7 +32,9 @@ does not gets a 400 naming the field, in Dutch.
 
 from __future__ import annotations
 
+import collections
 import datetime
+import functools
 import json
 import logging
 import re
@@ -33,10 +42,10 @@ import re
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import translation
-from django.utils.cache import add_never_cache_headers
-from django.utils.http import parse_etags
+from django.utils import timezone, translation
+from django.utils.http import http_date, parse_etags
 from django.utils.translation import gettext
 from django_ratelimit.core import get_usage
 from ninja import Field, Header, NinjaAPI, Query, Schema
@@ -60,11 +69,15 @@ from .selectors import (
     triage_api_client_for_token,
     triage_list_at_version,
     triage_list_changes,
-    triage_list_head,
     triage_list_on,
-    triage_verdict,
+    triage_list_version,
+    triage_verdict_at,
 )
-from .services import triage_api_client_record_sync, triage_api_client_record_use
+from .services import (
+    triage_api_client_record_sync,
+    triage_api_client_record_use,
+    triage_api_client_sync_due,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +184,38 @@ def _unauthorised(error: str, description: str) -> JsonResponse:
     return response
 
 
+def authenticate(request: HttpRequest) -> dict:
+    """The client behind the bearer token, its use noted and counted against its rate limit;
+    else ``Refused`` (401, or 429 over a limit). Every operation runs this (``BearerAuth``),
+    and so do the benchmark's floor views."""
+    authorization = request.META.get("HTTP_AUTHORIZATION")
+    if not authorization:
+        raise Refused(
+            _unauthorised("unauthorized", "Geef een token mee: Authorization: Bearer <token>.")
+        )
+    match = _BEARER_RE.match(authorization)
+    client = triage_api_client_for_token(match.group(1)) if match else None
+    if client is None:
+        # Wrong tokens are slowed per address. A valid token is never refused for them: a
+        # misconfigured system behind the same address must not stop triage.
+        limited = _over_limit(
+            request,
+            group="triage-api-bad-token",
+            key=get_client_ip_address(request) or "unknown",
+            rate=settings.TRIAGE_API_BAD_TOKEN_RATE,
+        )
+        raise Refused(
+            limited or _unauthorised("invalid_token", "Dit token is onbekend of ingetrokken.")
+        )
+    triage_api_client_record_use(client)
+    limited = _over_limit(
+        request, group="triage-api", key=str(client["pk"]), rate=settings.TRIAGE_API_RATE
+    )
+    if limited is not None:
+        raise Refused(limited)
+    return client
+
+
 class BearerAuth(HttpAuthBase):
     """The client behind the bearer token, counted against its rate limit; else a refusal."""
 
@@ -178,32 +223,7 @@ class BearerAuth(HttpAuthBase):
     openapi_description = "Een token per systeem, gemaakt met `manage.py create_triage_client`."
 
     def __call__(self, request: HttpRequest) -> dict:
-        authorization = request.META.get("HTTP_AUTHORIZATION")
-        if not authorization:
-            raise Refused(
-                _unauthorised("unauthorized", "Geef een token mee: Authorization: Bearer <token>.")
-            )
-        match = _BEARER_RE.match(authorization)
-        client = triage_api_client_for_token(match.group(1)) if match else None
-        if client is None:
-            # Wrong tokens are slowed per address. A valid token is never refused for them: a
-            # misconfigured system behind the same address must not stop triage.
-            limited = _over_limit(
-                request,
-                group="triage-api-bad-token",
-                key=get_client_ip_address(request) or "unknown",
-                rate=settings.TRIAGE_API_BAD_TOKEN_RATE,
-            )
-            raise Refused(
-                limited or _unauthorised("invalid_token", "Dit token is onbekend of ingetrokken.")
-            )
-        triage_api_client_record_use(client)
-        limited = _over_limit(
-            request, group="triage-api", key=str(client["pk"]), rate=settings.TRIAGE_API_RATE
-        )
-        if limited is not None:
-            raise Refused(limited)
-        return client
+        return authenticate(request)
 
 
 # --- Schemas of the description -------------------------------------------------------------
@@ -322,22 +342,50 @@ REFUSALS = {400: FieldErrors, 401: Error, 429: Error}
     },
 )
 def triage_verdict_view(request: HttpRequest, address: Query[AddressQuery]):
-    verdict = triage_verdict(
-        postcode=address.postcode, house_number=address.house_number, addition=address.addition
+    """One indexed query for the verdict (kept per address by the services), one insert in the
+    access log: each lookup is there under the client's name, with the address and the answer
+    given."""
+    verdict = triage_verdict_at(
+        postcode=address.postcode,
+        house_number=address.house_number,
+        addition=address.addition,
+        day=timezone.localdate(),
     )
-    with translation.override("nl"):
-        label = str(TriageVerdict(verdict).label)
+    access_log_record_api_read(
+        client=request.auth["name"],
+        what=gettext("triage verdict for %(address)s: %(verdict)s")
+        % {"address": _address(address), "verdict": verdict},
+    )
     response = JsonResponse(
         {
-            "verdict": str(verdict),
-            "label": label,
+            "verdict": verdict,
+            "label": verdict_label(verdict),
             "postcode": address.postcode,
             "house_number": address.house_number,
             "addition": address.addition,
         }
     )
-    add_never_cache_headers(response)
+    # What add_never_cache_headers writes, without parsing the header it has just made.
+    response["Expires"] = http_date()
+    response["Cache-Control"] = NEVER_CACHE
     return response
+
+
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def _address(address: AddressQuery) -> str:
+    number = (
+        f"{address.house_number}-{address.addition}" if address.addition else address.house_number
+    )
+    return f"{address.postcode} {number}"
+
+
+@functools.cache
+def verdict_label(verdict: str) -> str:
+    """The verdict's label in Dutch, whatever the request's language."""
+    with translation.override("nl"):
+        return str(TriageVerdict(verdict).label)
 
 
 # --- The feed ---------------------------------------------------------------------------------
@@ -443,13 +491,11 @@ def _not_modified(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _feed_response(status: int, etag: str, body: dict | None = None) -> HttpResponse:
+def _feed_response(status: int, etag: str, body: bytes | None = None) -> HttpResponse:
     if body is None:
         response = HttpResponse(status=status)
     else:
-        response = HttpResponse(
-            json.dumps(body, cls=DjangoJSONEncoder), content_type="application/json", status=status
-        )
+        response = HttpResponse(body, content_type="application/json", status=status)
     response["ETag"] = etag
     # Kept by the client, asked again with If-None-Match; never stored by a shared cache.
     response["Cache-Control"] = "private, no-cache"
@@ -516,8 +562,7 @@ def triage_addresses_view(
     """The feed: a constant number of queries, however long the list. Each read is in the access
     log under the client's name; a sync (the list now or its changes) is noted on the client."""
     client = request.auth
-    head = triage_list_head()
-    version = head["version"]
+    version = triage_list_version()
     if feed.changed_since is not None and feed.changed_since > version:
         raise BadFields(
             {
@@ -526,14 +571,42 @@ def triage_addresses_view(
             }
         )
     etag = _etag(version)
-    body = None if _not_modified(if_none_match, etag) else _feed_body(feed, version)
+    body = None if _not_modified(if_none_match, etag) else _feed_body_json(feed, version)
     what = _feed_read(feed, version)
     if body is None:
         what = gettext("%(what)s: not changed") % {"what": what}
-    access_log_record_api_read(client=client["name"], what=what)
-    if feed.on is None:  # a look at a past day is an investigation, not a sync
-        triage_api_client_record_sync(client, version=version)
+    # A look at a past day is an investigation, not a sync.
+    if feed.on is None and triage_api_client_sync_due(client, version=version):
+        with transaction.atomic():  # one commit for the log and the sync
+            access_log_record_api_read(client=client["name"], what=what)
+            triage_api_client_record_sync(client, version=version)
+    else:
+        access_log_record_api_read(client=client["name"], what=what)
     return _feed_response(200 if body is not None else 304, etag, body)
+
+
+# The answers this process wrote last, by question and version. The list's changes are never
+# changed nor deleted, so an answer at a version stays true; only the question's own version
+# (the ETag) and the access log differ between two reads of it.
+FEED_ANSWERS_KEPT = 32
+_feed_answers: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
+
+
+def forget_feed_answers() -> None:
+    _feed_answers.clear()
+
+
+def _feed_body_json(feed: FeedQuery, version: int) -> bytes:
+    key = (version, feed.changed_since, feed.on)
+    body = _feed_answers.get(key)
+    if body is None:
+        body = json.dumps(_feed_body(feed, version), cls=DjangoJSONEncoder).encode()
+        _feed_answers[key] = body
+        if len(_feed_answers) > FEED_ANSWERS_KEPT:
+            _feed_answers.popitem(last=False)
+    else:
+        _feed_answers.move_to_end(key)
+    return body
 
 
 def _feed_body(feed: FeedQuery, version: int) -> dict:

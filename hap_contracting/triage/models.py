@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .constants import TriageFilterReason, TriageListChangeKind
+from .constants import TriageFilterReason, TriageListChangeKind, TriageVerdict
 
 
 class TriageFilterEntry(models.Model):
@@ -101,3 +101,52 @@ class TriageApiClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TriageAddressVerdict(models.Model):
+    """The verdict for an address during a run of days, so that a lookup is one indexed query.
+    Kept by the triage services (``triage_verdicts_refresh``, the one place that applies the
+    rule) whenever a contract, a filter entry or a location changes. Days without a row are
+    ``unknown``.
+
+    The rows of an address do not overlap: ``contracted`` while a contract covers the location,
+    and for a listed location with treatment admission "no ANW care without agreement" on every
+    other day (``date.min`` to ``date.max`` around the contracts). Since the rows carry their
+    dates, a contract that starts or ends changes the answer at midnight without a job running.
+    The address is the location's as the verdict compares it: the postcode as stored, the
+    addition in capitals; ``location`` is the location the address's verdict comes from."""
+
+    postcode = models.CharField(_("postcode"), max_length=7)
+    house_number = models.PositiveIntegerField(_("house number"))
+    addition = models.CharField(_("addition"), max_length=6, blank=True)
+    starts_on = models.DateField(_("valid from"))
+    ends_on = models.DateField(_("valid until"))
+    verdict = models.CharField(_("verdict"), max_length=32, choices=TriageVerdict.choices)
+    location = models.ForeignKey(
+        "organisations.CareLocation",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("care location"),
+    )
+
+    class Meta:
+        verbose_name = _("triage verdict of an address")
+        verbose_name_plural = _("triage verdicts of addresses")
+        indexes = [
+            models.Index(
+                fields=["postcode", "house_number", "addition", "starts_on"],
+                name="triage_verdict_address",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("ends_on")), name="triage_verdict_period"
+            ),
+            # Unknown is the absence of a row.
+            models.CheckConstraint(
+                condition=~Q(verdict=TriageVerdict.UNKNOWN), name="triage_verdict_is_stored"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.postcode} {self.house_number}{self.addition}: {self.verdict}"

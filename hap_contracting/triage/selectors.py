@@ -1,54 +1,59 @@
-"""Reads of the triage filter list. The verdict for an address (seed 004, 7.2) is written once,
-here: listed, Wlz with treatment, and no contract covering the location today."""
+"""Reads of the triage filter list and of the verdict per address (seed 004, 7.2), which the
+services keep (``services.triage_verdicts_refresh``)."""
 
 import datetime
+import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
-from hap_contracting.contracts.selectors import contract_covers
 from hap_contracting.core.scoping import scoped_to_region
 from hap_contracting.core.tokens import token_hash
 from hap_contracting.core.validators import normalise_postcode
-from hap_contracting.organisations.selectors import locations_at_address
 
 from . import rules as triage_rules
 from .constants import TriageListChangeKind, TriageVerdict
-from .models import TriageApiClient, TriageFilterEntry, TriageListChange
+from .models import TriageAddressVerdict, TriageApiClient, TriageFilterEntry, TriageListChange
+
+VERDICT_SQL = (
+    f"SELECT verdict FROM {TriageAddressVerdict._meta.db_table} "  # noqa: S608 (no user input)
+    "WHERE postcode = %s AND house_number = %s AND addition = %s "
+    "AND starts_on <= %s AND ends_on >= %s LIMIT 1"
+)
 
 
-def _on_the_list(location):
-    return Exists(TriageFilterEntry.objects.filter(location=location, delisted_on__isnull=True))
-
-
-def triage_verdict(*, postcode: str, house_number: int, addition: str = "") -> str:
-    """What triage does for a call from this address.
-
-    Only a Wlz-with-treatment location without a contract that is on the list is refused
-    (referred to the institution's own physician). A location without treatment admission is
-    never refused: its residents are registered (ION) patients of the cooperative's GPs.
-    """
+def triage_verdict(
+    *, postcode: str, house_number: int, addition: str = "", on: datetime.date | None = None
+) -> str:
+    """What triage does for a call from this address on ``on`` (today by default): the verdict
+    the services keep for it (``TriageAddressVerdict``, the rule in ``services.verdict_periods``).
+    A postcode that is not one is simply not a known address."""
     try:
         postcode = normalise_postcode(postcode)
     except ValidationError:
-        return TriageVerdict.UNKNOWN  # a bad postcode is simply not a known address
-    today = timezone.localdate()
-    location = (
-        locations_at_address(postcode=postcode, house_number=house_number, addition=addition)
-        .annotate(
-            contracted=contract_covers(OuterRef("pk"), today), listed=_on_the_list(OuterRef("pk"))
-        )
-        .values("wlz_treatment_admission", "contracted", "listed")
-        .first()
-    )
-    if location is None:
         return TriageVerdict.UNKNOWN
-    if location["contracted"]:
-        return TriageVerdict.CONTRACTED
-    if location["wlz_treatment_admission"] and location["listed"]:
-        return TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
-    return TriageVerdict.UNKNOWN
+    return triage_verdict_at(
+        postcode=postcode,
+        house_number=house_number,
+        addition=addition.upper(),
+        day=on or timezone.localdate(),
+    )
+
+
+def triage_verdict_at(*, postcode: str, house_number: int, addition: str, day) -> str:
+    """The verdict for an address given as the table keeps it (postcode ``8011 AB``, addition in
+    capitals): one indexed query, written out so that a lookup during a call does not pay for
+    building it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            VERDICT_SQL,
+            [postcode, house_number, addition, *[connection.ops.adapt_datefield_value(day)] * 2],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else TriageVerdict.UNKNOWN
 
 
 def triage_entries_visible_to(user) -> QuerySet[TriageFilterEntry]:
@@ -65,26 +70,56 @@ def triage_list(user) -> QuerySet[TriageFilterEntry]:
 
 
 def triage_refused_entries(user, today: datetime.date | None = None) -> QuerySet[TriageFilterEntry]:
-    """The addresses triage refers elsewhere, by the verdict's rule: on the list, Wlz with
-    treatment, and no contract covering the location today."""
+    """The addresses triage refers elsewhere ``today``: the open entries whose location's
+    address has that verdict (on the list, Wlz with treatment, no contract covering it), as the
+    API answers it."""
     today = today or timezone.localdate()
+    refused = TriageAddressVerdict.objects.filter(
+        location=OuterRef("location_id"),
+        verdict=TriageVerdict.NO_CARE_WITHOUT_AGREEMENT,
+        starts_on__lte=today,
+        ends_on__gte=today,
+    )
     return (
         triage_entries_visible_to(user)
-        .filter(delisted_on__isnull=True, location__wlz_treatment_admission=True)
-        .exclude(contract_covers(OuterRef("location_id"), today))
+        .filter(Exists(refused), delisted_on__isnull=True)
         .order_by(
             "location__postcode", "location__house_number", "location__house_number_addition", "pk"
         )
     )
 
 
+# A process keeps the clients it found for this long, so that a lookup does not ask the database
+# who holds the token every time; a deactivated client is refused everywhere within it.
+CLIENT_FIELDS = ("pk", "name", "last_used_at", "last_synced_at", "last_synced_version")
+_clients_found: dict[str, tuple[float, dict]] = {}
+
+
 def triage_api_client_for_token(token: str) -> dict | None:
-    """The active client holding ``token`` (found by its hash in one indexed query), or None."""
-    return (
-        TriageApiClient.objects.filter(token_hash=token_hash(token), is_active=True)
-        .values("pk", "name", "last_used_at")
+    """The active client holding ``token`` (found by its hash in one indexed query, or in this
+    process's memory for ``TRIAGE_API_CLIENT_CACHE_SECONDS`` after that), or None. Only clients
+    are kept, not wrong tokens, so guessing cannot fill the memory. The dict is the process's
+    own: the services note on it when they last wrote the client's use and sync."""
+    key = token_hash(token)
+    now = time.monotonic()
+    found = _clients_found.get(key)
+    if found is not None and found[0] > now:
+        return found[1]
+    client = (
+        TriageApiClient.objects.filter(token_hash=key, is_active=True)
+        .values(*CLIENT_FIELDS)
         .first()
     )
+    if client is None:
+        _clients_found.pop(key, None)
+    else:
+        _clients_found[key] = (now + settings.TRIAGE_API_CLIENT_CACHE_SECONDS, client)
+    return client
+
+
+def triage_api_clients_forget() -> None:
+    """Ask the database again at the next request (this process): after a deactivation."""
+    _clients_found.clear()
 
 
 # --- The feed: the list, its versions and its changes ------------------------------------------
@@ -104,6 +139,18 @@ def triage_list_head() -> dict:
             "changed_at": None,
         }
     )
+
+
+VERSION_SQL = f"SELECT id FROM {TriageListChange._meta.db_table} ORDER BY id DESC LIMIT 1"  # noqa: S608
+
+
+def triage_list_version() -> int:
+    """The list's version alone (the id of its last change, 0 before any): the feed asks it at
+    every read, written out so that it costs the index lookup and little more."""
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def triage_list_at_version(version: int) -> list[dict]:

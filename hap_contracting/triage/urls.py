@@ -12,7 +12,7 @@ app_name = "triage"
 api_patterns, _api_app, _api_namespace = api.api.urls
 
 urlpatterns = [
+    path("api/v1/", include(api_patterns)),
     path("triage/", views.triage_list, name="triage_list"),
     path("triage/filterlijst.csv", views.triage_list_csv, name="triage_list_csv"),
-    path("api/v1/", include(api_patterns)),
 ]

@@ -41,6 +41,7 @@ from hap_contracting.core.text import TextLimit
 from hap_contracting.triage.constants import TriageFilterReason, TriageVerdict
 from hap_contracting.triage.models import TriageFilterEntry
 from hap_contracting.triage.selectors import triage_verdict
+from hap_contracting.triage.services import triage_filter_list, triage_verdicts_refresh
 from tests.billing.factories import second_finance_user
 from tests.contracts.factories import ContractFactory
 from tests.organisations.factories import CareLocationFactory
@@ -805,6 +806,7 @@ def test_two_people_making_the_same_month_at_once_bill_each_claim_once(
 
 def test_a_contracted_location_is_contracted_and_an_unknown_address_unknown(billed_location):
     ContractFactory(location=billed_location)
+    triage_verdicts_refresh(location_ids=[billed_location.pk])  # as the contract's service does
 
     assert triage_verdict(postcode="8011 AB", house_number=12, addition="A") == (
         TriageVerdict.CONTRACTED
@@ -815,10 +817,8 @@ def test_a_contracted_location_is_contracted_and_an_unknown_address_unknown(bill
 def test_a_location_without_treatment_admission_is_never_refused(billed_location):
     billed_location.wlz_treatment_admission = False
     billed_location.save()
-    TriageFilterEntry.objects.create(
-        location=billed_location,
-        reason=TriageFilterReason.GRACE_PERIOD_ENDED,
-        listed_on=timezone.localdate(),
+    triage_filter_list(
+        {billed_location.pk: timezone.localdate()}, reason=TriageFilterReason.GRACE_PERIOD_ENDED
     )
 
     assert triage_verdict(postcode="8011 AB", house_number=12, addition="a") == (
@@ -917,12 +917,10 @@ def test_the_triage_list_leaves_out_contracted_and_non_treatment_locations(
     contracted = CareLocationFactory(hap_post=zwolle.posts.get(), wlz_treatment_admission=True)
     ContractFactory(location=contracted)
     without = CareLocationFactory(hap_post=zwolle.posts.get(), wlz_treatment_admission=False)
-    for location in (billed_location, contracted, without):
-        TriageFilterEntry.objects.create(
-            location=location,
-            reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT,
-            listed_on=timezone.localdate(),
-        )
+    triage_filter_list(
+        dict.fromkeys([billed_location.pk, contracted.pk, without.pk], timezone.localdate()),
+        reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT,
+    )
 
     listed = [entry.location for entry in triage_refused_entries(finance)]
 

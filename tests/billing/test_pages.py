@@ -28,6 +28,7 @@ from hap_contracting.core import pdf, spreadsheets
 from hap_contracting.core.roles import Role
 from hap_contracting.triage.constants import TriageFilterReason
 from hap_contracting.triage.models import TriageFilterEntry
+from hap_contracting.triage.services import triage_verdicts_rebuild
 from tests.billing.factories import (
     AddressInvestigationFactory,
     ClaimFactory,
@@ -856,6 +857,7 @@ def listed(location, flevoland, today):
         delisted_on=today,
         delisted_because="contract",
     )
+    triage_verdicts_rebuild()  # the entries were written without the services
     return location, far
 
 

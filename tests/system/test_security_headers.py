@@ -49,3 +49,18 @@ def test_the_admin_loads_under_the_policy(admin_client):
 
     assert response.status_code == 200
     assert "Content-Security-Policy" in response
+
+
+def test_the_api_passes_the_pages_middleware_but_keeps_its_protection(client):
+    """A JSON answer to a bearer token needs no session, language, messages or login state
+    (hap_contracting/core/middleware.py); the security headers and the host check stay."""
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "Vary" not in response  # neither Cookie (session) nor Accept-Language (locale)
+    assert not response.cookies
+    assert client.get("/api/v1/openapi.json", headers={"Host": "evil.example"}).status_code == 400
+    assert "Accept-Language" in client.get("/login/")["Vary"]

@@ -3,8 +3,10 @@
 import datetime
 import json
 import re
+import time
 
 import pytest
+import time_machine
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
@@ -14,11 +16,18 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from hap_contracting.audit.models import AccessLogEntry
 from hap_contracting.core.tokens import token_hash
 from hap_contracting.core.validators import normalise_postcode
+from hap_contracting.triage import selectors
 from hap_contracting.triage.api import check_triage_parameters, openapi_document
 from hap_contracting.triage.constants import TriageFilterReason, TriageVerdict
 from hap_contracting.triage.models import TriageApiClient, TriageFilterEntry
+from hap_contracting.triage.services import (
+    triage_filter_delist_contracted,
+    triage_filter_list,
+    triage_verdicts_refresh,
+)
 from tests.contracts.factories import ContractFactory
 from tests.organisations.factories import CareLocationFactory
 
@@ -41,9 +50,16 @@ def ask(client, api_client):
 
 
 def on_the_list(location, reason=TriageFilterReason.BILLED_WITHOUT_CONTRACT):
-    return TriageFilterEntry.objects.create(
-        location=location, reason=reason, listed_on=timezone.localdate()
-    )
+    triage_filter_list({location.pk: timezone.localdate()}, reason=reason)
+    return TriageFilterEntry.objects.get(location=location, delisted_on__isnull=True)
+
+
+def contract_on(location, *others, **kwargs):
+    """A contract as a factory makes it, and the verdicts as its service would leave them."""
+    contract = ContractFactory(location=location, **kwargs)
+    contract.other_locations.add(*others)
+    triage_verdicts_refresh(location_ids=[location.pk, *(other.pk for other in others)])
+    return contract
 
 
 def label(verdict) -> str:
@@ -78,6 +94,31 @@ def test_deactivated_client_is_refused(ask, api_client, location):
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
+def test_a_client_deactivated_elsewhere_is_refused_once_this_process_forgets_it(
+    ask, api_client, location, settings, monkeypatch
+):
+    """Each process keeps the clients it found for TRIAGE_API_CLIENT_CACHE_SECONDS; the process
+    that deactivates one forgets at once (test_created_client_token_works_until_deactivated)."""
+    params = {"postcode": location.postcode, "house_number": location.house_number}
+    assert ask(**params).status_code == 200
+    TriageApiClient.objects.filter(pk=api_client.pk).update(is_active=False)  # another process
+
+    kept = ask(**params)
+    later = time.monotonic() + settings.TRIAGE_API_CLIENT_CACHE_SECONDS + 1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    forgotten = ask(**params)
+
+    assert kept.status_code == 200
+    assert forgotten.status_code == 401
+
+
+def test_a_wrong_token_is_not_kept(ask, api_client, location):
+    """Only clients are kept: guessing tokens fills no memory, and each guess is looked up."""
+    ask(token="guess", postcode=location.postcode, house_number=location.house_number)
+
+    assert token_hash("guess") not in selectors._clients_found
+
+
 def test_api_needs_no_session_nor_second_factor(ask, settings, location):
     """Regression: the two-factor middleware must not redirect a token request to the login."""
     settings.OTP_REQUIRED = True
@@ -100,12 +141,10 @@ def test_last_used_is_written_at_most_once_a_minute(ask, api_client, location):
     ask(postcode=location.postcode, house_number=location.house_number)
     api_client.refresh_from_db()
     assert api_client.last_used_at == first
-    TriageApiClient.objects.filter(pk=api_client.pk).update(
-        last_used_at=first - datetime.timedelta(minutes=2)
-    )
-    ask(postcode=location.postcode, house_number=location.house_number)
+    with time_machine.travel(first + datetime.timedelta(minutes=2)):
+        ask(postcode=location.postcode, house_number=location.house_number)
     api_client.refresh_from_db()
-    assert api_client.last_used_at > first - datetime.timedelta(minutes=1)
+    assert api_client.last_used_at >= first + datetime.timedelta(minutes=2)
 
 
 # --- Validation -----------------------------------------------------------------------------
@@ -136,7 +175,7 @@ def test_every_bad_field_is_named(ask):
 
 
 def test_contracted_location(ask, location):
-    ContractFactory(location=location)
+    contract_on(location)
     response = ask(postcode="8011ab", house_number=str(location.house_number))
     assert response.status_code == 200
     assert response.json() == {
@@ -147,13 +186,15 @@ def test_contracted_location(ask, location):
         "addition": "",
     }
     assert response.json()["label"] == "Gecontracteerd"
+    # Never kept by a cache: a contract may end at midnight.
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert "GMT" in response["Expires"]
 
 
 def test_location_covered_as_other_location_is_contracted(ask, location, zwolle):
     main = CareLocationFactory(hap_post=zwolle.posts.get(), organisation=location.organisation)
-    contract = ContractFactory(location=main)
-    contract.other_locations.add(location)
     on_the_list(location)
+    contract_on(main, location)
     response = ask(postcode=location.postcode, house_number=location.house_number)
     assert response.json()["verdict"] == TriageVerdict.CONTRACTED
 
@@ -170,8 +211,8 @@ def test_listed_location_with_treatment_without_contract_gets_no_care(ask, locat
 
 def test_listed_location_whose_contract_ended_gets_no_care(ask, location):
     today = timezone.localdate()
-    ContractFactory(
-        location=location,
+    contract_on(
+        location,
         start_date=today - datetime.timedelta(days=400),
         end_date=today - datetime.timedelta(days=1),
     )
@@ -193,10 +234,18 @@ def test_location_without_treatment_on_the_list_is_never_refused(ask, zwolle):
 
 
 def test_delisted_location_is_not_refused(ask, location):
-    entry = on_the_list(location)
-    entry.delisted_on = timezone.localdate()
-    entry.save()
+    """Taken off once a contract covered it: after that contract, no longer refused."""
+    today = timezone.localdate()
+    on_the_list(location)
+    contract_on(
+        location,
+        start_date=today - datetime.timedelta(days=30),
+        end_date=today - datetime.timedelta(days=1),
+    )
+    triage_filter_delist_contracted(today - datetime.timedelta(days=2))
+
     response = ask(postcode=location.postcode, house_number=location.house_number)
+
     assert response.json()["verdict"] == TriageVerdict.UNKNOWN
 
 
@@ -217,12 +266,33 @@ def test_addition_matches_whatever_its_case(ask, zwolle):
     assert without.json()["verdict"] == TriageVerdict.UNKNOWN
 
 
-def test_a_lookup_runs_at_most_two_queries(ask, location, django_assert_max_num_queries):
+def test_a_lookup_is_one_query_and_its_access_log_entry(ask, location, django_assert_num_queries):
+    """The client is known to the process after its first lookup (and last_used_at written):
+    then a lookup is the verdict's indexed query and the access log's insert."""
     on_the_list(location)
-    ask(postcode=location.postcode, house_number=location.house_number)  # last_used_at written
-    with django_assert_max_num_queries(2):
+    ask(postcode=location.postcode, house_number=location.house_number)
+    with django_assert_num_queries(2) as captured:
         response = ask(postcode=location.postcode, house_number=location.house_number)
     assert response.json()["verdict"] == TriageVerdict.NO_CARE_WITHOUT_AGREEMENT
+    verdict_query, log_insert = (query["sql"] for query in captured.captured_queries)
+    assert verdict_query.startswith("SELECT verdict FROM triage_triageaddressverdict")
+    assert log_insert.startswith("INSERT INTO audit_accesslogentry ")
+
+
+def test_each_lookup_is_in_the_access_log_under_its_client(ask, location, zwolle):
+    contract_on(location)
+    unknown = CareLocationFactory(hap_post=zwolle.posts.get(), house_number_addition="C")
+
+    ask(postcode="8011ab", house_number=str(location.house_number))
+    ask(postcode=unknown.postcode, house_number=unknown.house_number, addition="c")
+    ask(postcode="8011 AB", house_number="x")  # refused: nothing read, nothing logged
+    ask(token="wrong", postcode="8011 AB", house_number="1")
+
+    entries = list(AccessLogEntry.objects.order_by("pk").values_list("api_client", "user", "what"))
+    assert [(client, user) for client, user, _what in entries] == [("TPM", None), ("TPM", None)]
+    # The address as the verdict compares it, and the answer given.
+    assert entries[0][2].endswith(f" 8011 AB {location.house_number}: contracted")
+    assert entries[1][2].endswith(f" 8011 AB {unknown.house_number}-C: unknown")
 
 
 # --- OpenAPI --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hap_contracting.core.derived import refresh_derived
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.money import euro, money
 from hap_contracting.core.text import TextLimit, checked_text
@@ -180,6 +181,10 @@ def contract_create_for_request(
         else None,
     )
     contract.other_locations.set(terms.other_locations)
+    refresh_derived(
+        "triage.verdicts",
+        location_ids=[location.pk, *(other.pk for other in terms.other_locations)],
+    )
     ContractRate.objects.bulk_create(
         ContractRate(contract=contract, act=act, amount=amount) for act, amount in rates
     )
@@ -265,6 +270,13 @@ def contract_terminate(
         )
         if not updated:
             raise DomainError(_("This contract has been terminated already."))
+        refresh_derived(
+            "triage.verdicts",
+            location_ids=[
+                contract.location_id,
+                *contract.other_locations.values_list("pk", flat=True),
+            ],
+        )
         ContractEvent.objects.create(
             contract=contract,
             kind=ContractEventKind.TERMINATED,
