@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= anw-demo-2026
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test check install migrate seed clean graph deploy-check security
+.PHONY: demo test check install migrate seed clean graph deploy-check security bench bench-smoke
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -68,3 +68,25 @@ graph: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -c 'import django; django.setup(); \
 	from tests.procedure.test_graph import architecture_with_graph as page; \
 	text = page(); open("docs/architecture.md", "w").write(text)'
+
+# The benchmarks (bench/, docs/performance.md), each against an honest floor in the same run, on
+# PostgreSQL at 127.0.0.1:5432 in databases of their own (hap_bench_*), each ending with a line
+# `RESULT {json}`. `make bench`: full size (tens of minutes; the data sets are built once and
+# reused). `make bench-smoke`: small sizes; fails when a query count grows with the data or a
+# benchmark breaks (.ci/run runs it).
+BENCHMARKS := invoice_export claims_import daily_job triage_lookup procedure_pages
+LOAD_STAMP := $(VENV)/.installed-load
+
+$(LOAD_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,load]"
+	@touch $(LOAD_STAMP)
+
+bench: $(LOAD_STAMP)
+	@set -e; for name in $(BENCHMARKS); do \
+		echo "== bench/$$name.py"; $(BIN)/python bench/$$name.py; done
+	@echo "== bench/load/run.py"; $(BIN)/python bench/load/run.py
+
+bench-smoke: $(LOAD_STAMP)
+	@set -e; for name in $(BENCHMARKS); do \
+		echo "== bench/$$name.py --smoke"; $(BIN)/python bench/$$name.py --smoke; done
+	@echo "== bench/load/run.py --smoke"; $(BIN)/python bench/load/run.py --smoke

@@ -582,7 +582,7 @@ def invoice_document_gaps(sender: dict, recipient: dict) -> list[str]:
     if not sender:
         gaps.append(str(_("the sender's details (an administrator enters them in the admin)")))
     if not (recipient.get("address") and recipient.get("postcode") and recipient.get("city")):
-        gaps.append(str(_("the organisation's invoice address (in the admin)")))
+        gaps.append(str(_("the organisation's invoice address (under Care organisations)")))
     return gaps
 
 
