@@ -24,14 +24,16 @@ lapsed contracts, completion deadlines, grace periods ending and ended, breach a
 the steps' service norms), locations to list after their grace period, triage filter entries of
 locations whose contract runs, and unpaid invoices (payment reminders, listings for collection).
 
-The floor (``floor_statements``): five statements of hand-written PostgreSQL, in one
+The floor (``floor_statements``): six statements of hand-written PostgreSQL, in one
 transaction, that write what the job writes on the same state — the renewal requests, the
 contracts' history rows and the renewal-opened reminders (one statement, data-modifying CTEs);
 every countdown's reminders (one ``INSERT … SELECT`` over a ``UNION ALL``); the triage listings
-after a grace period and the delistings, each with the list's change rows; the payment reminders
-and the listings for collection — followed by the job's own audit-trail check (reads only, the
-same statements: it writes nothing that could be done more cheaply). The floor takes no locks
-(neither the renewals' ``FOR UPDATE SKIP LOCKED`` nor the triage list's advisory lock): it is
+after a grace period and the delistings, each with the list's change rows; the triage verdicts
+kept per address at the addresses listed or delisted (contracts merged into runs of days in
+window functions, the days around them refused); the payment reminders and the listings for
+collection — followed by the job's own audit-trail check (reads only, the same statements: it
+writes nothing that could be done more cheaply). The floor takes no locks (neither the
+renewals' ``FOR UPDATE SKIP LOCKED`` nor the triage list's and verdicts' advisory locks): it is
 the least the database must do.
 
 Checked, on both sizes: the job and the floor each run from the same state in a transaction that
@@ -222,7 +224,11 @@ def floor_statements(now: datetime.datetime) -> tuple[list[tuple[str, str]], dic
         StepNorm,
     )
     from hap_contracting.procedure.models import TransitionLog as StateLog
-    from hap_contracting.triage.models import TriageFilterEntry, TriageListChange
+    from hap_contracting.triage.models import (
+        TriageAddressVerdict,
+        TriageFilterEntry,
+        TriageListChange,
+    )
 
     K = ReminderKind
     table = {
@@ -241,6 +247,7 @@ def floor_statements(now: datetime.datetime) -> tuple[list[tuple[str, str]], dic
             "statelog": StateLog,
             "entry": TriageFilterEntry,
             "change": TriageListChange,
+            "verdict": TriageAddressVerdict,
             "invoice": Invoice,
             "payment": Payment,
             "payment_reminder": PaymentReminder,
@@ -513,6 +520,93 @@ def floor_statements(now: datetime.datetime) -> tuple[list[tuple[str, str]], dic
         FROM ended e JOIN {t["location"]} l ON l.id = e.location_id
         ORDER BY e.id
     """
+    # The triage verdict per address (triage.services.triage_verdicts_refresh) at the addresses
+    # of the locations this run listed or delisted (their changes are recorded at now): the
+    # address's first location by name, its contracts merged into runs of days ("contracted"),
+    # and for a listed location with treatment admission the days around them refused.
+    others = Contract.other_locations.through._meta.db_table
+    verdicts = f"""
+        WITH changed AS (
+            SELECT DISTINCT e.location_id AS id
+            FROM {t["change"]} c JOIN {t["entry"]} e ON e.id = c.entry_id
+            WHERE c.recorded_at = %(now)s
+        ), addresses AS (
+            SELECT l.postcode, l.house_number, upper(l.house_number_addition) AS addition
+            FROM {t["location"]} l JOIN changed ON changed.id = l.id
+            UNION
+            SELECT v.postcode, v.house_number, v.addition
+            FROM {t["verdict"]} v JOIN changed ON changed.id = v.location_id
+        ), placed AS (
+            SELECT l.id, l.name, l.postcode, l.house_number,
+                   upper(l.house_number_addition) AS addition,
+                   l.wlz_treatment_admission AND EXISTS (
+                       SELECT 1 FROM {t["entry"]} e
+                       WHERE e.location_id = l.id AND e.delisted_on IS NULL
+                   ) AS refused_otherwise
+            FROM {t["location"]} l JOIN addresses a
+              ON a.postcode = l.postcode AND a.house_number = l.house_number
+             AND a.addition = upper(l.house_number_addition)
+        ), stale AS (
+            DELETE FROM {t["verdict"]} v
+            WHERE v.location_id IN (SELECT id FROM placed UNION SELECT id FROM changed)
+        ), chosen AS (
+            SELECT DISTINCT ON (postcode, house_number, addition) *
+            FROM placed ORDER BY postcode, house_number, addition, name, id
+        ), covered AS (
+            SELECT * FROM (
+                SELECT ch.id AS location_id, k.start_date AS first,
+                       CASE WHEN k.terminated_on IS NULL THEN k.end_date
+                            ELSE least(k.end_date, k.terminated_on - 1) END AS last
+                FROM chosen ch JOIN {t["contract"]} k ON k.location_id = ch.id
+                UNION ALL
+                SELECT ch.id, k.start_date,
+                       CASE WHEN k.terminated_on IS NULL THEN k.end_date
+                            ELSE least(k.end_date, k.terminated_on - 1) END
+                FROM chosen ch JOIN {others} m ON m.carelocation_id = ch.id
+                JOIN {t["contract"]} k ON k.id = m.contract_id
+            ) c WHERE first <= last
+        ), marked AS (
+            SELECT location_id, first, last,
+                   CASE WHEN first <= max(last) OVER (
+                       PARTITION BY location_id ORDER BY first, last
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                   ) + 1 THEN 0 ELSE 1 END AS new_run
+            FROM covered
+        ), numbered AS (
+            SELECT location_id, first, last,
+                   sum(new_run) OVER (PARTITION BY location_id ORDER BY first, last) AS run
+            FROM marked
+        ), runs AS (
+            SELECT location_id, min(first) AS first, max(last) AS last
+            FROM numbered GROUP BY location_id, run
+        ), around AS (
+            SELECT location_id, first, last,
+                   lag(last) OVER (PARTITION BY location_id ORDER BY first) AS before,
+                   row_number() OVER (PARTITION BY location_id ORDER BY first DESC) AS from_end
+            FROM runs
+        ), periods AS (
+            SELECT location_id, first, last, 'contracted' AS verdict FROM runs
+            UNION ALL
+            SELECT a.location_id, coalesce(a.before + 1, DATE '0001-01-01'), a.first - 1,
+                   'no_anw_care_without_agreement'
+            FROM around a JOIN chosen ch ON ch.id = a.location_id
+            WHERE ch.refused_otherwise AND a.first > coalesce(a.before + 1, DATE '0001-01-01')
+            UNION ALL
+            SELECT a.location_id, a.last + 1, DATE '9999-12-31', 'no_anw_care_without_agreement'
+            FROM around a JOIN chosen ch ON ch.id = a.location_id
+            WHERE ch.refused_otherwise AND a.from_end = 1 AND a.last < DATE '9999-12-31'
+            UNION ALL
+            SELECT ch.id, DATE '0001-01-01', DATE '9999-12-31', 'no_anw_care_without_agreement'
+            FROM chosen ch
+            WHERE ch.refused_otherwise AND NOT EXISTS (
+                SELECT 1 FROM runs r WHERE r.location_id = ch.id
+            )
+        )
+        INSERT INTO {t["verdict"]}
+            (postcode, house_number, addition, starts_on, ends_on, verdict, location_id)
+        SELECT ch.postcode, ch.house_number, ch.addition, p.first, p.last, p.verdict, ch.id
+        FROM periods p JOIN chosen ch ON ch.id = p.location_id
+    """
     reminder_columns = (
         "invoice_id, kind, due_on, created_at, sent_at, recipient, attempts, last_error"
     )
@@ -562,6 +656,7 @@ def floor_statements(now: datetime.datetime) -> tuple[list[tuple[str, str]], dic
         ("every countdown's reminders", countdowns),
         ("triage listings after grace, with changes", listed),
         ("triage delistings, with changes", delisted),
+        ("triage verdicts at the addresses listed or delisted", verdicts),
         ("payment reminders and collection", payments),
     ], params
 
@@ -605,6 +700,9 @@ WRITTEN_COLUMNS = {
         "sent_at IS NULL, recipients, attempts, last_error"
     ),
     "triage_triagefilterentry": "location_id, reason, listed_on, delisted_on, delisted_because",
+    "triage_triageaddressverdict": (
+        "postcode, house_number, addition, starts_on, ends_on, verdict, location_id"
+    ),
     "triage_triagelistchange": (
         'kind, "on", reason, removed_because, postcode, house_number, addition'
     ),

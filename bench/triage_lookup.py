@@ -5,16 +5,18 @@ Run from the repository root::
 
     .venv/bin/python bench/triage_lookup.py
     .venv/bin/python bench/triage_lookup.py --smoke
-    .venv/bin/python bench/triage_lookup.py --duration 15 --rate 200 --clients 50 --workers 4 \\
+    .venv/bin/python bench/triage_lookup.py --duration 15 --rate 200 --clients 50 \\
         --database-url postgres://postgres@127.0.0.1:5432/hap_bench_triage
+    .venv/bin/python bench/triage_lookup.py --worker-class sync --workers 4  # sync, for comparison
 
 The data set (``bench.datasets.triage``): care locations, running contracts on ``--contracts``
 of them and triage filter entries on ``--listed`` others, and the verdict per address as the
 services keep it. The script makes one API client with a fresh token
-(``triage.services.triage_api_client_create``), starts gunicorn (sync workers, DEBUG off,
-``bench/minimal_wsgi.py``: the project's application plus the floor views of
-``bench/minimal_urls.py``) on 127.0.0.1, and measures each endpoint beside its floor, one after
-the other:
+(``triage.services.triage_api_client_create``), starts gunicorn with production's configuration
+(``config/gunicorn_conf.py``: gthread, 3 processes × 4 threads; ``--workers``, ``--threads``
+and ``--worker-class`` override it) serving ``bench/minimal_wsgi.py`` (the project's
+application, DEBUG off, plus the floor views of ``bench/minimal_urls.py``) on 127.0.0.1, and
+measures each endpoint beside its floor, one after the other:
 
 - the verdict (URL name ``triage:api_verdict``) for random addresses (known locations, an
   addition in either case, and ``--unknown-share`` unknown ones): the token check, one indexed
@@ -35,15 +37,16 @@ For each, two measurements:
 - open loop: requests scheduled at ``--rate`` per second for ``--open-duration`` seconds
   whatever the answers (as wrk2 does), each request's latency counted from the moment it was
   scheduled, so a stall delays all requests due meanwhile and shows in the percentiles
-  (no coordinated omission). p50/p95/p99 (target p99 ≤ 20 ms at 200 per second). A floor's
-  open loop is run only when its closed loop answered more than the rate (else it would only
-  show a queue growing).
+  (no coordinated omission), in the same ``--slices`` rounds taking turns. p50/p95/p99 (target
+  p99 ≤ 20 ms at 200 per second). A floor's open loop is run only when its closed loop answered
+  more than the rate (else it would only show a queue growing).
 
 The load generator is Python (threads with ``http.client``, spread over ``--load-processes``
 processes) on the same machine as gunicorn and PostgreSQL: the CPU it took is printed as a
 share of the machine's busy CPU, so you can judge whether it, rather than the server, was the
-limit. Gunicorn's sync workers close the connection after each response, so every request opens
-a TCP connection, for every endpoint alike. The machine's load average is printed too.
+limit. Each client keeps its connection while gunicorn keeps it alive (gthread does, for
+``keepalive`` seconds; sync workers close it after each response), for every endpoint alike.
+The machine's load average is printed too.
 
 ``--smoke`` uses a small data set and short runs; it exits non-zero when a request fails, the
 workload breaks (a verdict missing from the answers, a feed answer of the wrong length) or a
@@ -62,6 +65,7 @@ import multiprocessing
 import os
 import random
 import resource
+import runpy
 import sys
 import threading
 import time
@@ -122,7 +126,11 @@ def parse_args(argv=None):
     )
     parser.add_argument("--clients", type=int, default=50, help="closed loop: clients")
     parser.add_argument("--rate", type=float, default=200, help="open loop: requests a second")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn processes (default: config/gunicorn_conf.py's)"
+    )
+    parser.add_argument("--threads", type=int, help="threads per gunicorn process (gthread)")
+    parser.add_argument("--worker-class", help="gunicorn worker class (default: the config's)")
     parser.add_argument(
         "--log-seconds",
         type=float,
@@ -144,6 +152,12 @@ def parse_args(argv=None):
     parser.add_argument(
         "--smoke", action="store_true", help="small data set, short runs; fails on broken work"
     )
+    parser.add_argument(
+        "--only",
+        choices=list(COMPARED),
+        action="append",
+        help="measure only this endpoint and its floor (repeatable; default all)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         for name, value in SMOKE.items():
@@ -159,7 +173,6 @@ def parse_args(argv=None):
         "contracts",
         "listed",
         "clients",
-        "workers",
         "load_processes",
         "slices",
     )
@@ -260,9 +273,13 @@ GROUPS = (
 )
 
 
-def groups(measured: list[dict]) -> list[list[dict]]:
+def groups(measured: list[dict], only=None) -> list[list[dict]]:
     by_key = {endpoint["key"]: endpoint for endpoint in measured}
-    return [[by_key[key] for key in group] for group in GROUPS]
+    return [
+        [by_key[key] for key in group]
+        for group in GROUPS
+        if only is None or any(key in only for key in group)
+    ]
 
 
 # --- Load generator --------------------------------------------------------------------------
@@ -501,54 +518,55 @@ def summary(runs: list[dict]) -> dict:
 
 def measure_group(args, group: list[dict], headers, server_pid) -> dict:
     """The endpoints of ``group`` (a floor and what it is the floor of): warmed up, then the
-    closed loop in ``--slices`` rounds taking turns, so that a change in the machine's load
-    falls on all of them alike, then the open loop of each."""
+    closed loop and then the open loop, each in ``--slices`` rounds in which they take turns,
+    so that a change in the machine's load falls on all of them alike."""
     from django.db import connections
 
     connections.close_all()  # no connection is inherited by the forked load generator
-    closed = {endpoint["key"]: [] for endpoint in group}
-    for endpoint in group:
-        if args.warm_up > 0:
-            run_load(
-                args, endpoint["paths"], headers, server_pid, duration=args.warm_up, open_loop=False
-            )
-    for _round in range(args.slices):
-        for endpoint in group:
-            closed[endpoint["key"]].append(
-                run_load(
-                    args,
-                    endpoint["paths"],
-                    headers,
-                    server_pid,
-                    duration=args.duration / args.slices,
-                    open_loop=False,
-                )
-            )
-    results = {}
-    for endpoint in group:
-        key = endpoint["key"]
-        opened = None
-        capacity = summary(closed[key])["rps"]
-        # The targets' latency is measured always. A floor's only when it can keep up with the
-        # rate (else its open loop shows a queue growing for minutes), and not in the smoke,
-        # which is about whether the work is right.
-        if key in COMPARED or (key != "minimal" and not args.smoke and capacity > args.rate):
-            opened = summary(
-                [
+
+    def rounds(endpoints_, *, duration, open_loop):
+        runs = {endpoint["key"]: [] for endpoint in endpoints_}
+        for _round in range(args.slices):
+            for endpoint in endpoints_:
+                runs[endpoint["key"]].append(
                     run_load(
                         args,
                         endpoint["paths"],
                         headers,
                         server_pid,
-                        duration=args.open_duration,
-                        open_loop=True,
+                        duration=duration / args.slices,
+                        open_loop=open_loop,
                     )
-                ]
+                )
+        return {key: summary(parts) for key, parts in runs.items()}
+
+    for endpoint in group:
+        if args.warm_up > 0:
+            run_load(
+                args, endpoint["paths"], headers, server_pid, duration=args.warm_up, open_loop=False
             )
-        results[key] = {"closed": summary(closed[key]), "open": opened}
+    closed = rounds(group, duration=args.duration, open_loop=False)
+    # The targets' latency is measured always; a floor's only when it can keep up with the rate
+    # (else its open loop shows a queue growing for minutes), and not in the smoke, which is
+    # about whether the work is right.
+    timed = [
+        endpoint
+        for endpoint in group
+        if endpoint["key"] in COMPARED
+        or (
+            endpoint["key"] != "minimal"
+            and not args.smoke
+            and closed[endpoint["key"]]["rps"] > args.rate
+        )
+    ]
+    opened = rounds(timed, duration=args.open_duration, open_loop=True)
+    results = {}
+    for endpoint in group:
+        key = endpoint["key"]
+        results[key] = {"closed": closed[key], "open": opened.get(key)}
         print(
-            f"  {endpoint['label']}: {results[key]['closed']['rps']:.0f}/s closed loop"
-            + (f", p99 {opened['p99']:.1f} ms at {args.rate:g}/s" if opened else ""),
+            f"  {endpoint['label']}: {closed[key]['rps']:.0f}/s closed loop"
+            + (f", p99 {opened[key]['p99']:.1f} ms at {args.rate:g}/s" if key in opened else ""),
             flush=True,
         )
     return results
@@ -615,6 +633,35 @@ def log_capacity(seconds: float, threads: int = 8) -> dict:
     return figures
 
 
+# --- The server ------------------------------------------------------------------------------
+
+GUNICORN_CONF = REPO_ROOT / "config" / "gunicorn_conf.py"
+
+
+def gunicorn_options(args) -> list[str]:
+    """Production's configuration file (``config/gunicorn_conf.py``: gthread, 3 processes × 4
+    threads for 2 cores), with what the command line overrides. ``--preload``: the processes
+    fork from a master that loaded the project once, so they start in a second rather than
+    each importing it (what they run is the same)."""
+    options = ["-c", str(GUNICORN_CONF), "--backlog", "2048", "--log-level", "warning"]
+    options += ["--preload", "--graceful-timeout", "2"]
+    if args.threads is not None:
+        options += ["--threads", str(args.threads)]
+    if args.worker_class:
+        options += ["--worker-class", args.worker_class]
+    return options
+
+
+def server_description(args) -> str:
+    """gunicorn's worker class, processes and threads: the configuration file's (with the
+    environment it reads), unless the command line said otherwise."""
+    conf = runpy.run_path(str(GUNICORN_CONF))
+    worker_class = args.worker_class or conf["worker_class"]
+    workers = args.workers or conf["workers"]
+    threads = f" × {args.threads or conf['threads']} threads" if worker_class == "gthread" else ""
+    return f"gunicorn {worker_class}, {workers} processes{threads}"
+
+
 # --- Query counts (in process) ---------------------------------------------------------------
 
 
@@ -676,15 +723,21 @@ def workload_failures(args, results, listed_now: int, version: int) -> list[str]
                     f"{dict(run['statuses'])}"
                 )
     for key in ("verdict", "verdict_floor", "verdict_floor_logged"):
+        if key not in results:
+            continue
         seen = set(results[key]["closed"]["verdicts"])
         if seen != {"contracted", "no_anw_care_without_agreement", "unknown"}:
             failures.append(f"{key}: verdicts answered {sorted(seen)}, not all three")
     for key in ("feed_list", "feed_list_floor"):
+        if key not in results:
+            continue
         sizes = set(results[key]["closed"]["sizes"])
         if sizes != {listed_now}:
             failures.append(f"{key}: answers of {sorted(sizes)} entries, not {listed_now}")
     expected = {min(behind, version) for behind in VERSIONS_BEHIND}
     for key in ("feed_changes", "feed_changes_floor"):
+        if key not in results:
+            continue
         sizes = set(results[key]["closed"]["sizes"])
         if not sizes <= expected:
             failures.append(f"{key}: answers of {sorted(sizes)} changes, expected {expected}")
@@ -725,23 +778,11 @@ def main(argv=None) -> int:
         "bench.minimal_wsgi:application",
         port=args.port,
         workers=args.workers,
-        env=server_env,
+        env={**server_env, "GUNICORN_ACCESS_LOG": ""},  # no line per request on our output
         ready_path=MINIMAL_PATH,
-        # --preload: the workers fork from a master that loaded the project once, so they
-        # start in a second rather than each importing it (the measurement is the same).
-        options=(
-            "--worker-class",
-            "sync",
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-            "--preload",
-            "--graceful-timeout",
-            "2",
-        ),
+        options=gunicorn_options(args),
     ) as server:
-        for group in groups(measured):
+        for group in groups(measured, args.only):
             results.update(measure_group(args, group, headers, server.pid))
     load_after = os.getloadavg()
 
@@ -755,7 +796,7 @@ def main(argv=None) -> int:
         f"(version {version}); {runner.describe_environment()}."
     )
     print(
-        f"gunicorn: {args.workers} sync workers on 127.0.0.1:{args.port}, DEBUG=False, "
+        f"{server_description(args)} on 127.0.0.1:{args.port}, DEBUG=False, "
         f"CONN_MAX_AGE={args.conn_max_age}; the CPUs are shared with PostgreSQL and the load "
         f"generator ({args.load_processes} processes). Closed loop: {args.clients} clients, "
         f"{args.warm_up:g} s warm-up, {args.duration:g} s; open loop: {args.rate:g} requests "
@@ -800,10 +841,11 @@ def main(argv=None) -> int:
         ),
         rows,
     )
-    verdicts = ", ".join(
-        f"{k} {v:,}" for k, v in sorted(results["verdict"]["closed"]["verdicts"].items())
-    )
-    print(f"\nVerdicts answered (closed loop): {verdicts}.")
+    if "verdict" in results:
+        verdicts = ", ".join(
+            f"{k} {v:,}" for k, v in sorted(results["verdict"]["closed"]["verdicts"].items())
+        )
+        print(f"\nVerdicts answered (closed loop): {verdicts}.")
     print(f"Queries of one request (in process): {counts}.")
     print(
         "Access-log entries committed one by one, 8 connections (no HTTP): chained "
@@ -812,12 +854,14 @@ def main(argv=None) -> int:
         f"(p99 {capacity['unchained']['p99_ms']} ms)."
     )
 
-    summary = {}
+    compared = {}
     for key, floor in COMPARED.items():
+        if key not in results:
+            continue
         real, base = results[key], results[floor]
         ratio = runner.ratio(real["closed"]["rps"], base["closed"]["rps"])
         p99 = real["open"]["p99"]
-        summary[key] = {
+        compared[key] = {
             "ratio_rps_over_floor": ratio,
             "p50_ms_at_rate": round(real["open"]["p50"], 2),
             "p95_ms_at_rate": round(real["open"]["p95"], 2),
@@ -828,18 +872,24 @@ def main(argv=None) -> int:
                 "p99_le_20ms_at_200rps": args.rate >= 200 and p99 <= TARGET_P99_MS,
             },
         }
-    logged = results["verdict_floor_logged"]["closed"]["rps"]
+    logged = None
+    if "verdict" in results:
+        logged = runner.ratio(
+            results["verdict_floor_logged"]["closed"]["rps"],
+            results["verdict_floor"]["closed"]["rps"],
+        )
     print()
-    for key, figures in summary.items():
+    for key, figures in compared.items():
         print(
             f"{labels[key]}: {figures['ratio_rps_over_floor']} × its floor (closed loop), p99 "
             f"{figures['p99_ms_at_rate']} ms at {args.rate:g}/s; targets "
             f"{'reported only (smoke)' if args.smoke else figures['targets']}."
         )
-    print(
-        "The access log's INSERT alone: the verdict floor with it answers "
-        f"{runner.ratio(logged, results['verdict_floor']['closed']['rps'])} × the floor without."
-    )
+    if logged is not None:
+        print(
+            f"The access log's INSERT alone: the verdict floor with it answers {logged} × the "
+            "floor without."
+        )
 
     failures = workload_failures(args, results, listed_now, version)
     for key, limit in MAX_QUERIES.items():
@@ -853,7 +903,7 @@ def main(argv=None) -> int:
             "listed": args.listed,
             "clients": args.clients,
             "rate": args.rate,
-            "workers": args.workers,
+            "server": server_description(args),
             "duration_s": args.duration,
             "open_duration_s": args.open_duration,
             "smoke": args.smoke,
@@ -868,12 +918,11 @@ def main(argv=None) -> int:
             },
         },
         ratios={
-            **summary,
-            "verdict_floor_logged_over_floor": runner.ratio(
-                logged, results["verdict_floor"]["closed"]["rps"]
-            ),
+            **compared,
+            "verdict_floor_logged_over_floor": logged,
         },
         failures=failures,
+        targets={key: figures["targets"] for key, figures in compared.items()},
     )
 
 

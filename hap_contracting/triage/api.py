@@ -38,6 +38,7 @@ import functools
 import json
 import logging
 import re
+import threading
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -590,22 +591,27 @@ def triage_addresses_view(
 # (the ETag) and the access log differ between two reads of it.
 FEED_ANSWERS_KEPT = 32
 _feed_answers: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
+_feed_answers_lock = threading.Lock()  # a process's threads share them (gthread)
 
 
 def forget_feed_answers() -> None:
-    _feed_answers.clear()
+    with _feed_answers_lock:
+        _feed_answers.clear()
 
 
 def _feed_body_json(feed: FeedQuery, version: int) -> bytes:
     key = (version, feed.changed_since, feed.on)
-    body = _feed_answers.get(key)
-    if body is None:
-        body = json.dumps(_feed_body(feed, version), cls=DjangoJSONEncoder).encode()
+    with _feed_answers_lock:
+        body = _feed_answers.get(key)
+        if body is not None:
+            _feed_answers.move_to_end(key)
+            return body
+    # Written outside the lock: two threads may write the same answer once each.
+    body = json.dumps(_feed_body(feed, version), cls=DjangoJSONEncoder).encode()
+    with _feed_answers_lock:
         _feed_answers[key] = body
         if len(_feed_answers) > FEED_ANSWERS_KEPT:
             _feed_answers.popitem(last=False)
-    else:
-        _feed_answers.move_to_end(key)
     return body
 
 

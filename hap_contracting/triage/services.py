@@ -265,21 +265,15 @@ def verdict_periods(
 def _covered_days(location_ids) -> dict[int, list[tuple[datetime.date, datetime.date]]]:
     """Per location, the first and last day each contract covers it (as its own location or one
     of its others): from the start to the end date, or to the day before it was terminated
-    (``Contract.objects.active_on``). Two queries; ``location_ids`` None: every location."""
-    own = Contract.objects.all()
-    others = Contract.other_locations.through.objects.all()
+    (``Contract.objects.active_on``). One query; ``location_ids`` None: every location."""
+    own = Contract.objects.order_by()  # the parts of a UNION are not ordered
+    others = Contract.objects.filter(other_locations__isnull=False).order_by()
     if location_ids is not None:
         own = own.filter(location_id__in=location_ids)
-        others = others.filter(carelocation_id__in=location_ids)
-    rows = [
-        *own.values_list("location_id", "start_date", "end_date", "terminated_on"),
-        *others.values_list(
-            "carelocation_id",
-            "contract__start_date",
-            "contract__end_date",
-            "contract__terminated_on",
-        ),
-    ]
+        others = Contract.objects.filter(other_locations__in=location_ids).order_by()
+    rows = own.values_list("location_id", "start_date", "end_date", "terminated_on").union(
+        others.values_list("other_locations", "start_date", "end_date", "terminated_on"), all=True
+    )
     covered: dict[int, list[tuple[datetime.date, datetime.date]]] = {}
     for location_id, start, end, terminated_on in rows:
         last = end if terminated_on is None else min(end, terminated_on - ONE_DAY)
@@ -342,7 +336,7 @@ def _store_verdicts(addresses: set[Address] | None, also_of: set[int] = frozense
     return len(rows)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # called inside the writer's transaction
 def triage_verdicts_refresh(*, location_ids) -> int:
     """Recompute the verdicts at the addresses of these locations: where each is now and where
     its verdicts were kept before (an address that changed). Every write that can change a
@@ -354,12 +348,12 @@ def triage_verdicts_refresh(*, location_ids) -> int:
         return 0
     _lock_the_verdicts()
     addresses = set(
-        TriageAddressVerdict.objects.filter(location_id__in=location_ids).values_list(
-            "postcode", "house_number", "addition"
-        )
-    ) | set(
-        CareLocation.objects.filter(pk__in=location_ids).values_list(
-            "postcode", "house_number", Upper("house_number_addition")
+        TriageAddressVerdict.objects.filter(location_id__in=location_ids)
+        .values_list("postcode", "house_number", "addition")
+        .union(
+            CareLocation.objects.filter(pk__in=location_ids)
+            .order_by()
+            .values_list("postcode", "house_number", Upper("house_number_addition"))
         )
     )
     return _store_verdicts(addresses, also_of=location_ids)
