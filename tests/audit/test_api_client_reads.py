@@ -38,3 +38,30 @@ def test_an_entry_names_a_user_or_an_api_client_not_neither_nor_both(make_user):
         )
 
     assert not AccessLogEntry.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_api_read_outside_a_transaction_is_committed_and_chained_and_leaves_commits_durable():
+    """Outside a transaction the entry commits on its own without waiting for the disk, then a
+    second commit waits for it (``access_log_record_api_read``): the entry is committed, in the
+    chain, and the connection's later commits wait for the disk again."""
+    from django.db import connection
+
+    from hap_contracting.core.chain import verify_table
+
+    first = access_log_record_api_read(client="TPM", what="triage verdict, first")
+    second = access_log_record_api_read(client="TPM", what="triage verdict, second")
+
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+        cursor.execute(
+            "SELECT id, chain_position FROM audit_accesslogentry WHERE id IN (%s, %s) ORDER BY id",
+            [first, second],
+        )
+        (_, first_position), (_, second_position) = cursor.fetchall()
+    assert second_position == first_position + 1
+    head, chain_break = verify_table(AccessLogEntry._meta.db_table)
+    assert chain_break is None and head.rows == 2

@@ -24,7 +24,6 @@ from django.db.models import (
     Case,
     DateField,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -36,6 +35,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
+
+from hap_contracting.core.sql import AddDays, AddMonths
 
 from ..constants import (
     DEFAULT_NORMS,
@@ -161,38 +162,6 @@ def row_norm(row: AdmissionRequest, norms: Norms | None) -> tuple[int, str]:
     return DEFAULT_NORMS[row.state]
 
 
-class _DatePlus(Func):
-    """``start`` (a date) plus ``months`` calendar months, then plus ``days`` days: a date, as
-    ``start + relativedelta(months=months) + timedelta(days=days)`` gives it (a month's last day
-    when the day does not exist in the month reached: PostgreSQL's date arithmetic does that;
-    SQLite's spills over into the next month, so its result is capped at that month's end)."""
-
-    output_field = DateField()
-
-    def _compiled(self, compiler, connection):
-        return [compiler.compile(expression) for expression in self.get_source_expressions()]
-
-    def as_sql(self, compiler, connection, **extra_context):
-        (start, start_params), (months, months_params), (days, days_params) = self._compiled(
-            compiler, connection
-        )
-        interval = f"make_interval(months => ({months})::integer, days => ({days})::integer)"
-        sql = f"CAST(({start}) + {interval} AS date)"
-        return sql, (*start_params, *months_params, *days_params)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        (start, start_params), (months, months_params), (days, days_params) = self._compiled(
-            compiler, connection
-        )
-        sql = (
-            f"date(MIN(date({start}, '+' || ({months}) || ' months'), "
-            f"date({start}, 'start of month', '+' || (({months}) + 1) || ' months', '-1 day')), "
-            f"'+' || ({days}) || ' days')"
-        )
-        params = (*start_params, *months_params, *start_params, *months_params, *days_params)
-        return sql, params
-
-
 def _norm_parts(norms: Norms, region_ids) -> tuple[Case, Case]:
     """The months and the days of the norm of each row's step, as two CASEs over its region and
     state with the values of ``norms`` written in (the norm table has a row or two per step)."""
@@ -240,7 +209,9 @@ def step_deadline_expression(norms: Norms):
     regions = {region_id for region_id, _step in norms.table if region_id is not None}
     months, days = _norm_parts(norms, sorted(regions))
     return Case(
-        When(state__in=NORM_STEPS, then=_DatePlus(started, months, days + F("clock_days"))),
+        When(
+            state__in=NORM_STEPS, then=AddDays(AddMonths(started, months), days + F("clock_days"))
+        ),
         default=Value(None),
         output_field=DateField(),
     )
