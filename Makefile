@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 DEMO_PASSWORD ?= anw-demo-2026
 # `make demo PORT=8001` serves elsewhere; links in e-mails follow the address served.
 PORT ?= 8000
-PYTEST_ARGS ?=
+# The suite runs on every core (at most four: each worker builds its own test database);
+# `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
 
 .PHONY: demo test check install migrate seed clean graph deploy-check security bench bench-smoke
 

@@ -12,8 +12,8 @@ Two data sets (``bench.datasets.daily_job``) are built, each in a PostgreSQL dat
 own: ``--contracts`` contracts in the database of ``--database-url`` and ``--small`` contracts
 in the database of the same name with ``_small`` appended. A database is created when missing
 and dropped and built again when its data set differs from the one asked for, or with
-``--rebuild``; a database to build is copied from one migrated once (the name with
-``_template`` appended). The script refuses to drop a database holding users it did not create.
+``--rebuild``; a database to build is copied from the benchmarks' migrated template
+(``runner.ensure_template``). The script refuses to drop a database holding users it did not create.
 ``--smoke``: 3,000 and 300 contracts, 3 timed runs.
 
 Every contract has a care location of its own and a contracted origin request; the end dates are
@@ -74,7 +74,6 @@ from bench import datasets, runner  # noqa: E402
 
 BENCHMARK = "daily_job"
 SMALL_SUFFIX = "_small"
-TEMPLATE_SUFFIX = "_template"
 TODAY = datetime.date(2026, 11, 23)
 DATASET_VERSION = 4
 SMOKE = {"contracts": 3_000, "small": 300, "repeat": 3}
@@ -119,31 +118,16 @@ def parse_args(argv=None):
     return args
 
 
-def prepare(names: dict[int, str], template: str, rebuild: bool) -> dict[int, float | None]:
-    """Both data sets; when one must be built, it is copied from the migrated template."""
-
-    def description(n_contracts):
-        return f"contracts={n_contracts} today={TODAY.isoformat()} v{DATASET_VERSION}"
-
-    def current(name, n_contracts):
-        with runner.use_database(name):
-            runner.ensure_database()
-            runner.refuse_foreign_database(BENCHMARK)
-            return runner.dataset_is_current(BENCHMARK, description(n_contracts))
-
-    to_build = [n for n, name in names.items() if rebuild or not current(name, n)]
-    if to_build:
-        with runner.use_database(template):
-            runner.migrated_template(BENCHMARK)
+def prepare(names: dict[int, str], rebuild: bool) -> dict[int, float | None]:
+    """Both data sets, each built (in a copy of the migrated template) unless it is current."""
     builds = {}
     for n_contracts, name in names.items():
         with runner.use_database(name):
             builds[n_contracts] = runner.prepare_database(
                 BENCHMARK,
-                description(n_contracts),
+                f"contracts={n_contracts} today={TODAY.isoformat()} v{DATASET_VERSION}",
                 lambda n=n_contracts: datasets.daily_job(BENCHMARK, n, TODAY),
                 rebuild=rebuild,
-                template=template if n_contracts in to_build else None,
             )
     return builds
 
@@ -968,7 +952,6 @@ def main(argv=None) -> int:
     small_name = large_name + SMALL_SUFFIX
     builds = prepare(
         {args.small: small_name, args.contracts: large_name},
-        large_name + TEMPLATE_SUFFIX,
         args.rebuild,
     )
     with runner.use_database(small_name):

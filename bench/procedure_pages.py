@@ -9,7 +9,7 @@ Run from the repository root::
 
 The data set (``bench.datasets.procedure_pages``), at ``--locations`` care locations (in the
 database of ``--database-url``) and at ``--small`` (in the database of that name with
-``_small`` appended; both copied from a migrated empty one with ``_template`` appended): the
+``_small`` appended; both copied from the benchmarks' migrated template): the
 locations round-robin over the posts, five roles per region and two finance users,
 ``--requests-per-location`` requests per location over every state, each with the history the
 services leave (the transitions in the procedure's order with their django-fsm-log rows, one in
@@ -68,7 +68,6 @@ MAX_RATIO = 2
 WARM_UP_RUNS = 3
 DATASET_VERSION = 3
 SMALL_SUFFIX = "_small"
-TEMPLATE_SUFFIX = "_template"
 SMOKE_LOCATIONS, SMOKE_SMALL, SMOKE_REPEAT = 500, 100, 3
 # The request whose detail page is measured; its history is made through the real services.
 HISTORY_MARK = "Benchmark: request with a genuine history."
@@ -102,7 +101,7 @@ def parse_args(argv=None):
     return args
 
 
-def prepare(name: str, template: str, n_locations: int, args) -> float | None:
+def prepare(name: str, n_locations: int, args) -> float | None:
     n_requests = n_locations * args.requests_per_location
     with runner.use_database(name):
         return runner.prepare_database(
@@ -110,7 +109,6 @@ def prepare(name: str, template: str, n_locations: int, args) -> float | None:
             f"locations={n_locations} requests={n_requests} v{DATASET_VERSION}",
             lambda: datasets.procedure_pages(BENCHMARK, n_locations, n_requests, HISTORY_MARK),
             rebuild=args.rebuild,
-            template=template,
         )
 
 
@@ -283,12 +281,10 @@ def main(argv=None) -> int:
 
     large_name = settings.DATABASES["default"]["NAME"]
     small_name = large_name + SMALL_SUFFIX
-    template = large_name + TEMPLATE_SUFFIX
     load_before = os.getloadavg()
-    runner.ensure_template(template, BENCHMARK)
     builds = {
-        args.small: prepare(small_name, template, args.small, args),
-        args.locations: prepare(large_name, template, args.locations, args),
+        args.small: prepare(small_name, args.small, args),
+        args.locations: prepare(large_name, args.locations, args),
     }
     sizes = {args.small: small_name, args.locations: large_name}
     measured, described = {}, {}

@@ -135,15 +135,36 @@ def ensure_database(*, drop: bool = False, template: str | None = None) -> None:
             conn.execute(statement)
 
 
-def ensure_template(name: str, benchmark: str) -> None:
-    """``name``: a migrated database without a data set, to create a benchmark's databases from
-    (``prepare_database(template=…)``): CREATE DATABASE … TEMPLATE copies files in a second,
-    where migrating an empty database takes half a minute. Created when missing, migrated
-    every time (nothing to do unless a migration was added)."""
-    with use_database(name):
+# Every benchmark's databases are copies of this one, migrated and without a data set:
+# CREATE DATABASE … TEMPLATE copies files in a second or two, where migrating an empty database
+# takes half a minute, so a run of all the benchmarks migrates once.
+TEMPLATE_DATABASE = "hap_bench_template"
+_template_ready = False
+
+
+def ensure_template() -> None:
+    """``TEMPLATE_DATABASE``, created when missing and migrated (nothing to do unless a
+    migration was added), once a process; made again when it holds users (a data set was built
+    into it by hand), refused when it holds somebody else's."""
+    global _template_ready
+    if _template_ready:
+        return
+    from django.db import connection
+
+    from accounts.models import User
+
+    with use_database(TEMPLATE_DATABASE):
         ensure_database()
-        refuse_foreign_database(benchmark)
+        tables = connection.introspection.table_names()
+        if tables and User._meta.db_table not in tables:
+            sys.exit(f"Database {TEMPLATE_DATABASE} holds tables but not the project's users.")
+        if tables:
+            if User.objects.exclude(username__startswith="bench.").exists():
+                sys.exit(f"Database {TEMPLATE_DATABASE} holds users no benchmark created.")
+            if User.objects.exists():
+                ensure_database(drop=True)
         migrate()
+    _template_ready = True
 
 
 def migrate() -> None:
@@ -216,11 +237,10 @@ def prepare_database(
     *,
     rebuild: bool = False,
     also_own: Callable[[], dict] | None = None,
-    template: str | None = None,
 ) -> float | None:
     """Create and migrate the database; reuse its data set when the marker says it is the one
-    ``description`` describes, or else drop the database, migrate it (or copy ``template``, a
-    database ``ensure_template`` or ``migrated_template`` made) and ``build()`` the data set (then VACUUM ANALYZE). Returns the build
+    ``description`` describes, or else make it again as a copy of the migrated template
+    (``ensure_template``) and ``build()`` the data set (then VACUUM ANALYZE). Returns the build
     time, None when the data set was reused."""
     from django.db import connection
 
@@ -232,10 +252,8 @@ def prepare_database(
         print(f"Data set ({description}) in {name} is current.")
         return None
     started = time.perf_counter()
-    if template:
-        ensure_database(drop=True, template=template)
-    elif connection.introspection.table_names():
-        ensure_database(drop=True)
+    ensure_template()
+    ensure_database(drop=True, template=TEMPLATE_DATABASE)
     migrate()
     print(f"Building the data set in {name}: {description} …")
     build()
@@ -245,40 +263,6 @@ def prepare_database(
     elapsed = time.perf_counter() - started
     print(f"Migrated and built in {elapsed:.1f} s.")
     return elapsed
-
-
-def migrated_template(benchmark: str) -> None:
-    """Make the database a migrated one without any data, for ``prepare_database``'s
-    ``template``: created when missing, migrated, emptied of anything but the migrations' own
-    rows by dropping it when it holds users."""
-    from django.db import connection
-
-    from accounts.models import User
-
-    ensure_database()
-    refuse_foreign_database(benchmark)
-    if User._meta.db_table in connection.introspection.table_names() and User.objects.exists():
-        ensure_database(drop=True)
-    migrate()
-    connection.close()
-
-
-def copy_database(template: str) -> None:
-    """Drop the database and make it again as a copy of ``template`` (``CREATE DATABASE …
-    TEMPLATE``: a file copy, seconds faster than migrating)."""
-    from django.db import connection, connections
-    from psycopg import sql
-
-    name = connection.settings_dict["NAME"]
-    connections.close_all()
-    with _server_connection() as conn:
-        print(f"Copying database {template} to {name} …")
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        )
 
 
 @contextlib.contextmanager

@@ -41,7 +41,7 @@ def test_an_entry_names_a_user_or_an_api_client_not_neither_nor_both(make_user):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_api_read_outside_a_transaction_is_committed_and_chained_and_leaves_commits_durable():
     """Outside a transaction the entry commits on its own without waiting for the disk, then a
     second commit waits for it (``access_log_record_api_read``): the entry is committed, in the
