@@ -679,3 +679,13 @@ def test_the_overview_counts_the_requests_over_their_norm_per_region(
     # Zwolle: B and C; Flevoland: its request, 20 days in the pre-assessment, is within.
     assert summaries[zwolle.slug].over_norm_count == 2
     assert sum(summary.over_norm_count for summary in summaries.values()) == 2
+
+
+def test_the_overview_counts_in_the_database_what_the_region_dashboard_lists(known_history, staff):
+    administrator = staff[Role.ADMINISTRATOR]
+    today = timezone.localdate()
+    listed = {}
+    for row in selectors.requests_over_norm(administrator, None, today=today):
+        listed[row.clock_region_id] = listed.get(row.clock_region_id, 0) + 1
+
+    assert listed and selectors.over_norm_counts(administrator, today=today) == listed
