@@ -878,3 +878,25 @@ def with_payment_figures(
     for summary in summaries:
         summary.payments = figures.get(summary.region.pk) or PaymentFigures()
     return summaries
+
+
+def cached_overview(user, *, now: datetime.datetime) -> list[RegionSummary]:
+    """The overview's rows (``region_summaries`` with ``payment_figures``) for a user who sees
+    every region, kept as the dashboards' figures are (``FIGURES_SECONDS``, read again after a
+    change of what they count): every such user sees the same rows. Six queries when they are
+    not kept, none when they are."""
+    today = timezone.localdate(now)
+
+    def rows() -> list[RegionSummary]:
+        return with_payment_figures(
+            region_summaries(user, now=now), payment_figures(user, today=today)
+        )
+
+    if not user.sees_all_regions:
+        return rows()
+    key = f"dashboard:overview:{cache.get(_FIGURES_VERSION_KEY, 0)}:{today.isoformat()}"
+    kept = cache.get(key)
+    if kept is None:
+        kept = rows()
+        cache.set(key, kept, FIGURES_SECONDS)
+    return kept

@@ -59,10 +59,7 @@ def dashboard_index(request):
         request,
         "dashboard/index.html",
         {
-            "summaries": selectors.with_payment_figures(
-                selectors.region_summaries(user, now=timezone.now()),
-                selectors.payment_figures(user, today=timezone.localdate()),
-            ),
+            "summaries": selectors.cached_overview(user, now=timezone.now()),
             "waiting_days": selectors.waiting_days(),
         },
     )

@@ -689,3 +689,24 @@ def test_the_overview_counts_in_the_database_what_the_region_dashboard_lists(kno
         listed[row.clock_region_id] = listed.get(row.clock_region_id, 0) + 1
 
     assert listed and selectors.over_norm_counts(administrator, today=today) == listed
+
+
+def test_the_overview_is_kept_for_every_user_who_sees_all_regions_and_read_again_after_a_change(
+    client, known_history, staff, zwolle, location
+):
+    def zwolle_open(user) -> tuple[int, int]:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/dashboard/")
+            count = len(queries.captured_queries)
+        summaries = {summary.region.slug: summary for summary in response.context["summaries"]}
+        return summaries[zwolle.slug].open_count, count
+
+    administrator, finance = staff[Role.ADMINISTRATOR], staff[Role.FINANCE]
+    first_open, first_queries = zwolle_open(administrator)
+    kept_open, kept_queries = zwolle_open(finance)
+    AdmissionRequestFactory(location=location)
+    changed_open, changed_queries = zwolle_open(administrator)
+
+    assert kept_open == first_open and kept_queries <= first_queries - 4
+    assert changed_open == first_open + 1 and changed_queries >= kept_queries + 4
