@@ -46,6 +46,7 @@ from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 from requests.cookies import RequestsCookieJar
+from urllib3.util.retry import Retry
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 if str(REPO_ROOT) not in sys.path:
@@ -120,6 +121,11 @@ class BehindTheProxy(RequestsCookieJar):
         return super().set_cookie(cookie, *args, **kwargs)
 
 
+CLOSED_CONNECTION_RETRY = Retry(
+    total=1, connect=1, read=1, status=0, redirect=0, other=0, allowed_methods={"GET"}
+)
+
+
 class PortalUser(HttpUser):
     """Logs in once with one of ``usernames`` (round-robin over the simulated users of the
     class); ``second_factor``: the login gives a TOTP code after the password."""
@@ -144,6 +150,12 @@ class PortalUser(HttpUser):
             }
         )
         self.client.cookies = BehindTheProxy()
+        # As the proxy in front does (nginx sends an idempotent request again when the upstream
+        # closed the kept-alive connection before answering): gunicorn closes a connection
+        # after its keep-alive time (5 s), and a user whose think time (1 to 5 s) ends at that
+        # moment sends into a closing connection. Such a GET is sent once more, on a new
+        # connection; a request that got any answer is never repeated.
+        self.client.adapters["http://"].max_retries = CLOSED_CONNECTION_RETRY
         self.request_pks: list[int] = []
         self.contract_pks: list[int] = []
         landed = self.login()
