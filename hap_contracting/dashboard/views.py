@@ -103,7 +103,9 @@ def _figures(user, region) -> dict:
         "median_window_days": selectors.MEDIAN_WINDOW_DAYS,
         "chart": monthly_counts_chart(selectors.contracts_ending(user, region, today=today)),
         "overdue": selectors.renewals_overdue(user, region, today=today, norms=norms),
-        "over_norm": over_norm,
+        # The longest over first, as many as the waiting list shows; the heading counts them all.
+        "over_norm": over_norm[: selectors.WAITING_LIST_LENGTH],
+        "over_norm_total": len(over_norm),
         "billed": billed,
         "billed_chart": amounts_chart(billed),
         "billed_total": sum(amount for _month, amount in billed),

@@ -667,6 +667,23 @@ def test_the_page_lists_the_requests_over_their_norm(client, known_history, staf
     assert known_history["waiting"].reference in page
 
 
+def test_the_page_lists_only_the_longest_over_their_norm_and_counts_them_all(
+    client, known_history, staff, monkeypatch
+):
+    monkeypatch.setattr(selectors, "WAITING_LIST_LENGTH", 1)
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.get("/dashboard/zwolle/")
+
+    (shown,) = response.context["over_norm"]
+    over = selectors.requests_over_norm(staff[Role.SECRETARIAT], None, today=timezone.localdate())
+    assert [row.pk for row in over][:1] == [shown.pk]  # the longest over its norm
+    assert over[0].days_over > over[1].days_over
+    page = response.content.decode()
+    assert "Nu over de norm: 2 aanvragen" in page
+    assert "De 1 die het langst over hun norm zijn, staan hier." in page
+
+
 def test_the_overview_counts_the_requests_over_their_norm_per_region(
     client, known_history, staff, zwolle
 ):
