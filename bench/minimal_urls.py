@@ -23,10 +23,12 @@ indexed SELECT written out, its rows as JSON:
 - ``api/bench/triage/verdict-logged``: the same plus the API's one INSERT into the access log
   (``audit.services.access_log_record_api_read``), to show what logging each read costs;
 - ``api/bench/triage/addresses``: the whole filter list now (its additions without a removal), or
-  with ``?changed_since=N`` the changes after version N, in one SELECT each.
+  with ``?changed_since=N`` the changes after version N, in one SELECT each;
+- ``api/bench/triage/addresses-logged``: the same plus the access log's INSERT, as for the
+  verdict.
 
 They skip what the API does besides: django-ninja's parameter and response handling, the
-access log (but the second), the client's last sync, the version and ETag.
+access log (but the logged ones), the client's last sync, the version and ETag.
 """
 
 import datetime
@@ -161,9 +163,9 @@ def triage_verdict_logged_floor(request):
     return JsonResponse({"verdict": verdict, **values})
 
 
-def triage_addresses_floor(request):
+def triage_addresses_floor(request, *, logged: bool = False):
     try:
-        authenticate(request)
+        client = authenticate(request)
     except Refused as refused:
         return refused.response
     since = request.GET.get("changed_since")
@@ -174,6 +176,8 @@ def triage_addresses_floor(request):
         else:
             cursor.execute(CHANGES_SQL, [int(since)])
             body = {"changes": [dict(zip(CHANGE_KEYS, row, strict=True)) for row in cursor]}
+    if logged:
+        access_log_record_api_read(client=client["name"], what=f"triage list since {since}")
     return HttpResponse(json.dumps(body, default=_iso), content_type="application/json")
 
 
@@ -185,5 +189,6 @@ urlpatterns = [
     path("api/bench/triage/verdict", triage_verdict_floor),
     path("api/bench/triage/verdict-logged", triage_verdict_logged_floor),
     path("api/bench/triage/addresses", triage_addresses_floor),
+    path("api/bench/triage/addresses-logged", triage_addresses_floor, {"logged": True}),
     *config.urls.urlpatterns,
 ]

@@ -26,7 +26,8 @@ measures each endpoint beside its floor, one after the other:
 - the feed (``triage:api_addresses``), the whole list, and the changes since a version
   (``?changed_since=``, a few versions behind the head): the token check, the version, the
   answer, the access log and the client's sync. Its floor (``/api/bench/triage/addresses``) is the
-  token check and ONE SELECT of the same list (or changes), as JSON.
+  token check and ONE SELECT of the same list (or changes), as JSON; for the changes a second
+  floor (``…/addresses-logged``) adds the access-log INSERT, as for the verdict.
 
 For each, two measurements:
 
@@ -88,6 +89,7 @@ MINIMAL_PATH = "/bench/ok.json"
 FLOOR_VERDICT = "/api/bench/triage/verdict"
 FLOOR_VERDICT_LOGGED = "/api/bench/triage/verdict-logged"
 FLOOR_ADDRESSES = "/api/bench/triage/addresses"
+FLOOR_ADDRESSES_LOGGED = "/api/bench/triage/addresses-logged"
 # How far behind the head the syncs asking for changes are.
 VERSIONS_BEHIND = (0, 1, 5, 20, 100)
 SMOKE = {
@@ -253,6 +255,11 @@ def endpoints(unknown_share: float) -> list[dict]:
             "paths": [f"{FLOOR_ADDRESSES}?{q}" for q in since],
         },
         {
+            "key": "feed_changes_floor_logged",
+            "label": "feed floor: changes + access log",
+            "paths": [f"{FLOOR_ADDRESSES_LOGGED}?{q}" for q in since],
+        },
+        {
             "key": "feed_changes",
             "label": "feed: changes",
             "paths": [f"{addresses}?{q}" for q in since],
@@ -270,7 +277,7 @@ GROUPS = (
     ("minimal",),
     ("verdict_floor", "verdict_floor_logged", "verdict"),
     ("feed_list_floor", "feed_list"),
-    ("feed_changes_floor", "feed_changes"),
+    ("feed_changes_floor", "feed_changes_floor_logged", "feed_changes"),
 )
 
 
@@ -759,7 +766,7 @@ def workload_failures(args, results, listed_now: int, version: int) -> list[str]
         if sizes != {listed_now}:
             failures.append(f"{key}: answers of {sorted(sizes)} entries, not {listed_now}")
     expected = {min(behind, version) for behind in VERSIONS_BEHIND}
-    for key in ("feed_changes", "feed_changes_floor"):
+    for key in ("feed_changes", "feed_changes_floor", "feed_changes_floor_logged"):
         if key not in results:
             continue
         sizes = set(results[key]["closed"]["sizes"])
@@ -899,12 +906,13 @@ def main(argv=None) -> int:
                 "p99_le_20ms_at_200rps": args.rate >= 200 and p99 <= TARGET_P99_MS,
             },
         }
-    logged = None
-    if "verdict" in results:
-        logged = runner.ratio(
-            results["verdict_floor_logged"]["closed"]["rps"],
-            results["verdict_floor"]["closed"]["rps"],
+    logged = {
+        endpoint: runner.ratio(
+            results[f"{floor}_logged"]["closed"]["rps"], results[floor]["closed"]["rps"]
         )
+        for endpoint, floor in COMPARED.items()
+        if f"{floor}_logged" in results
+    }
     print()
     for key, figures in compared.items():
         print(
@@ -912,10 +920,10 @@ def main(argv=None) -> int:
             f"{figures['p99_ms_at_rate']} ms at {args.rate:g}/s; targets "
             f"{'reported only (smoke)' if args.smoke else figures['targets']}."
         )
-    if logged is not None:
+    for endpoint, ratio_ in logged.items():
         print(
-            f"The access log's INSERT alone: the verdict floor with it answers {logged} × the "
-            "floor without."
+            f"The access log's INSERT alone: the floor of {labels[endpoint]} with it answers "
+            f"{ratio_} × the floor without."
         )
 
     failures = workload_failures(args, results, listed_now, version)
@@ -946,7 +954,7 @@ def main(argv=None) -> int:
         },
         ratios={
             **compared,
-            "verdict_floor_logged_over_floor": logged,
+            **{f"{key}_floor_logged_over_floor": ratio_ for key, ratio_ in logged.items()},
         },
         failures=failures,
         targets={key: figures["targets"] for key, figures in compared.items()},
