@@ -734,16 +734,63 @@ def remember_work_count(user, count: int, *, today: datetime.date) -> int:
 # The figures of a dashboard (all of its page below the heading) are rendered once and kept
 # this long: reading and drawing them costs seconds for a region with years of history. They
 # are rendered again sooner after a change of anything they count (``figures_changed``, on
-# saves of those models); a bulk change that sends no signal shows within this time.
+# saves of those models): a region's after a change in it, the all-regions figures after any;
+# a bulk change that sends no signal shows within this time.
 FIGURES_SECONDS = 60
 _FIGURES_VERSION_KEY = "dashboard:figures-version"
+ALL_REGIONS = "all"
+# How a changed row reaches its region through relations the saving code has already read (so
+# a save costs no query for this); a row without a path, or whose path is not at hand, changes
+# every dashboard (an invoice: its organisation's locations may lie in several regions).
+_REGION_PATHS = {
+    "AdmissionRequest": ("location",),
+    "Advice": ("admission_request", "location"),
+    "ClockEvent": ("admission_request", "location"),
+    "InvoiceLine": ("location",),
+    "Contract": (),
+    "StepNorm": (),  # a national norm (no region) changes every region's figures
+}
 
 
-def figures_changed(**_kwargs) -> None:
+def _region_version_key(region_id) -> str:
+    return f"{_FIGURES_VERSION_KEY}:{region_id}"
+
+
+def changed_region(instance) -> int | None:
+    """The region whose figures a saved or deleted row changes, when its relations to it are
+    already read; None: unknown, or every region."""
+    path = _REGION_PATHS.get(type(instance).__name__)
+    if path is None:
+        return None
+    row = instance
+    for name in path:
+        row = row._meta.get_field(name).get_cached_value(row, default=None)
+        if row is None:
+            return None
+    return row.region_id
+
+
+def _bump(key: str) -> None:
     try:
-        cache.incr(_FIGURES_VERSION_KEY)
+        cache.incr(key)
     except ValueError:
-        cache.set(_FIGURES_VERSION_KEY, 1, None)
+        cache.set(key, 1, None)
+
+
+def figures_changed(instance=None, **_kwargs) -> None:
+    region_id = changed_region(instance) if instance is not None else None
+    if region_id is None:
+        _bump(_FIGURES_VERSION_KEY)
+        return
+    _bump(_region_version_key(region_id))
+    _bump(_region_version_key(ALL_REGIONS))
+
+
+def _figures_version(region_key) -> str:
+    """The version of a dashboard's kept figures: every dashboard's and its own."""
+    keys = [_FIGURES_VERSION_KEY, _region_version_key(region_key)]
+    versions = cache.get_many(keys)
+    return "-".join(str(versions.get(key, 0)) for key in keys)
 
 
 def cached_figures(
@@ -752,9 +799,9 @@ def cached_figures(
     """The figures of ``region``'s dashboard (None: all regions), ``render()``ed when they are
     not kept. Per region and language: nothing in them depends on who looks (the users who may
     open a region's dashboard see the same requests, contracts and invoices of it)."""
-    version = cache.get(_FIGURES_VERSION_KEY, 0)
+    region_key = region.pk if region else ALL_REGIONS
     key = (
-        f"dashboard:figures:{region.pk if region else 'all'}:{version}:{today.isoformat()}:"
+        f"dashboard:figures:{region_key}:{_figures_version(region_key)}:{today.isoformat()}:"
         f"{translation.get_language()}"
     )
     html = cache.get(key)
@@ -894,7 +941,7 @@ def cached_overview(user, *, now: datetime.datetime) -> list[RegionSummary]:
 
     if not user.sees_all_regions:
         return rows()
-    key = f"dashboard:overview:{cache.get(_FIGURES_VERSION_KEY, 0)}:{today.isoformat()}"
+    key = f"dashboard:overview:{_figures_version(ALL_REGIONS)}:{today.isoformat()}"
     kept = cache.get(key)
     if kept is None:
         kept = rows()

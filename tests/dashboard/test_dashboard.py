@@ -727,3 +727,49 @@ def test_the_overview_is_kept_for_every_user_who_sees_all_regions_and_read_again
 
     assert kept_open == first_open and kept_queries <= first_queries - 4
     assert changed_open == first_open + 1 and changed_queries >= kept_queries + 4
+
+
+def _drawn_after(regions, change) -> list[str]:
+    """Which of the regions' kept figures (None: all regions) are drawn again after
+    ``change()``, once each was drawn and kept."""
+    today = timezone.localdate()
+    drawn = []
+
+    def figures(region):
+        def render():
+            drawn.append(region.slug if region else "all")
+            return "figures"
+
+        return selectors.cached_figures(region, render, today=today)
+
+    for region in regions:
+        figures(region)
+    drawn.clear()
+    change()
+    for region in regions:
+        figures(region)
+    return drawn
+
+
+def test_a_change_in_a_region_draws_its_figures_and_all_regions_again_not_another_regions(
+    location, flevoland_location
+):
+    zwolle, flevoland = location.region, flevoland_location.region
+
+    drawn = _drawn_after(
+        [zwolle, flevoland, None], lambda: AdmissionRequestFactory(location=location)
+    )
+
+    assert drawn == [zwolle.slug, "all"]
+
+
+def test_a_change_whose_region_is_not_at_hand_draws_every_dashboard_again(
+    location, flevoland_location
+):
+    zwolle, flevoland = location.region, flevoland_location.region
+    admission_request = AdmissionRequestFactory(location=location)
+    unread = AdmissionRequest.objects.get(pk=admission_request.pk)  # its location not read
+
+    drawn = _drawn_after([zwolle, flevoland, None], lambda: unread.save())
+
+    assert drawn == [zwolle.slug, flevoland.slug, "all"]
