@@ -250,12 +250,13 @@ def requests_per_step(
     *,
     now: datetime.datetime,
     norms: Norms | None = None,
-    over_norm: list[AdmissionRequest] | None = None,
+    over_norm_per_step: dict[str, int] | None = None,
 ) -> list[StepRow]:
     """Open requests, waiting requests, the median days per step against the step's norm, the
     share that left it within the norm and how many are over it now. Five queries (the open
-    requests, the stays, the extensions and suspensions, the open requests' deadlines unless
-    ``over_norm`` gives them (``requests_over_norm``), the norms unless ``norms`` gives them)."""
+    requests, the stays, the extensions and suspensions, the count over the norm per step unless
+    ``over_norm_per_step`` gives it (``over_norm_counts``), the norms unless ``norms`` gives
+    them)."""
     requests = _requests(user, region)
     norms = norms or Norms.load()
     today = timezone.localdate(now)
@@ -309,10 +310,12 @@ def requests_per_step(
         rows[state].decided += 1
         if spent[pk, state] <= allowed:
             rows[state].within_norm += 1
-    if over_norm is None:
-        over_norm = requests_over_norm(user, region, today=today, norms=norms)
-    for row in over_norm:
-        rows[row.state].over_norm += 1
+    if over_norm_per_step is None:
+        over_norm_per_step = over_norm_counts(
+            user, today=today, region=region, per="state", norms=norms
+        )
+    for state, count in over_norm_per_step.items():
+        rows[state].over_norm = count
     return list(rows.values())
 
 
@@ -332,37 +335,48 @@ def _clock_days(requests: QuerySet[AdmissionRequest], pks: set[int]) -> dict:
     }
 
 
-def requests_over_norm(
-    user, region: Region | None, *, today: datetime.date, norms: Norms | None = None
-) -> list[AdmissionRequest]:
-    """The open requests past the deadline of the step they are in, longest over first; each
-    with ``step_deadline`` and ``days_over``. One query (and one for the norms if not given)."""
-    rows = with_step_deadlines(
-        with_step_clock(_requests(user, region).filter(state__in=DASHBOARD_STEPS)).order_by("pk"),
-        today,
-        norms,
-    )
-    over = [row for row in rows if row.over_norm]
-    for row in over:
-        row.days_over = (today - row.step_deadline).days
-    return sorted(over, key=lambda row: (row.step_deadline, row.pk))
-
-
-def over_norm_counts(user, *, today: datetime.date) -> dict[int, int]:
-    """Per region the user sees (its pk), how many open requests are past the deadline of their
-    step: what ``requests_over_norm`` lists, counted in the database (``step_deadline_expression``,
-    which tests hold to the rule) rather than read row by row. Two queries (the norms, the
-    counts)."""
-    deadline = step_deadline_expression(Norms.load())
-    return dict(
-        with_step_clock(_requests(user, None).filter(state__in=DASHBOARD_STEPS))
-        .annotate(deadline=deadline)
+def _over_norm(user, region: Region | None, *, today: datetime.date, norms: Norms):
+    """The open requests past the deadline of the step they are in, the deadline computed in
+    the database as ``deadline`` (``step_deadline_expression``, which tests hold to the rule)."""
+    return (
+        with_step_clock(_requests(user, region).filter(state__in=DASHBOARD_STEPS))
+        .annotate(deadline=step_deadline_expression(norms))
         .filter(deadline__lt=today)
-        .order_by()
-        .values_list("location__region_id")
-        .annotate(count=Count("pk"))
-        .values_list("location__region_id", "count")
     )
+
+
+def requests_over_norm(
+    user,
+    region: Region | None,
+    *,
+    today: datetime.date,
+    norms: Norms | None = None,
+    limit: int | None = None,
+) -> list[AdmissionRequest]:
+    """The open requests past the deadline of the step they are in, longest over first (the
+    first ``limit``); each with ``step_deadline`` and ``days_over``. One query (and one for the
+    norms if not given)."""
+    norms = norms or Norms.load()
+    over = _over_norm(user, region, today=today, norms=norms).order_by("deadline", "pk")
+    rows = with_step_deadlines(over[:limit], today, norms)
+    for row in rows:
+        row.days_over = (today - row.step_deadline).days
+    return rows
+
+
+def over_norm_counts(
+    user,
+    *,
+    today: datetime.date,
+    region: Region | None = None,
+    per: str = "location__region_id",
+    norms: Norms | None = None,
+) -> dict:
+    """How many requests ``requests_over_norm`` lists, per region (its pk) or, with
+    ``per="state"``, per step: counted in the database rather than read row by row. One query
+    (and one for the norms if not given)."""
+    rows = _over_norm(user, region, today=today, norms=norms or Norms.load()).order_by()
+    return dict(rows.values_list(per).annotate(count=Count("pk")).values_list(per, "count"))
 
 
 # --- (2) Requests waiting longer than the threshold -----------------------------------------

@@ -88,8 +88,16 @@ def _figures(user, region) -> dict:
     now = timezone.now()
     today = timezone.localdate()
     norms = selectors.norms_in_force()
-    over_norm = selectors.requests_over_norm(user, region, today=today, norms=norms)
-    steps = selectors.requests_per_step(user, region, now=now, norms=norms, over_norm=over_norm)
+    over_norm_per_step = selectors.over_norm_counts(
+        user, today=today, region=region, per="state", norms=norms
+    )
+    # The longest over first, as many as the waiting list shows; the heading counts them all.
+    over_norm = selectors.requests_over_norm(
+        user, region, today=today, norms=norms, limit=selectors.WAITING_LIST_LENGTH
+    )
+    steps = selectors.requests_per_step(
+        user, region, now=now, norms=norms, over_norm_per_step=over_norm_per_step
+    )
     billed = selectors.billed_per_month(user, region, today=today)
     payments = selectors.payment_figures(user, today=today)
     return {
@@ -103,9 +111,8 @@ def _figures(user, region) -> dict:
         "median_window_days": selectors.MEDIAN_WINDOW_DAYS,
         "chart": monthly_counts_chart(selectors.contracts_ending(user, region, today=today)),
         "overdue": selectors.renewals_overdue(user, region, today=today, norms=norms),
-        # The longest over first, as many as the waiting list shows; the heading counts them all.
-        "over_norm": over_norm[: selectors.WAITING_LIST_LENGTH],
-        "over_norm_total": len(over_norm),
+        "over_norm": over_norm,
+        "over_norm_total": sum(over_norm_per_step.values()),
         "billed": billed,
         "billed_chart": amounts_chart(billed),
         "billed_total": sum(amount for _month, amount in billed),
