@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from hap_contracting.billing.models import AdministrativeCost, Invoice
 from hap_contracting.billing.services.sender import invoice_sender_save
@@ -519,7 +520,8 @@ def test_the_summary_of_an_empty_form_takes_the_focus_and_its_links_focus_the_fi
 
     page.get_by_role("button", name="Locatie registreren").click()
     page.locator("[data-error-summary]").wait_for()
-    page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')")
+    # An assertion that polls without evaluating a string in the page (the policy forbids eval).
+    expect(page.locator("[data-error-summary]")).to_be_focused()
     focused = page.evaluate("document.activeElement.querySelector('h2').textContent")
     page.locator("[data-error-summary] a", has_text="Straat").click()
 

@@ -403,13 +403,13 @@ def test_the_interface_switches_between_dutch_and_english(page, log_in, staff):
     assert nav.get_by_role("link", name="Mijn werk").is_visible()
 
     nav.get_by_role("button", name="EN", exact=True).click()
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     open_user_menu(page)
     assert nav.get_by_role("link", name="My work").is_visible()
     assert nav.get_by_role("button", name="Log out").is_visible()
 
     nav.get_by_role("button", name="NL", exact=True).click()
-    page.wait_for_function("document.documentElement.lang === 'nl'")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
     open_user_menu(page)
     assert nav.get_by_role("link", name="Mijn werk").is_visible()
     assert nav.get_by_role("button", name="Uitloggen").is_visible()
