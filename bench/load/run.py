@@ -71,6 +71,12 @@ GUNICORN_CONF = REPO_ROOT / "config" / "gunicorn_conf.py"
 DEFAULT_PASSWORD = "anw-load-2026"
 DATASET_VERSION = 3
 TARGET_P95_MS = 100
+# gunicorn queues and the worker runs the tasks as in production (not eager), on the broker
+# the environment names (CELERY_BROKER_URL, else the settings' default), on a queue of this run.
+WORKER_QUEUE = {
+    "CELERY_TASK_ALWAYS_EAGER": "false",
+    "CELERY_TASK_DEFAULT_QUEUE": f"hap-bench-load-{os.getpid()}",
+}
 FULL = {
     "users": 50,
     "spawn_rate": 1,
@@ -331,6 +337,10 @@ def server_errors(log_path: Path) -> list[str]:
     ]
 
 
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else round(after - before, 1)
+
+
 def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
@@ -350,6 +360,52 @@ def cpu_seconds(pid: int) -> float | None:
                 total += times.user + times.system
         return round(total, 1)
     return None
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str], log: Path, *, timeout: float = 60):
+    """A Celery worker as production runs one beside gunicorn (the dashboards' figures are
+    drawn again there), on a queue of its own in the broker, until the block ends; yields its
+    process once it is ready."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config.celery_app",
+        "worker",
+        "--pool=solo",
+        "--queues",
+        env["CELERY_TASK_DEFAULT_QUEUE"],
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel=INFO",
+    ]
+    print("$", " ".join(command[2:]))
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while " ready." not in log.read_text():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"The Celery worker did not start; its log:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def gunicorn_options(args, out: Path) -> tuple[list[str], dict[str, str]]:
@@ -388,25 +444,31 @@ def main(argv=None) -> int:
     options, gunicorn_env = gunicorn_options(args, out)
     load_at_start = load_average()
     print(f"Load average at start: {load_at_start} (1, 5, 15 min; {os.cpu_count()} CPUs)")
-    with runner.gunicorn(
-        "config.wsgi",
-        port=port,
-        workers=args.workers,
-        env={
-            **runner.django_environment(args.database_url, **environment),
-            # Production's log level: what it costs to log is part of the figures.
-            "DJANGO_LOG_LEVEL": "INFO",
-            **gunicorn_env,
-        },
-        ready_path="/healthz",
-        options=options,
-    ) as server:
+    server_env = {
+        **runner.django_environment(args.database_url, **environment),
+        # Production's log level: what it costs to log is part of the figures.
+        "DJANGO_LOG_LEVEL": "INFO",
+        **WORKER_QUEUE,
+    }
+    with (
+        celery_worker(server_env, out / "worker.log") as worker,
+        runner.gunicorn(
+            "config.wsgi",
+            port=port,
+            workers=args.workers,
+            env={**server_env, **gunicorn_env},
+            ready_path="/healthz",
+            options=options,
+        ) as server,
+    ):
         started = time.perf_counter()
         locust_before = os.times()
+        worker_before = cpu_seconds(worker.pid)
         locust_code = run_locust(args, host, out / "locust")
         locust_after = os.times()
         seconds = time.perf_counter() - started
         server_cpu = cpu_seconds(server.pid)
+        worker_cpu = _spent(worker_before, cpu_seconds(worker.pid))
     load_at_end = load_average()
     if not (out / "locust_response_times.json").exists():
         sys.exit(f"locust ended (exit code {locust_code}) without writing its statistics.")
@@ -421,7 +483,7 @@ def main(argv=None) -> int:
         recorded = json.load(handle)
     times = recorded["pages"]
     figures = page_figures(out / "locust", seconds)
-    errors = server_errors(out / "gunicorn.log")
+    errors = server_errors(out / "gunicorn.log") + server_errors(out / "worker.log")
     failed = failure_lines(out / "locust")
     print(f"Load average at end: {load_at_end}")
     print(
@@ -430,7 +492,8 @@ def main(argv=None) -> int:
         f"{runner.describe_environment()}"
     )
     print(
-        f"CPU during the run: gunicorn {server_cpu} s, locust {locust_cpu} s over {seconds:.0f} s"
+        f"CPU during the run: gunicorn {server_cpu} s, the Celery worker {worker_cpu} s, "
+        f"locust {locust_cpu} s over {seconds:.0f} s"
     )
     print()
     smoke_note = " (not enforced in smoke)" if args.smoke else ""
@@ -519,7 +582,7 @@ def main(argv=None) -> int:
             "settings": settings.SETTINGS_MODULE,
             "session_engine": settings.SESSION_ENGINE,
             "seconds": round(seconds, 1),
-            "cpu_seconds": {"gunicorn": server_cpu, "locust": locust_cpu},
+            "cpu_seconds": {"gunicorn": server_cpu, "worker": worker_cpu, "locust": locust_cpu},
             "load_average": {"start": load_at_start, "end": load_at_end},
             "dataset_built_s": None if built is None else round(built, 1),
         },

@@ -6,11 +6,22 @@ the task instead. The task object itself is looked up, so an eager Celery (the d
 runs it in process as before.
 """
 
-from celery import current_app
+from celery import Task, current_app
 
 
-def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
+def _task(task_name: str) -> Task:
     if task_name not in current_app.tasks:
         # Outside a worker the apps' task modules are imported on first use (autodiscovery).
         current_app.loader.import_default_modules()
-    current_app.tasks[task_name].delay_on_commit(*args, **kwargs)
+    return current_app.tasks[task_name]
+
+
+def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
+    _task(task_name).delay_on_commit(*args, **kwargs)
+
+
+def enqueue_now(task_name: str, *args) -> None:
+    """Queue the task at once, without the publisher's retries: for work a page can also do
+    itself, so that an unreachable broker raises (kombu's ``OperationalError``) at once instead
+    of holding the page."""
+    _task(task_name).apply_async(args, retry=False)

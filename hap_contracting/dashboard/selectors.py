@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -745,12 +746,16 @@ def remember_work_count(user, count: int, *, today: datetime.date) -> int:
     return count
 
 
-# The figures of a dashboard (all of its page below the heading) are rendered once and kept
-# this long: reading and drawing them costs seconds for a region with years of history. They
-# are rendered again sooner after a change of anything they count (``figures_changed``, on
-# saves of those models): a region's after a change in it, the all-regions figures after any;
-# a bulk change that sends no signal shows within this time.
+# The figures of a dashboard (all of its page below the heading) are drawn once and kept: reading
+# and drawing them takes a few hundred milliseconds for a region with years of history. Drawn
+# figures are shown as they are for ``FIGURES_SECONDS``; after that the next view still shows
+# them, up to ``FIGURES_STALE_SECONDS`` old, while a Celery task draws them again
+# (``dashboard.redraw_figures``), so that no page waits for the drawing. A change of anything
+# they count (``figures_changed``, on saves of those models) is shown at the next view, which
+# then draws them itself: a region's after a change in it, the all-regions figures after any. A
+# bulk change that sends no signal shows within ``FIGURES_SECONDS`` and one drawing.
 FIGURES_SECONDS = 60
+FIGURES_STALE_SECONDS = 600
 _FIGURES_VERSION_KEY = "dashboard:figures-version"
 ALL_REGIONS = "all"
 # How a changed row reaches its region through relations the saving code has already read (so
@@ -807,22 +812,66 @@ def _figures_version(region_key) -> str:
     return "-".join(str(versions.get(key, 0)) for key in keys)
 
 
-def cached_figures(
-    region: Region | None, render: Callable[[], str], *, today: datetime.date
-) -> str:
-    """The figures of ``region``'s dashboard (None: all regions), ``render()``ed when they are
-    not kept. Per region and language: nothing in them depends on who looks (the users who may
-    open a region's dashboard see the same requests, contracts and invoices of it)."""
+@dataclass(frozen=True)
+class KeptFigures:
+    """A dashboard's drawn figures: the version of what they count when drawing began, and
+    when that was (seconds since the epoch)."""
+
+    html: str
+    version: str
+    drawn_at: float
+
+
+def _figures_key(region_key, today: datetime.date) -> str:
+    return f"dashboard:figures:{region_key}:{today.isoformat()}:{translation.get_language()}"
+
+
+def draw_figures(region: Region | None, render: Callable[[], str], *, today: datetime.date) -> str:
+    """``render()`` the figures of ``region``'s dashboard and keep them. The version is read
+    before drawing, so a change made meanwhile makes the kept figures out of date at once."""
     region_key = region.pk if region else ALL_REGIONS
-    key = (
-        f"dashboard:figures:{region_key}:{_figures_version(region_key)}:{today.isoformat()}:"
-        f"{translation.get_language()}"
+    version, drawn_at = _figures_version(region_key), time.time()
+    html = render()
+    cache.set(
+        _figures_key(region_key, today),
+        KeptFigures(html=html, version=version, drawn_at=drawn_at),
+        FIGURES_STALE_SECONDS,
     )
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, FIGURES_SECONDS)
+    cache.delete(_redrawing_key(region_key, today))
     return html
+
+
+def _redrawing_key(region_key, today: datetime.date) -> str:
+    return f"{_figures_key(region_key, today)}:redrawing"
+
+
+def cached_figures(
+    region: Region | None,
+    render: Callable[[], str],
+    *,
+    today: datetime.date,
+    redraw: Callable[[], str | None] | None = None,
+) -> str:
+    """The figures of ``region``'s dashboard (None: all regions), ``render()``ed when none are
+    kept or something they count has changed since. Per region and language: nothing in them
+    depends on who looks (the users who may open a region's dashboard see the same requests,
+    contracts and invoices of it). Kept figures older than ``FIGURES_SECONDS`` are shown once
+    more while ``redraw()`` (a Celery task that calls ``draw_figures``) draws them anew, once
+    at a time (``redraw`` returns the figures when it had to draw them itself); without
+    ``redraw``, or when they are older than ``FIGURES_STALE_SECONDS``, they are drawn here."""
+    region_key = region.pk if region else ALL_REGIONS
+    kept = cache.get(_figures_key(region_key, today))
+    if isinstance(kept, KeptFigures) and kept.version == _figures_version(region_key):
+        age = time.time() - kept.drawn_at
+        if age < FIGURES_SECONDS:
+            return kept.html
+        if redraw is not None and age < FIGURES_STALE_SECONDS:
+            if cache.add(_redrawing_key(region_key, today), 1, FIGURES_SECONDS):
+                drawn_instead = redraw()
+                if drawn_instead is not None:
+                    return drawn_instead
+            return kept.html
+    return draw_figures(region, render, today=today)
 
 
 # --- (6) Outstanding and overdue, days to payment -------------------------------------------

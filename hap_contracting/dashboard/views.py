@@ -5,14 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from hap_contracting.core.charts import amounts_chart, monthly_counts_chart, steps_chart
 from hap_contracting.procedure.rules import can_register_request
 from hap_contracting.procedure.selectors import admission as procedure_selectors
 
-from . import selectors
+from . import figures, selectors
 
 MY_WORK_PAGE_SIZE = 50
 
@@ -66,60 +64,13 @@ def dashboard_index(request):
 
 
 def _dashboard(request, region):
-    """The region's figures are read and rendered once a minute, or after a change of what they
-    count (``selectors.cached_figures``); the heading around them for each user."""
-
-    def figures() -> str:
-        return render_to_string(
-            "dashboard/_figures.html", _figures(request.user, region), request=request
-        )
-
+    """The figures are kept and drawn again in the background (``figures.dashboard_figures``);
+    the heading around them for each user."""
     return render(
         request,
         "dashboard/region.html",
-        {
-            "region": region,
-            "figures": selectors.cached_figures(region, figures, today=timezone.localdate()),
-        },
+        {"region": region, "figures": figures.dashboard_figures(request.user, region)},
     )
-
-
-def _figures(user, region) -> dict:
-    now = timezone.now()
-    today = timezone.localdate()
-    norms = selectors.norms_in_force()
-    over_norm_per_step = selectors.over_norm_counts(
-        user, today=today, region=region, per="state", norms=norms
-    )
-    # The longest over first, as many as the waiting list shows; the heading counts them all.
-    over_norm = selectors.requests_over_norm(
-        user, region, today=today, norms=norms, limit=selectors.WAITING_LIST_LENGTH
-    )
-    steps = selectors.requests_per_step(
-        user, region, now=now, norms=norms, over_norm_per_step=over_norm_per_step
-    )
-    billed = selectors.billed_per_month(user, region, today=today)
-    payments = selectors.payment_figures(user, today=today)
-    return {
-        "region": region,
-        "steps": steps,
-        "steps_chart": steps_chart(steps),
-        "open_total": sum(row.open_count for row in steps),
-        "waiting_total": sum(row.waiting_count for row in steps),
-        "waiting": selectors.waiting_requests(user, region, now=now),
-        "waiting_days": selectors.waiting_days(),
-        "median_window_days": selectors.MEDIAN_WINDOW_DAYS,
-        "chart": monthly_counts_chart(selectors.contracts_ending(user, region, today=today)),
-        "overdue": selectors.renewals_overdue(user, region, today=today, norms=norms),
-        "over_norm": over_norm,
-        "over_norm_total": sum(over_norm_per_step.values()),
-        "billed": billed,
-        "billed_chart": amounts_chart(billed),
-        "billed_total": sum(amount for _month, amount in billed),
-        "payments": payments.get(region.pk if region else None) or selectors.PaymentFigures(),
-        "paid_window_days": selectors.PAID_WINDOW_DAYS,
-        "today": today,
-    }
 
 
 @login_required
