@@ -13,7 +13,7 @@ The data set (``bench.datasets.triage``): care locations, running contracts on `
 of them and triage filter entries on ``--listed`` others, and the verdict per address as the
 services keep it. The script makes one API client with a fresh token
 (``triage.services.triage_api_client_create``), starts gunicorn with production's configuration
-(``config/gunicorn_conf.py``: gthread, 3 processes × 4 threads; ``--workers``, ``--threads``
+(``config/gunicorn_conf.py``: gthread, 6 processes × 2 threads; ``--workers``, ``--threads``
 and ``--worker-class`` override it) serving ``bench/minimal_wsgi.py`` (the project's
 application, DEBUG off, plus the floor views of ``bench/minimal_urls.py``) on 127.0.0.1, and
 measures each endpoint beside its floor, one after the other:
@@ -670,7 +670,7 @@ GUNICORN_CONF = REPO_ROOT / "config" / "gunicorn_conf.py"
 
 
 def gunicorn_options(args) -> list[str]:
-    """Production's configuration file (``config/gunicorn_conf.py``: gthread, 3 processes × 4
+    """Production's configuration file (``config/gunicorn_conf.py``: gthread, 6 processes × 2
     threads for 2 cores), with what the command line overrides. ``--preload``: the processes
     fork from a master that loaded the project once, so they start in a second rather than
     each importing it (what they run is the same)."""

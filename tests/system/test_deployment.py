@@ -181,14 +181,14 @@ def test_the_image_compose_and_the_load_test_run_one_gunicorn_configuration():
     assert load_test.GUNICORN_CONF == ROOT / "config" / "gunicorn_conf.py"
 
 
-def test_gunicorn_runs_three_processes_of_four_threads_unless_the_environment_says_otherwise():
+def test_gunicorn_runs_six_processes_of_two_threads_unless_the_environment_says_otherwise():
     default = _gunicorn_settings({})
-    changed = _gunicorn_settings({"WEB_CONCURRENCY": "5", "GUNICORN_THREADS": "2"})
+    changed = _gunicorn_settings({"WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "4"})
 
-    assert (default["worker_class"], default["workers"], default["threads"]) == ("gthread", 3, 4)
+    assert (default["worker_class"], default["workers"], default["threads"]) == ("gthread", 6, 2)
     assert default["bind"] == "0.0.0.0:8000"
     assert default["accesslog"] == "-"
-    assert (changed["workers"], changed["threads"]) == (5, 2)
+    assert (changed["workers"], changed["threads"]) == (3, 4)
 
 
 def test_production_keeps_sessions_in_the_cache_written_through_to_the_database():
