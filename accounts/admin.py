@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OtpTOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hap_contracting.core import listing
 from hap_contracting.core.admin import ReadOnlyAdmin
 
 from .models import User, UserChange
@@ -32,6 +33,8 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_filter = ("region", "groups", "is_staff", "is_active")
     list_select_related = ("region",)
+    # As many rows as the app's own lists: Django's default of 100 doubled the page's drawing.
+    list_per_page = listing.PAGE_SIZE
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (_("Region"), {"fields": ("region",)}),

@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from hap_contracting.core import listing
 from hap_contracting.core.roles import Role
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +126,15 @@ def test_a_two_factor_device_set_up_is_in_the_trail(client, make_user, zwolle, s
         "Authenticator-app",
         council,
     )
+
+
+def test_the_users_changelist_shows_as_many_users_a_page_as_the_apps_lists(client, make_user):
+    superuser = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    UserFactory.create_batch(listing.PAGE_SIZE + 5)
+    client.force_login(superuser)
+
+    response = client.get(reverse("admin:accounts_user_changelist"))
+
+    changelist = response.context["cl"]
+    assert changelist.result_count == listing.PAGE_SIZE + 6
+    assert len(changelist.result_list) == listing.PAGE_SIZE
