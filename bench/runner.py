@@ -427,12 +427,37 @@ def gunicorn(
             time.sleep(0.2)
         yield server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Ask a server or worker to stop, and kill it when it has not within ``timeout``."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def celery_worker_command(queue: str) -> list[str]:
+    """A Celery worker of the project (one process) on ``queue`` only, without the chatter
+    between workers, for a benchmark or a test that needs the real one."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config.celery_app",
+        "worker",
+        "--pool=solo",
+        "--queues",
+        queue,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel=INFO",
+    ]
 
 
 # --- Report ----------------------------------------------------------------------------------

@@ -367,21 +367,7 @@ def celery_worker(env: dict[str, str], log: Path, *, timeout: float = 60):
     """A Celery worker as production runs one beside gunicorn (the dashboards' figures are
     drawn again there), on a queue of its own in the broker, until the block ends; yields its
     process once it is ready."""
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config.celery_app",
-        "worker",
-        "--pool=solo",
-        "--queues",
-        env["CELERY_TASK_DEFAULT_QUEUE"],
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "--loglevel=INFO",
-    ]
+    command = runner.celery_worker_command(env["CELERY_TASK_DEFAULT_QUEUE"])
     print("$", " ".join(command[2:]))
     with log.open("w") as output:
         worker = subprocess.Popen(
@@ -400,12 +386,7 @@ def celery_worker(env: dict[str, str], log: Path, *, timeout: float = 60):
             time.sleep(0.2)
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        runner.stop(worker)
 
 
 def gunicorn_options(args, out: Path) -> tuple[list[str], dict[str, str]]:

@@ -116,40 +116,51 @@ def queued(monkeypatch):
     return calls
 
 
-def _unsignalled_change(admission_request) -> None:
-    """A change of what the figures count that no save signal reports (a bulk update)."""
-    AdmissionRequest.objects.filter(pk=admission_request.pk).update(
-        state=RequestState.QUALITY_REVIEW
-    )
+class MinuteOldFigures:
+    """A secretariat's region dashboard whose figures were drawn a minute ago, before a change
+    that no save signal reports (a bulk update): ``drawn`` are the figures kept then."""
 
+    def __init__(self, client, user, region, location):
+        self.client = client
+        self.url = f"/dashboard/{region.slug}/"
+        client.force_login(user)
+        self.admission_request = AdmissionRequestFactory(location=location)
 
-def _drawn_in_the_request(client, url) -> str:
-    """The page with its figures drawn in the request."""
-    cache.clear()
-    return client.get(url).context["figures"]
+    def __enter__(self):
+        self.clock = time_machine.travel(START, tick=False)
+        traveller = self.clock.__enter__()
+        self.drawn = self.view()
+        AdmissionRequest.objects.filter(pk=self.admission_request.pk).update(
+            state=RequestState.QUALITY_REVIEW
+        )
+        traveller.shift(selectors.FIGURES_SECONDS + 1)
+        return self
+
+    def __exit__(self, *exc_info):
+        return self.clock.__exit__(*exc_info)
+
+    def view(self) -> str:
+        return self.client.get(self.url).context["figures"]
+
+    def drawn_in_the_request(self) -> str:
+        cache.clear()
+        return self.view()
 
 
 def test_the_page_queues_the_redrawing_and_the_task_draws_what_the_user_sees(
     client, staff, zwolle, location, queued
 ):
     secretariat = staff[Role.SECRETARIAT]
-    client.force_login(secretariat)
-    url = f"/dashboard/{zwolle.slug}/"
-    admission_request = AdmissionRequestFactory(location=location)
-    with time_machine.travel(START, tick=False) as clock:
-        drawn = client.get(url).context["figures"]
-        _unsignalled_change(admission_request)
-        clock.shift(selectors.FIGURES_SECONDS + 1)
-
-        kept = client.get(url).context["figures"]
+    with MinuteOldFigures(client, secretariat, zwolle, location) as dashboard:
+        kept = dashboard.view()
         queued_once = list(queued)
         tasks.redraw_figures(*queued[0][1:])
-        redrawn = client.get(url).context["figures"]
-        fresh = _drawn_in_the_request(client, url)
+        redrawn = dashboard.view()
+        fresh = dashboard.drawn_in_the_request()
 
-    assert kept == drawn
+    assert kept == dashboard.drawn
     assert queued_once == [(figures.REDRAW_TASK, zwolle.pk, secretariat.pk, "nl")]
-    assert redrawn != drawn and redrawn == fresh
+    assert redrawn != dashboard.drawn and redrawn == fresh
 
 
 def test_the_task_draws_nothing_for_a_user_who_was_deactivated(staff, zwolle, location):
@@ -170,15 +181,8 @@ def test_an_unreachable_broker_draws_the_figures_in_the_request(
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(figures, "enqueue_now", broker_down)
-    client.force_login(staff[Role.SECRETARIAT])
-    url = f"/dashboard/{zwolle.slug}/"
-    admission_request = AdmissionRequestFactory(location=location)
-    with time_machine.travel(START, tick=False) as clock:
-        drawn = client.get(url).context["figures"]
-        _unsignalled_change(admission_request)
-        clock.shift(selectors.FIGURES_SECONDS + 1)
+    with MinuteOldFigures(client, staff[Role.SECRETARIAT], zwolle, location) as dashboard:
+        shown = dashboard.view()
+        fresh = dashboard.drawn_in_the_request()
 
-        shown = client.get(url).context["figures"]
-        fresh = _drawn_in_the_request(client, url)
-
-    assert shown != drawn and shown == fresh
+    assert shown != dashboard.drawn and shown == fresh

@@ -5,7 +5,6 @@ back from the database."""
 import datetime
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from bench import runner
 from config.celery_app import app as celery_app
 from hap_contracting.contracts.constants import ReminderKind
 from hap_contracting.contracts.models import Reminder
@@ -51,21 +51,7 @@ def worker(tmp_path):
     }
     with log.open("w") as output:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config.celery_app",
-                "worker",
-                "--pool=solo",
-                "--queues",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
+            runner.celery_worker_command(queue),
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -74,12 +60,7 @@ def worker(tmp_path):
         try:
             yield queue, log
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            runner.stop(process, timeout=20)
 
 
 def _wait_for(condition, log: Path, timeout: float = 60):
