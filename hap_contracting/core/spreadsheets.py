@@ -108,6 +108,7 @@ def _csv_writer_of(column: Column, *, dutch_dates: bool = False) -> Callable:
 
 # The characters of ``escape_formula`` as PostgreSQL's ``ascii()`` of a text's first character.
 FORMULA_FIRST_CODES = ", ".join(str(ord(c)) for c in sorted(FORMULA_FIRST_CHARACTERS))
+FORMULA_HIGHEST_CODE = max(map(ord, FORMULA_FIRST_CHARACTERS))
 
 
 def _csv_sql_of(column: Column, value: str, *, dutch_dates: bool = False) -> tuple[str, list]:
@@ -119,24 +120,28 @@ def _csv_sql_of(column: Column, value: str, *, dutch_dates: bool = False) -> tup
     if column.kind == DAY_OF:
         value = f"({value} AT TIME ZONE %s)::date"
         literals.append(timezone.get_current_timezone_name())
+    # A date's, a month's or a number's text is never empty: only a text or a label can be.
     if column.kind in (DATE, DAY_OF):
-        sql = f"to_char({value}, 'DD-MM-YYYY')" if dutch_dates else f"{value}::text"
-    elif column.kind == LABEL and column.labels:
+        return (f"to_char({value}, 'DD-MM-YYYY')" if dutch_dates else f"{value}::text"), literals
+    if column.kind == MONEY:
+        return f"replace(round({value}::numeric, 2)::text, '.', ',')", literals
+    if column.kind == NUMBER:
+        return f"replace({value}::text, '.', ',')", literals
+    if column.kind == MONTH:
+        return f"left({value}::text, 7)", literals
+    if column.kind == LABEL and column.labels:
         whens = "".join(" WHEN %s THEN %s" for _key in column.labels)
         literals.extend(str(text) for pair in column.labels.items() for text in pair)
         sql = f"CASE {value}{whens} ELSE {value}::text END"
     elif column.kind == LABEL:
         sql = f"{value}::text"
-    elif column.kind == MONEY:
-        sql = f"replace(round({value}::numeric, 2)::text, '.', ',')"
-    elif column.kind == NUMBER:
-        sql = f"replace({value}::text, '.', ',')"
-    elif column.kind == MONTH:
-        sql = f"left({value}::text, 7)"
     else:
         text = f"{value}::text"
+        # Most texts begin with a letter, whose code is above every formula character's: one
+        # comparison for those instead of the list.
         sql = (
-            f"CASE WHEN ascii({text}) IN ({FORMULA_FIRST_CODES}) THEN '''' || {text} "
+            f"CASE WHEN ascii({text}) > {FORMULA_HIGHEST_CODE} THEN {text} "
+            f"WHEN ascii({text}) IN ({FORMULA_FIRST_CODES}) THEN '''' || {text} "
             f"ELSE {text} END"
         )
     return f"NULLIF({sql}, '')", literals
