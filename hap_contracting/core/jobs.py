@@ -21,7 +21,13 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
 
 
 def enqueue_now(task_name: str, *args) -> None:
-    """Queue the task at once, without the publisher's retries: for work a page can also do
-    itself, so that an unreachable broker raises (kombu's ``OperationalError``) at once instead
-    of holding the page."""
-    _task(task_name).apply_async(args, retry=False)
+    """Queue the task at once, for work a page can also do itself: an unreachable broker raises
+    kombu's ``OperationalError`` at once instead of holding the page. Neither the connection
+    (kombu retries it until Celery's connect timeout, seconds) nor the publishing is retried."""
+    task = _task(task_name)
+    if current_app.conf.task_always_eager:
+        task.apply_async(args)
+        return
+    with current_app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=0)
+        task.apply_async(args, connection=connection, retry=False)
