@@ -39,6 +39,16 @@ moves from page to page. After the warm-up, the queries of one request of the pa
 floor are counted, then the page and its floor are requested in turn ``--repeat`` times (so
 load from elsewhere hits both alike); the ratio is the page's median over the floor's.
 
+Beside each ratio, the page's *least ratio* on this stack (``lower_bound``): its floor plus the
+time the database needs for the page's own statements (the ones its floor does not send),
+each sent ``--repeat`` times from a bare cursor as Django sends it and ``--repeat`` times
+prepared in the server, the faster median taken, inside a transaction rolled back; for a page
+whose content is a table of 50 rows the cheapest table (``CHEAPEST_REFERENCE``, its own
+query taken off) instead of the bare floor. None of the page's own Python is counted, so no
+version of the page that sends the same statements can come below it; a least ratio above
+``MAX_RATIO`` shows the target out of reach with those statements
+(``targets[page]["ratio_le_2_reachable"]``).
+
 Checks: every page answers 200 and runs at most ``MAX_QUERIES`` queries, as many at both sizes;
 failing those, the exit code is non-zero (with ``--smoke`` too). The ratio target (at most
 ``MAX_RATIO`` at the large size) is reported in ``targets``, not enforced. ``--smoke``:
