@@ -326,8 +326,7 @@ def own_statements_seconds(statements, repeat: int) -> float:
                 runner.timed(partial(_fetch, client_bound, sql, params), repeat, warm_up=1).median
             ]
             try:
-                with transaction.atomic():
-                    server_bound = psycopg.Cursor(connection.connection)
+                with transaction.atomic(), psycopg.Cursor(connection.connection) as server_bound:
                     prepared = partial(_fetch, server_bound, sql, params, prepare=True)
                     medians.append(runner.timed(prepared, repeat, warm_up=1).median)
             except psycopg.Error:

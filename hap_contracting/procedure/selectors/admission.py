@@ -94,10 +94,11 @@ def admission_request_list(
     every region), the period of receipt and a search term; sorted by ``sort``, a key of
     ``REQUEST_SORTS`` (the default otherwise). The page and its export both read this; the
     rows hold only what the page shows (the export reads its own columns)."""
-    requests = scoped_to_region(
-        AdmissionRequest.objects.select_related("location__region").only(*REQUEST_LIST_FIELDS),
-        user,
-        "location__region_id",
+    requests = (
+        admission_requests_visible_to(user)
+        .select_related(None)
+        .select_related("location__region")
+        .only(*REQUEST_LIST_FIELDS)
     )
     if state:
         requests = requests.filter(state=state)
