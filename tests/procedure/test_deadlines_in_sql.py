@@ -168,3 +168,33 @@ def test_the_deadline_is_the_same_at_any_hour_of_the_day(zwolle):
 
     for sql, python in deadlines_both_ways().values():
         assert sql == python
+
+
+def test_the_clock_built_once_gives_every_read_its_own_requests_norm(zwolle, flevoland):
+    """The clock's subqueries are built once per process (``with_step_clock``): reading them
+    for one request, then for another of another region and step, gives each its own norm and
+    deadline, with the norms and clock events as they are at the read."""
+    in_zwolle = request_in(zwolle, S.PRE_ASSESSMENT)
+    elsewhere = request_in(flevoland, S.QUALITY_REVIEW)
+    StepNorm.objects.create(region=zwolle, step=S.PRE_ASSESSMENT, amount=10, unit=NormUnit.DAYS)
+    first = with_step_clock(AdmissionRequest.objects.filter(pk=in_zwolle.pk), with_norm=True).get()
+    StepNorm.objects.create(region=flevoland, step=S.QUALITY_REVIEW, amount=3, unit=NormUnit.DAYS)
+    ClockEvent.objects.create(
+        admission_request=elsewhere,
+        step=S.QUALITY_REVIEW,
+        kind=ClockEventKind.EXTENDED,
+        days=2,
+        reason="Extra tijd voor het bezoek.",
+        at=timezone.now(),
+    )
+
+    second = with_step_clock(AdmissionRequest.objects.filter(pk=elsewhere.pk), with_norm=True).get()
+
+    assert (first.pk, first.clock_region_id, first.clock_days) == (in_zwolle.pk, zwolle.pk, 0)
+    assert (first.clock_norm_amount, first.clock_norm_unit) == (10, NormUnit.DAYS)
+    assert (second.pk, second.clock_region_id) == (elsewhere.pk, flevoland.pk)
+    assert (second.clock_norm_amount, second.clock_norm_unit, second.clock_days) == (
+        3,
+        NormUnit.DAYS,
+        2,
+    )
