@@ -263,3 +263,22 @@ def test_a_request_past_its_steps_norm_comes_first_with_its_deadline(client, sta
     assert rows[1].deadline_near and not rows[1].deadline_passed
     assert not rows[2].deadline_passed and not rows[2].deadline_near
     assert 'data-testid="deadline-passed"' in response.content.decode()
+
+
+def test_the_secretariat_sees_the_intake_deadline_counted_from_the_date_received(
+    client, staff, location
+):
+    # Registered today, received three weeks ago: the intake's two weeks ran out a week ago.
+    received_on = timezone.localdate() - datetime.timedelta(days=21)
+    request = AdmissionRequestFactory(
+        location=location, received_on=received_on, state_entered_at=timezone.now()
+    )
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.get(reverse("dashboard:my_work"))
+    [row] = response.context["page"].object_list
+
+    assert row.pk == request.pk
+    assert row.deadline == received_on + datetime.timedelta(weeks=2)
+    assert row.deadline_passed
+    assert f"{location.name} doorsturen naar een locatiemanager" in response.content.decode()
