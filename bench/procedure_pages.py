@@ -47,7 +47,19 @@ whose content is a table of 50 rows the cheapest table (``CHEAPEST_REFERENCE``, 
 query taken off) instead of the bare floor. None of the page's own Python is counted, so no
 version of the page that sends the same statements can come below it; a least ratio above
 ``MAX_RATIO`` shows the target out of reach with those statements
-(``targets[page]["ratio_le_2_reachable"]``).
+(``targets[page]["ratio_le_2_reachable"]``). And its *least ratio with its template*
+(``template_bound``): its floor, plus its own statements as above, plus the time Django's
+template engine takes to draw the page's own template again from the context the view gave
+it, with nothing read, beyond its floor's ``base.html`` (``render_seconds``); only the view's
+own Python (the ORM's included, reported as ``view_python_ms``) is left out, so no version of
+the page with those statements and that template can come below it
+(``targets[page]["ratio_le_2_reachable_with_its_template"]``). And, tightest, its *least
+ratio with its ORM reads and its template* (``reads_bound``): its floor, plus the time its
+querysets take in the ORM beyond its floor's (``orm_read_seconds``: each read from the
+queryset asked to its rows turned into objects, the SQL sent as Django sends it), plus its
+template as above; only the view's own Python between the reads is left out, so no view that
+reads through these querysets and draws this template can come below it
+(``targets[page]["ratio_le_2_reachable_with_its_orm_reads_and_template"]``).
 
 Checks: every page answers 200 and runs at most ``MAX_QUERIES`` queries, as many at both sizes;
 failing those, the exit code is non-zero (with ``--smoke`` too). The ratio target (at most
@@ -61,11 +73,12 @@ holding users it did not create. The last line is ``RESULT {json}``.
 
 from __future__ import annotations
 
+import functools
 import os
+import statistics
 import sys
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -145,6 +158,14 @@ class Measured:
     # Seconds the database takes for the page's own statements (those its floor does not run),
     # sent the cheapest way (``own_statements_seconds``).
     own_sql: float
+    # Seconds Django's template engine takes to render the page's template, and its floor's,
+    # again from the context each had (``render_seconds``); None where it cannot be taken apart.
+    render: float | None
+    floor_render: float | None
+    # Median seconds one request of the page, and of its floor, spends in the ORM's reads
+    # (``orm_read_seconds``).
+    orm_reads: float
+    floor_orm_reads: float
 
     @property
     def ratio(self) -> float | None:
@@ -154,6 +175,26 @@ class Measured:
     def own_sql_share(self) -> float:
         """The page's own statements in units of its floor."""
         return self.own_sql / self.floor.median if self.floor.median else 0.0
+
+    @property
+    def own_render(self) -> float | None:
+        """Seconds the page's template takes beyond its floor's (``base.html``, the menu)."""
+        if self.render is None or self.floor_render is None:
+            return None
+        return self.render - self.floor_render
+
+    @property
+    def own_orm_reads(self) -> float:
+        """Seconds the page spends in the ORM's reads beyond its floor's (session, user)."""
+        return max(self.orm_reads - self.floor_orm_reads, 0.0)
+
+    @property
+    def view_python(self) -> float | None:
+        """Seconds left for the view's own Python (the ORM's included): the page less its
+        floor, its own statements and its own template."""
+        if self.own_render is None:
+            return None
+        return self.page.median - self.floor.median - self.own_sql - self.own_render
 
 
 def pages_of(region, history_request) -> list[tuple[str, str, str]]:
@@ -263,6 +304,8 @@ def measure_page(client, url: str, floor_url: str, repeat: int, *, before=None) 
     _, floor_queries = runner.count_queries(floor)
     own = own_statements(page, floor)
     own_sql = own_statements_seconds(own, repeat)
+    page_render, floor_render = render_seconds(page, repeat), render_seconds(floor, repeat)
+    page_orm, floor_orm = orm_read_seconds(page, repeat), orm_read_seconds(floor, repeat)
     page_runs, floor_runs = [], []
     for _ in range(repeat):
         for request, runs in ((floor, floor_runs), (page, page_runs)):
@@ -278,6 +321,10 @@ def measure_page(client, url: str, floor_url: str, repeat: int, *, before=None) 
         floor=runner.Timing(floor_runs),
         status=status[url] if status[url] != 200 else status[floor_url],
         own_sql=own_sql,
+        render=page_render,
+        floor_render=floor_render,
+        orm_reads=page_orm,
+        floor_orm_reads=floor_orm,
     )
 
 
@@ -323,11 +370,13 @@ def own_statements_seconds(statements, repeat: int) -> float:
         for sql, params in statements:
             # The first run of each plans it and, prepared, prepares it.
             medians = [
-                runner.timed(partial(_fetch, client_bound, sql, params), repeat, warm_up=1).median
+                runner.timed(
+                    functools.partial(_fetch, client_bound, sql, params), repeat, warm_up=1
+                ).median
             ]
             try:
                 with transaction.atomic(), psycopg.Cursor(connection.connection) as server_bound:
-                    prepared = partial(_fetch, server_bound, sql, params, prepare=True)
+                    prepared = functools.partial(_fetch, server_bound, sql, params, prepare=True)
                     medians.append(runner.timed(prepared, repeat, warm_up=1).median)
             except psycopg.Error:
                 pass  # not every statement Django writes can be bound in the server
@@ -353,6 +402,125 @@ def lower_bound(label: str, measured: dict[str, Measured]) -> float:
         cheapest = measured[CHEAPEST_REFERENCE]
         base = (cheapest.ratio or 0.0) - cheapest.own_sql_share
     return round(base + result.own_sql_share, 3)
+
+
+def captured_render(request):
+    """(template, context, request) of the first template that ``request()`` renders through
+    Django's template backend (a page's own template; the ones it includes render inside it),
+    or None."""
+    from django.template.backends.django import Template
+
+    captured = []
+    original = Template.render
+
+    def record(template, context=None, request=None):
+        if not captured:
+            captured.append((template, context, request))
+        return original(template, context, request)
+
+    Template.render = record
+    try:
+        request()
+    finally:
+        Template.render = original
+    return captured[0] if captured else None
+
+
+def render_seconds(request, repeat: int) -> float | None:
+    """The median seconds Django's template engine takes to render the template of
+    ``request()`` again from the context the view gave it, the context processors included:
+    no view, no ORM. Rendered once untimed first (its lazy values read and kept). None when
+    nothing was rendered or rendering again sends a statement (its time is counted in the
+    page's own statements already)."""
+    captured = captured_render(request)
+    if captured is None:
+        return None
+    template, context, http_request = captured
+    render = functools.partial(template.render, context, http_request)
+    render()
+    _, statements = runner.count_queries(render)
+    if statements:
+        return None
+    return runner.timed(render, repeat).median
+
+
+# The QuerySet methods through which a read reaches the database (``get`` and iteration read
+# through ``_fetch_all``).
+ORM_READS = ("_fetch_all", "count", "exists", "aggregate")
+
+
+def orm_read_seconds(request, repeat: int) -> float:
+    """The median seconds one ``request()`` spends in the ORM's reads: from a queryset asked
+    for its rows, its count, whether it exists or an aggregate, to its answer (the SQL built
+    and compiled, sent, its rows turned into objects), a read inside another counted once. A
+    statement sent by hand from a cursor is not counted."""
+    from django.db.models.query import QuerySet
+
+    originals = {name: getattr(QuerySet, name) for name in ORM_READS}
+    depth, spent = [0], [0.0]
+
+    def timed(original):
+        @functools.wraps(original)
+        def read(*args, **kwargs):
+            depth[0] += 1
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if not depth[0]:
+                    spent[0] += time.perf_counter() - started
+
+        return read
+
+    def run():
+        spent[0] = 0.0
+        request()
+        return spent[0]
+
+    for name, original in originals.items():
+        setattr(QuerySet, name, timed(original))
+    try:
+        return statistics.median(run() for _ in range(repeat))
+    finally:
+        for name, original in originals.items():
+            setattr(QuerySet, name, original)
+
+
+def template_bound(label: str, measured: dict[str, Measured]) -> float | None:
+    """The least ratio the page could reach with its own statements *and its own template*:
+    its floor, plus its statements sent the cheapest way, plus the time its template takes
+    beyond the floor's (``Measured.own_render``). The view's Python, the ORM's included, is
+    not counted: no version of the page that sends these statements and draws this template
+    can come below it. None where the template could not be timed apart."""
+    result = measured[label]
+    if result.own_render is None or not result.floor.median:
+        return None
+    return round(1.0 + result.own_sql_share + result.own_render / result.floor.median, 3)
+
+
+def reads_bound(label: str, measured: dict[str, Measured]) -> float | None:
+    """The least ratio the page could reach with its own reads *as the ORM makes them* and its
+    own template: its floor, plus the time its querysets take in the ORM beyond the floor's
+    (``orm_read_seconds``), plus its template beyond the floor's. Only the view's own Python
+    between the reads is left out: no view that reads through these querysets and draws this
+    template can come below it."""
+    result = measured[label]
+    if result.own_render is None or not result.floor.median:
+        return None
+    return round(1.0 + (result.own_orm_reads + result.own_render) / result.floor.median, 3)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def _cell(value: float | None, layout: str) -> str:
+    return "-" if value is None else layout.format(value)
+
+
+def _within(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
 
 
 def describe_data_set(region, history_request) -> str:
@@ -430,6 +598,10 @@ def main(argv=None) -> int:
             f"ratio {large:,}",
             f"own SQL ms {large:,}",
             f"least ratio {large:,}",
+            f"own template ms {large:,}",
+            f"least with template {large:,}",
+            f"ORM reads ms {large:,}",
+            f"least with ORM reads {large:,}",
         ),
         [
             (
@@ -443,6 +615,10 @@ def main(argv=None) -> int:
                 f"{result.ratio:.2f}x",
                 f"{result.own_sql * 1000:.2f}",
                 f"{lower_bound(label, measured[large]):.2f}x",
+                _cell(_ms(result.own_render), "{:.2f}"),
+                _cell(template_bound(label, measured[large]), "{:.2f}x"),
+                f"{result.own_orm_reads * 1000:.2f}",
+                _cell(reads_bound(label, measured[large]), "{:.2f}x"),
             )
             for label, result in measured[large].items()
         ],
@@ -471,6 +647,26 @@ def main(argv=None) -> int:
                 str(small): lower_bound(label, measured[small]),
                 str(large): lower_bound(label, measured[large]),
             },
+            "own_template_ms": {
+                str(small): _ms(at_small.own_render),
+                str(large): _ms(result.own_render),
+            },
+            "least_ratio_with_template": {
+                str(small): template_bound(label, measured[small]),
+                str(large): template_bound(label, measured[large]),
+            },
+            "own_orm_reads_ms": {
+                str(small): _ms(at_small.own_orm_reads),
+                str(large): _ms(result.own_orm_reads),
+            },
+            "least_ratio_with_orm_reads_and_template": {
+                str(small): reads_bound(label, measured[small]),
+                str(large): reads_bound(label, measured[large]),
+            },
+            "view_python_ms": {
+                str(small): _ms(at_small.view_python),
+                str(large): _ms(result.view_python),
+            },
         }
         if label in UNTARGETED:
             if result.status != 200 or at_small.status != 200:
@@ -496,6 +692,16 @@ def main(argv=None) -> int:
             # False: even the page's floor, plus its own statements sent the cheapest way (and
             # for a table the cheapest table), is above MAX_RATIO (``lower_bound``).
             "ratio_le_2_reachable": lower_bound(label, measured[large]) <= MAX_RATIO,
+            # False: the floor, the page's own statements and its own template alone are above
+            # MAX_RATIO (``template_bound``); None where the template was not timed apart.
+            "ratio_le_2_reachable_with_its_template": _within(
+                template_bound(label, measured[large]), MAX_RATIO
+            ),
+            # False: the floor, the page's reads as the ORM makes them and its template alone
+            # are above MAX_RATIO (``reads_bound``).
+            "ratio_le_2_reachable_with_its_orm_reads_and_template": _within(
+                reads_bound(label, measured[large]), MAX_RATIO
+            ),
         }
     slow = [label for label, target in targets.items() if not target["ratio_le_2"]]
     passed = []
