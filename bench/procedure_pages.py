@@ -302,6 +302,8 @@ def measure_page(client, url: str, floor_url: str, repeat: int, *, before=None) 
         before()
     _, page_queries = runner.count_queries(page)
     _, floor_queries = runner.count_queries(floor)
+    # The bounds are of the page without ``before``: for the dashboard drawn again (not held to
+    # the targets), of the page with its figures kept.
     own = own_statements(page, floor)
     own_sql = own_statements_seconds(own, repeat)
     page_render, floor_render = render_seconds(page, repeat), render_seconds(floor, repeat)
