@@ -525,6 +525,24 @@ def _within(value: float | None, limit: float) -> bool | None:
     return None if value is None else value <= limit
 
 
+# Each figure of a page in the RESULT, from its label and every page's ``Measured`` at a size
+# (the bounds of a table page read the cheapest table's).
+FIGURES = {
+    "queries": lambda label, pages: pages[label].queries,
+    "floor_queries": lambda label, pages: pages[label].floor_queries,
+    "median_ms": lambda label, pages: pages[label].page.as_dict()["median_ms"],
+    "floor_median_ms": lambda label, pages: pages[label].floor.as_dict()["median_ms"],
+    "ratio": lambda label, pages: pages[label].ratio,
+    "own_sql_ms": lambda label, pages: _ms(pages[label].own_sql),
+    "least_ratio": lower_bound,
+    "own_template_ms": lambda label, pages: _ms(pages[label].own_render),
+    "least_ratio_with_template": template_bound,
+    "own_orm_reads_ms": lambda label, pages: _ms(pages[label].own_orm_reads),
+    "least_ratio_with_orm_reads_and_template": reads_bound,
+    "view_python_ms": lambda label, pages: _ms(pages[label].view_python),
+}
+
+
 def describe_data_set(region, history_request) -> str:
     from django.db.models import Count
 
@@ -630,45 +648,8 @@ def main(argv=None) -> int:
     for label, result in measured[large].items():
         at_small = measured[small][label]
         figures[label] = {
-            "queries": {str(small): at_small.queries, str(large): result.queries},
-            "floor_queries": {str(small): at_small.floor_queries, str(large): result.floor_queries},
-            "median_ms": {
-                str(small): at_small.page.as_dict()["median_ms"],
-                str(large): result.page.as_dict()["median_ms"],
-            },
-            "floor_median_ms": {
-                str(small): at_small.floor.as_dict()["median_ms"],
-                str(large): result.floor.as_dict()["median_ms"],
-            },
-            "ratio": {str(small): at_small.ratio, str(large): result.ratio},
-            "own_sql_ms": {
-                str(small): round(at_small.own_sql * 1000, 3),
-                str(large): round(result.own_sql * 1000, 3),
-            },
-            "least_ratio": {
-                str(small): lower_bound(label, measured[small]),
-                str(large): lower_bound(label, measured[large]),
-            },
-            "own_template_ms": {
-                str(small): _ms(at_small.own_render),
-                str(large): _ms(result.own_render),
-            },
-            "least_ratio_with_template": {
-                str(small): template_bound(label, measured[small]),
-                str(large): template_bound(label, measured[large]),
-            },
-            "own_orm_reads_ms": {
-                str(small): _ms(at_small.own_orm_reads),
-                str(large): _ms(result.own_orm_reads),
-            },
-            "least_ratio_with_orm_reads_and_template": {
-                str(small): reads_bound(label, measured[small]),
-                str(large): reads_bound(label, measured[large]),
-            },
-            "view_python_ms": {
-                str(small): _ms(at_small.view_python),
-                str(large): _ms(result.view_python),
-            },
+            name: {str(size): value(label, at_size) for size, at_size in measured.items()}
+            for name, value in FIGURES.items()
         }
         if label in UNTARGETED:
             if result.status != 200 or at_small.status != 200:
