@@ -271,14 +271,18 @@ def act_tariff_rows(day: datetime.date, kind: str) -> dict[str, tuple[InsurerTar
     }
 
 
-def lapsed_unrenewed_contracts(user, *, today: datetime.date) -> list[Contract]:
-    """The region's contracts that ended without a completed renewal (one query)."""
-    return list(
+def lapsed_unrenewed_contracts(
+    user, *, today: datetime.date, limit: int | None = None
+) -> list[Contract]:
+    """The region's contracts that ended without a completed renewal, the longest ended first
+    (one query); the first ``limit`` of them when given."""
+    contracts = (
         contracts_visible_to(user)
         .filter(lapsed_unrenewed(), end_date__lt=today)
         .select_related("organisation", "location", "renewal_request")
         .order_by("end_date", "pk")
     )
+    return list(contracts if limit is None else contracts[:limit])
 
 
 def contract_documents(contract: Contract) -> QuerySet[ContractDocument]:

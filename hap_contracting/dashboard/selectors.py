@@ -532,11 +532,26 @@ def region_summaries(user, *, now: datetime.datetime) -> list[RegionSummary]:
 # --- "Mijn werk" ------------------------------------------------------------------------------
 
 
-def lapsed_contracts_to_renew(user, *, today: datetime.date) -> list[Contract] | None:
-    """The secretariat renews contracts: its region's lapsed ones; None for other roles."""
+# How many lapsed contracts "Mijn werk" lists, those that ended longest ago; the contract
+# register lists them all. A region can have a hundred, too many to read on a work list (with
+# the load test's 120 the secretariat's page took 90 ms in process, 63 ms with ten).
+LAPSED_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class LapsedContracts:
+    shown: list[Contract]
+    # More lapsed than shown: the page says so and links to the register for the rest.
+    more: bool
+
+
+def lapsed_contracts_to_renew(user, *, today: datetime.date) -> LapsedContracts | None:
+    """The secretariat renews contracts: its region's lapsed ones, the first ``LAPSED_SHOWN``
+    (one query); None for other roles."""
     if not can_register_request.test(user):
         return None
-    return lapsed_unrenewed_contracts(user, today=today)
+    contracts = lapsed_unrenewed_contracts(user, today=today, limit=LAPSED_SHOWN + 1)
+    return LapsedContracts(shown=contracts[:LAPSED_SHOWN], more=len(contracts) > LAPSED_SHOWN)
 
 
 # --- "Mijn werk": the work of every role, as actions -------------------------------------------

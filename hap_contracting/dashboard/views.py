@@ -31,8 +31,11 @@ def my_work(request):
             "page": page,
             "tasks": tasks,
             "can_register": can_register_request.test(request.user),
-            "lapsed_contracts": lapsed,
-            "nothing_waits": not page.paginator.count and not tasks and not lapsed,
+            "lapsed_contracts": lapsed.shown if lapsed else None,
+            "lapsed_more": lapsed is not None and lapsed.more,
+            "nothing_waits": not page.paginator.count
+            and not tasks
+            and not (lapsed and lapsed.shown),
             # The menu's count is this page's: no need to count again.
             "my_work_count": selectors.remember_work_count(request.user, count, today=today),
         },

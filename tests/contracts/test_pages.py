@@ -631,7 +631,48 @@ def test_my_work_with_contract_flags_runs_a_constant_number_of_queries(
         response = client.get(reverse("dashboard:my_work"))
 
     assert len(response.context["page"].object_list) == 30
-    assert len(response.context["lapsed_contracts"]) == 15
+    assert len(response.context["lapsed_contracts"]) == 10
+    assert response.context["lapsed_more"] is True
+
+
+def test_my_work_lists_the_ten_longest_lapsed_contracts_and_sends_to_the_register_for_more(
+    client, staff, location, today
+):
+    lapsed = [
+        ContractFactory(
+            location=CareLocationFactory(hap_post=location.hap_post),
+            start_date=today - relativedelta(years=2),
+            end_date=today - datetime.timedelta(days=n + 1),
+        )
+        for n in range(11)
+    ]
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.get(reverse("dashboard:my_work"))
+
+    longest_ago_first = sorted(lapsed, key=lambda contract: contract.end_date)
+    assert response.context["lapsed_contracts"] == longest_ago_first[:10]
+    content = response.content.decode()
+    assert longest_ago_first[10].reference not in content
+    assert "Hier staan de 10 die het langst geleden afliepen" in content
+    assert f"{reverse('contracts:contract_list')}?lapsed=on" in content
+
+
+def test_my_work_says_nothing_of_more_when_every_lapsed_contract_is_listed(
+    client, staff, location, today
+):
+    for n in range(10):
+        ContractFactory(
+            location=CareLocationFactory(hap_post=location.hap_post),
+            start_date=today - relativedelta(years=2),
+            end_date=today - datetime.timedelta(days=n + 1),
+        )
+    client.force_login(staff[Role.SECRETARIAT])
+
+    response = client.get(reverse("dashboard:my_work"))
+
+    assert len(response.context["lapsed_contracts"]) == 10
+    assert 'data-testid="lapsed-more"' not in response.content.decode()
 
 
 # --- Navigation and the complete-contracting form -------------------------------------------
