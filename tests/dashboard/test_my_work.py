@@ -282,3 +282,40 @@ def test_the_secretariat_sees_the_intake_deadline_counted_from_the_date_received
     assert row.deadline == received_on + datetime.timedelta(weeks=2)
     assert row.deadline_passed
     assert f"{location.name} doorsturen naar een locatiemanager" in response.content.decode()
+
+
+def test_a_regularisation_shows_its_grace_periods_end_when_that_comes_first(
+    client, staff, location
+):
+    today = timezone.localdate()
+    now = timezone.now()
+    # Waiting longest, within its four weeks and without a grace period.
+    plain = AdmissionRequestFactory(
+        in_pre_assessment=True, location=location, state_entered_at=now - datetime.timedelta(10)
+    )
+    # Its grace period ended two days ago, long before its pre-assessment's four weeks.
+    grace_passed = AdmissionRequestFactory(
+        in_pre_assessment=True,
+        location=CareLocationFactory(hap_post=location.hap_post),
+        state_entered_at=now - datetime.timedelta(days=1),
+        grace_ends_on=today - datetime.timedelta(days=2),
+    )
+    # Its grace period ends after the four weeks: the step's deadline stays.
+    grace_later = AdmissionRequestFactory(
+        in_pre_assessment=True,
+        location=CareLocationFactory(hap_post=location.hap_post),
+        state_entered_at=now - datetime.timedelta(days=2),
+        grace_ends_on=today + datetime.timedelta(days=100),
+    )
+    client.force_login(staff[Role.PROGRAMME_MANAGER])
+
+    response = client.get(reverse("dashboard:my_work"))
+    rows = {row.pk: row for row in response.context["page"].object_list}
+
+    assert list(rows) == [grace_passed.pk, plain.pk, grace_later.pk]
+    assert rows[grace_passed.pk].deadline == grace_passed.grace_ends_on
+    assert rows[grace_passed.pk].deadline_passed
+    assert rows[grace_later.pk].deadline == today - datetime.timedelta(days=2) + datetime.timedelta(
+        weeks=4
+    )
+    assert not rows[grace_later.pk].deadline_passed
