@@ -6,7 +6,9 @@ code of its authenticator (``logins.totp_code``); then, as a browser with an emp
 fetches the CSS and JavaScript of the page it lands on (WhiteNoise serves them), opens a list
 or two to learn which requests, contracts and invoices it may see, and browses the pages of its
 role with a think time of one to five seconds. About one request in a hundred is a download
-(a list exported to CSV or Excel).
+(a list exported to CSV or Excel). Beside the users, one ``FloorProbe`` asks for the pages'
+floor (``base.html`` for a logged-in user and nothing else) about once a second, to show what
+the cheapest page takes under the same load.
 
 The users speak to gunicorn as the production reverse proxy does after ending TLS: with
 ``X-Forwarded-Proto: https`` and ``X-Forwarded-For``, and sending back the cookies the
@@ -20,8 +22,8 @@ lacks what it must show. Pages are grouped by ``name=`` so the statistics are pe
 
 Beside locust's CSV files (whose percentiles locust rounds: to 10 ms above 100 ms), every
 response time is kept and written when locust quits, with each page's kind (``login``,
-``page``, ``static``, ``download``), to ``<csv prefix>_response_times.json``; run.py takes the
-percentiles from those.
+``page``, ``static``, ``download``, ``floor``), to ``<csv prefix>_response_times.json``; run.py
+takes the percentiles from those.
 
 Standalone: ``locust -f bench/load/locustfile.py --host http://127.0.0.1:8000``; the password of
 the logins comes from ``HAP_LOAD_PASSWORD`` (``run.py --password``); ``HAP_LOAD_TOUR=1``
@@ -62,6 +64,8 @@ TOURS = {"finished": 0}
 REGIONS = logins.REGIONS
 ADMIN_REQUESTS = "/admin/procedure/admissionrequest/"
 TWO_FACTOR = "/tweestapsverificatie/"
+# The floor probe's page (``FloorProbe``), by this name in the statistics.
+FLOOR_PAGE = "/bench/base/ (the floor, under the same load)"
 # On every admin changelist, with rows or without.
 CHANGELIST = 'id="changelist"'
 
@@ -651,6 +655,23 @@ class Administrator(PortalUser):
     @task(1)
     def export_locations(self) -> None:
         self.download("/locaties/lijst.csv", "/locaties/lijst.csv (download)", "text/csv")
+
+
+class FloorProbe(PortalUser):
+    """Not a user but the measuring instrument beside them: one of it (``fixed_count``), logged
+    in as a secretariat, asks for the pages' floor about once a second: ``bench_base_page``
+    (``bench/minimal_urls.py``), the real ``base.html`` for a logged-in user behind the same
+    login, session and middleware, with an empty content block, as ``procedure_pages.py``
+    compares every page with. Its response times say what the cheapest logged-in page takes
+    on this machine under the same load (kind ``floor``: reported, not targeted)."""
+
+    fixed_count = 1
+    wait_time = between(0.5, 1.5)
+    usernames = (f"secretariaat.{REGIONS[-1]}",)
+
+    @task
+    def floor(self) -> None:
+        self.page("/bench/base/", FLOOR_PAGE, kind="floor")
 
 
 def _one_user_per_role() -> None:

@@ -16,9 +16,11 @@ invoices with payments, address investigations), and makes the logins of the rol
 second factor (``bench.datasets.load_logins``); (2) collects the static files as the image
 does; (3) starts gunicorn with ``config/gunicorn_conf.py`` (production's) on a free loopback
 port, ``config.settings.production`` with DEBUG off, two-factor authentication on, sessions
-and the cache in Redis as production has them; (4) runs locust headless with
-``bench/load/locustfile.py``; (5) reports p50/p95/p99 per page, computed from every response
-time (locust's own CSV rounds them) and (6) stops gunicorn.
+and the cache in Redis as production has them, serving the project's application with the
+benchmarks' floors beside its URLs (``bench/minimal_wsgi.py``, production's persistent
+connections); (4) runs locust headless with ``bench/load/locustfile.py``; (5) reports
+p50/p95/p99 per page, computed from every response time (locust's own CSV rounds them) and
+(6) stops gunicorn.
 
 What is measured: the time from sending a request to the last byte of its response, redirects
 followed, per page, as locust on the same machine sees it. The target (issue 15): no failed
@@ -26,8 +28,12 @@ request and no error in the server's log, and p95 ≤ 100 ms for every page once
 login itself (form, password check, second factor) is reported but not part of the target: it
 checks a PBKDF2 hash on purpose (Django's 1,000,000 iterations, a large part of a second of CPU).
 Downloads (lists exported to CSV or Excel, about one request in a hundred) are reported apart and
-not part of the target either: they are files, not pages. There is no floor: the figure is
-absolute; the other benchmarks compare each page with a minimal view.
+not part of the target either: they are files, not pages. The target is absolute; beside the
+users one more simulated client, the floor probe, asks for the pages' floor about once a second
+(``base.html`` for a logged-in user behind the same middleware and nothing else, the page that
+``procedure_pages.py`` compares every page with): its p50/p95 (``floor_under_load``) say what
+the cheapest logged-in page takes on this machine under the same load, and
+``logged_in_p95_over_floor_p95`` how far the pages lie above it.
 
 Exit code: non-zero when any request failed or the server logged an error (smoke and full
 size alike). With ``--smoke`` (10 users, 15 s, a small data set) the p95 figures are only
@@ -97,6 +103,10 @@ SMOKE = {
 }
 # Kinds of page (the locustfile's): the target holds for pages and static files once logged in.
 TARGETED = ("page", "static")
+# One simulated client beside the users asks for the pages' floor (kind "floor", not targeted):
+# what the cheapest logged-in page takes under the same load.
+FLOOR_PROBES = 1
+FLOOR = "floor"
 
 
 def parse_args(argv=None):
@@ -244,10 +254,11 @@ def collect_static(static_root: Path) -> None:
 
 def run_locust(args, host: str, csv_prefix: Path) -> int:
     locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
-    command = [locust, "-f", str(LOCUSTFILE), "--headless", "-u", str(args.users)]
+    # The users and, beside them, the floor probe (the locustfile's ``FloorProbe``).
+    command = [locust, "-f", str(LOCUSTFILE), "--headless", "-u", str(args.users + FLOOR_PROBES)]
     command += ["-r", str(args.spawn_rate), "-t", args.duration, "--host", host]
     command += ["--csv", str(csv_prefix), "--only-summary", "--loglevel", "WARNING"]
-    command += args.user_classes or []
+    command += [*args.user_classes, "FloorProbe"] if args.user_classes else []
     print("$", " ".join(command))
     env = {
         **os.environ,
@@ -427,6 +438,7 @@ def main(argv=None) -> int:
     print(f"Load average at start: {load_at_start} (1, 5, 15 min; {os.cpu_count()} CPUs)")
     server_env = {
         **runner.django_environment(args.database_url, **environment),
+        "BENCH_CONN_MAX_AGE": str(settings.DATABASES["default"]["CONN_MAX_AGE"]),
         # Production's log level: what it costs to log is part of the figures.
         "DJANGO_LOG_LEVEL": "INFO",
         **WORKER_QUEUE,
@@ -434,7 +446,9 @@ def main(argv=None) -> int:
     with (
         celery_worker(server_env, out / "worker.log") as worker,
         runner.gunicorn(
-            "config.wsgi",
+            # The project's application with the floors' URLs beside its own (the pages resolve
+            # as in production), with production's persistent connections.
+            "bench.minimal_wsgi:application",
             port=port,
             workers=args.workers,
             env={**server_env, **gunicorn_env},
@@ -511,10 +525,16 @@ def main(argv=None) -> int:
     )
     total = total_figures(times, figures, seconds)
     logged_in = total_figures(times, figures, seconds, kinds=TARGETED)
+    floor = total_figures(times, figures, seconds, kinds=(FLOOR,))
     print(
         f"\n{total['requests']:,} requests, {total['failures']:,} failed; server log errors: "
         f"{len(errors)} ({out / 'gunicorn.log'}); pages once logged in: p50 {logged_in['p50_ms']} "
         f"ms, p95 {logged_in['p95_ms']} ms, p99 {logged_in['p99_ms']} ms"
+    )
+    print(
+        f"The floor (base.html for a logged-in user, nothing else) under the same load: p50 "
+        f"{floor['p50_ms']} ms, p95 {floor['p95_ms']} ms, p99 {floor['p99_ms']} ms "
+        f"({floor['requests']} requests)"
     )
     print(f"locust's CSV statistics and the server's logs: {out}/")
 
@@ -525,10 +545,10 @@ def main(argv=None) -> int:
         failures.append(f"{len(errors)} errors in the server log, first: {errors[0]}")
     if total["failures"] and not failed:
         failures.append(f"{total['failures']} requests failed")
-    if args.smoke and recorded["tours_finished"] != args.users:
+    if args.smoke and recorded["tours_finished"] != args.users + FLOOR_PROBES:
         failures.append(
-            f"{recorded['tours_finished']} of {args.users} users opened every page of their role "
-            f"within {args.duration}"
+            f"{recorded['tours_finished']} of {args.users + FLOOR_PROBES} users opened every page "
+            f"of their role within {args.duration}"
         )
     p95_holds = {
         name: page["p95_ms"] is not None and page["p95_ms"] <= TARGET_P95_MS
@@ -547,6 +567,7 @@ def main(argv=None) -> int:
         sizes={
             "smoke": args.smoke,
             "users": args.users,
+            "floor_probes": FLOOR_PROBES,
             "spawn_rate": args.spawn_rate,
             "duration": args.duration,
             "user_classes": args.user_classes or "all",
@@ -557,6 +578,7 @@ def main(argv=None) -> int:
         figures={
             "total": total,
             "logged_in": logged_in,
+            "floor_under_load": floor,
             "pages": figures,
             "server_log_errors": len(errors),
             "server": server_config,
@@ -567,7 +589,11 @@ def main(argv=None) -> int:
             "load_average": {"start": load_at_start, "end": load_at_end},
             "dataset_built_s": None if built is None else round(built, 1),
         },
-        ratios={"failed_share": runner.ratio(total["failures"], total["requests"] or 1)},
+        ratios={
+            "failed_share": runner.ratio(total["failures"], total["requests"] or 1),
+            # How far the pages' p95 lies above the floor's under the same load.
+            "logged_in_p95_over_floor_p95": runner.ratio(logged_in["p95_ms"], floor["p95_ms"]),
+        },
         failures=failures,
         passed=passed,
         targets={
