@@ -6,9 +6,9 @@ code of its authenticator (``logins.totp_code``); then, as a browser with an emp
 fetches the CSS and JavaScript of the page it lands on (WhiteNoise serves them), opens a list
 or two to learn which requests, contracts and invoices it may see, and browses the pages of its
 role with a think time of one to five seconds. About one request in a hundred is a download
-(a list exported to CSV or Excel). Beside the users, one ``FloorProbe`` asks for the pages'
-floor (``base.html`` for a logged-in user and nothing else) about once a second, to show what
-the cheapest page takes under the same load.
+(a list exported to CSV or Excel). Beside the users, one ``FloorProbe`` asks about once a
+second for the pages' floor (``base.html`` for a logged-in user and nothing else) or the
+cheapest 50-row list, to show what those take under the same load.
 
 The users speak to gunicorn as the production reverse proxy does after ending TLS: with
 ``X-Forwarded-Proto: https`` and ``X-Forwarded-For``, and sending back the cookies the
@@ -66,6 +66,7 @@ ADMIN_REQUESTS = "/admin/procedure/admissionrequest/"
 TWO_FACTOR = "/tweestapsverificatie/"
 # The floor probe's page (``FloorProbe``), by this name in the statistics.
 FLOOR_PAGE = "/bench/base/ (the floor, under the same load)"
+CHEAPEST_LIST_PAGE = "/bench/list-cheapest/ (the cheapest 50-row list, under the same load)"
 # On every admin changelist, with rows or without.
 CHANGELIST = 'id="changelist"'
 
@@ -659,11 +660,14 @@ class Administrator(PortalUser):
 
 class FloorProbe(PortalUser):
     """Not a user but the measuring instrument beside them: one of it (``fixed_count``), logged
-    in as a secretariat, asks for the pages' floor about once a second: ``bench_base_page``
-    (``bench/minimal_urls.py``), the real ``base.html`` for a logged-in user behind the same
-    login, session and middleware, with an empty content block, as ``procedure_pages.py``
-    compares every page with. Its response times say what the cheapest logged-in page takes
-    on this machine under the same load (kind ``floor``: reported, not targeted)."""
+    in as a secretariat, asks about once a second for one of the pages' floors
+    (``bench/minimal_urls.py``), behind the same login, session and middleware: the real
+    ``base.html`` for a logged-in user with an empty content block (``bench_base_page``, which
+    ``procedure_pages.py`` compares every page with), or that page with a table of 50 of the
+    region's requests drawn the cheapest way (``bench_list_page_cheapest``: the least a page
+    with a 50-row table does). Their response times say what the cheapest logged-in page and
+    the cheapest list take on this machine under the same load (kind ``floor``: reported, not
+    targeted)."""
 
     fixed_count = 1
     wait_time = between(0.5, 1.5)
@@ -672,6 +676,10 @@ class FloorProbe(PortalUser):
     @task
     def floor(self) -> None:
         self.page("/bench/base/", FLOOR_PAGE, kind="floor")
+
+    @task
+    def cheapest_list(self) -> None:
+        self.page("/bench/list-cheapest/", CHEAPEST_LIST_PAGE, kind="floor")
 
 
 def _one_user_per_role() -> None:
