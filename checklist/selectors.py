@@ -148,8 +148,6 @@ def assessment_view(assessment: Assessment, *, compare: bool = True) -> Assessme
     previous assessment, by item code (codes are stable across template versions).
     """
     request = assessment.admission_request
-    special = serves_special_target_group(request.location)
-    answers = {a.item_id: a for a in assessment.answers.all()}
     compared_with = None
     if compare:
         compared_with = Assessment.objects.filter(
@@ -157,12 +155,33 @@ def assessment_view(assessment: Assessment, *, compare: bool = True) -> Assessme
         ).order_by("-revision").first() or previous_submitted_assessment(
             request.location, exclude_request_id=request.pk
         )
-    before = _answers_by_code(compared_with)
-    sections = []
-    for section in template_sections(assessment.template):
+    return _view_of(
+        assessment,
+        answers=list(assessment.answers.all()),
+        sections=template_sections(assessment.template),
+        special=serves_special_target_group(request.location),
+        compared_with=compared_with,
+        before=_answers_by_code(compared_with),
+    )
+
+
+def _view_of(
+    assessment: Assessment,
+    *,
+    answers: list[Answer],
+    sections: list[ChecklistSection],
+    special: bool,
+    compared_with: Assessment | None,
+    before: dict[str, Answer],
+) -> AssessmentView:
+    """The view of one revision from what was read for it (``assessment_view`` reads one,
+    ``assessment_views`` all of a request's at once)."""
+    answers_by_item = {answer.item_id: answer for answer in answers}
+    section_rows = []
+    for section in sections:
         rows = []
         for item in section.items.all():
-            answer = answers.get(item.pk)
+            answer = answers_by_item.get(item.pk)
             value = answer.value if answer else None
             explanation = answer.explanation if answer else ""
             old = before.get(item.code)
@@ -178,8 +197,8 @@ def assessment_view(assessment: Assessment, *, compare: bool = True) -> Assessme
                     changed=changed,
                 )
             )
-        sections.append(SectionRows(section=section, rows=rows))
-    return AssessmentView(assessment=assessment, sections=sections, compared_with=compared_with)
+        section_rows.append(SectionRows(section=section, rows=rows))
+    return AssessmentView(assessment=assessment, sections=section_rows, compared_with=compared_with)
 
 
 def checklist_blockers(assessment: Assessment | None) -> list[str]:
@@ -200,13 +219,52 @@ def checklist_blockers(assessment: Assessment | None) -> list[str]:
 
 
 def assessment_views(admission_request) -> list[AssessmentView]:
-    """Every revision of the request's checklist, newest first (for the dossier)."""
-    return [
-        assessment_view(assessment)
-        for assessment in assessment_revisions(admission_request).select_related(
-            "template", "admission_request__location"
+    """Every revision of the request's checklist, newest first (for the dossier), each compared
+    as ``assessment_view`` compares it: with the revision before it, the first with the
+    location's previous assessment. In a fixed number of queries however many revisions: the
+    revisions with their answers, the templates' items once per version, the previous
+    assessment once."""
+    revisions = list(
+        assessment_revisions(admission_request)
+        .select_related("template", "admission_request__location")
+        .prefetch_related("answers")
+    )
+    if not revisions:
+        return []
+    location = revisions[0].admission_request.location
+    special = serves_special_target_group(location)
+    sections_by_template: dict[int, list[ChecklistSection]] = {}
+    for revision in revisions:
+        if revision.template_id not in sections_by_template:
+            sections_by_template[revision.template_id] = template_sections(revision.template)
+    code_of = {
+        item.pk: item.code
+        for sections in sections_by_template.values()
+        for section in sections
+        for item in section.items.all()
+    }
+    previous = previous_submitted_assessment(location, exclude_request_id=admission_request.pk)
+    # Newest first: each revision is compared with the next one in the list, the oldest with
+    # the location's previous assessment.
+    compared = [*revisions[1:], previous]
+    views = []
+    for revision, compared_with in zip(revisions, compared, strict=True):
+        before = (
+            {code_of[answer.item_id]: answer for answer in compared_with.answers.all()}
+            if compared_with is not None and compared_with is not previous
+            else _answers_by_code(compared_with)
         )
-    ]
+        views.append(
+            _view_of(
+                revision,
+                answers=list(revision.answers.all()),
+                sections=sections_by_template[revision.template_id],
+                special=special,
+                compared_with=compared_with,
+                before=before,
+            )
+        )
+    return views
 
 
 @dataclass

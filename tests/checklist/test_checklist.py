@@ -3,13 +3,15 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from checklist.constants import AssessmentStatus
 from checklist.demo import complete_answers
 from checklist.models import Answer, Assessment, ChecklistItem, ChecklistTemplate
-from checklist.selectors import assessment_view, current_template
+from checklist.selectors import assessment_view, assessment_views, current_template
 from checklist.services import checklist_template_new_version
 from hap_contracting.core.errors import DomainError
 from hap_contracting.core.roles import Role
@@ -610,6 +612,46 @@ def test_the_admin_highlights_unmet_knock_outs_and_answers_changed_since_last_ti
     assert 'data-item="interpreter-phone" class="checklist-changed"' in content
     assert 'data-item="record-access" class=""' in content
     assert earlier.reference in content
+
+
+def _revision(request, number, **values_by_code):
+    assessment = submitted_assessment(request, **values_by_code)
+    assessment.revision = number
+    assessment.save()
+    return assessment
+
+
+def test_each_revision_is_compared_with_the_one_before_it_in_a_constant_number_of_queries(
+    location, manager, django_assert_max_num_queries
+):
+    earlier = AdmissionRequestFactory(
+        state=RequestState.CONTRACTED, location=location, assigned_location_manager=manager
+    )
+    submitted_assessment(earlier, interpreter_phone="yes")
+    request = AdmissionRequestFactory(
+        at_council=True, location=location, assigned_location_manager=manager
+    )
+    third = _revision(request, 3, interpreter_phone="no", triage_pulse="no")
+    second = _revision(request, 2, interpreter_phone="no")
+    first = _revision(request, 1, interpreter_phone="yes")
+
+    with CaptureQueriesContext(connection) as all_three:
+        views = assessment_views(request)
+
+    changed = [{row.item.code for row in view.rows if row.changed} for view in views]
+    assert [view.assessment for view in views] == [third, second, first]
+    assert [view.compared_with for view in views][:2] == [second, first]
+    assert views[2].compared_with.admission_request == earlier
+    assert changed == [{"triage-pulse"}, {"interpreter-phone"}, set()]
+    for view in views:  # as each revision's own page compares it
+        alone = assessment_view(view.assessment)
+        assert [(r.item.pk, r.changed, r.verdict) for r in alone.rows] == [
+            (r.item.pk, r.changed, r.verdict) for r in view.rows
+        ]
+    Assessment.objects.filter(pk__in=[second.pk, third.pk]).delete()
+    with django_assert_max_num_queries(len(all_three.captured_queries)):
+        assert len(assessment_views(request)) == 1
+    assert len(all_three.captured_queries) <= 7
 
 
 def _admin_form_data(response) -> dict:
