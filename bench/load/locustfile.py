@@ -22,8 +22,9 @@ lacks what it must show. Pages are grouped by ``name=`` so the statistics are pe
 
 Beside locust's CSV files (whose percentiles locust rounds: to 10 ms above 100 ms), every
 response time is kept and written when locust quits, with each page's kind (``login``,
-``page``, ``static``, ``download``, ``floor``), to ``<csv prefix>_response_times.json``; run.py
-takes the percentiles from those.
+``page``, ``static``, ``download``, ``floor``) and the moment each answer came, to
+``<csv prefix>_response_times.json`` with the moment the last user was started
+(``phases.spawning_complete``); run.py takes the percentiles from those.
 
 Standalone: ``locust -f bench/load/locustfile.py --host http://127.0.0.1:8000``; the password of
 the logins comes from ``HAP_LOAD_PASSWORD`` (``run.py --password``); ``HAP_LOAD_TOUR=1``
@@ -39,6 +40,7 @@ import os
 import random
 import re
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -82,11 +84,20 @@ CITIES = ("Zwolle", "Hardenberg", "Ommen", "Kampen", "Lelystad", "Almere", "Emme
 # Every response time by page name, and each page's kind, for run.py.
 RESPONSE_TIMES: dict[str, list[float]] = defaultdict(list)
 KINDS: dict[str, str] = {}
+# When each of those was answered (epoch seconds), and when the last user had been started.
+ANSWERED_AT: dict[str, list[float]] = defaultdict(list)
+PHASES: dict[str, float] = {}
 
 
 @events.request.add_listener
 def keep_response_time(name, response_time, **_kwargs) -> None:
     RESPONSE_TIMES[name].append(response_time)
+    ANSWERED_AT[name].append(time.time())
+
+
+@events.spawning_complete.add_listener
+def note_spawning_complete(user_count, **_kwargs) -> None:
+    PHASES.setdefault("spawning_complete", time.time())
 
 
 @events.quitting.add_listener
@@ -107,9 +118,14 @@ def write_final_statistics(environment, **_kwargs) -> None:
         json.dump(
             {
                 "pages": {
-                    name: {"kind": KINDS.get(name, "page"), "ms": times}
+                    name: {
+                        "kind": KINDS.get(name, "page"),
+                        "ms": times,
+                        "at": ANSWERED_AT[name],
+                    }
                     for name, times in sorted(RESPONSE_TIMES.items())
                 },
+                "phases": PHASES,
                 "tours_finished": TOURS["finished"] if TOUR else None,
             },
             handle,

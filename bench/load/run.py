@@ -19,8 +19,10 @@ port, ``config.settings.production`` with DEBUG off, two-factor authentication o
 and the cache in Redis as production has them, serving the project's application with the
 benchmarks' floors beside its URLs (``bench/minimal_wsgi.py``, production's persistent
 connections); (4) runs locust headless with ``bench/load/locustfile.py``; (5) reports
-p50/p95/p99 per page, computed from every response time (locust's own CSV rounds them) and
-(6) stops gunicorn.
+p50/p95/p99 per page, computed from every response time (locust's own CSV rounds them), and
+for the pages once logged in also from the moment the last user had logged in
+(``logged_in_once_all_users_in``: users start at one a second, so the first 50 s share the
+cores with the logins' password checks), and (6) stops gunicorn.
 
 What is measured: the time from sending a request to the last byte of its response, redirects
 followed, per page, as locust on the same machine sees it. The target (issue 15): no failed
@@ -105,8 +107,9 @@ SMOKE = {
 }
 # Kinds of page (the locustfile's): the target holds for pages and static files once logged in.
 TARGETED = ("page", "static")
-# One simulated client beside the users asks for the pages' floor (kind "floor", not targeted):
-# what the cheapest logged-in page takes under the same load.
+# One simulated client beside the users asks for the pages' floor and the cheapest 50-row list
+# (kind "floor", not targeted): what the cheapest logged-in page and list take under the same
+# load.
 FLOOR_PROBES = 1
 FLOOR = "floor"
 FLOOR_PATH = "/bench/base/"
@@ -299,12 +302,16 @@ def page_figures(csv_prefix: Path, seconds: float) -> dict[str, dict]:
     return figures
 
 
-def total_figures(times: dict, figures: dict, seconds: float, kinds=None) -> dict:
+def total_figures(
+    times: dict, figures: dict, seconds: float, kinds=None, *, since: float | None = None
+) -> dict:
+    """All requests of ``kinds`` (all kinds: None); with ``since``, only those answered from
+    that moment on (the failures are then the whole run's)."""
     ms = sorted(
         t
         for name, entry in times.items()
-        for t in entry["ms"]
-        if kinds is None or entry["kind"] in kinds
+        for t, at in zip(entry["ms"], entry["at"], strict=True)
+        if (kinds is None or entry["kind"] in kinds) and (since is None or at >= since)
     )
     return {
         "requests": len(ms),
@@ -460,6 +467,7 @@ def main(argv=None) -> int:
         ) as server,
     ):
         started = time.perf_counter()
+        started_at = time.time()
         locust_before = os.times()
         worker_before = cpu_seconds(worker.pid)
         locust_code = run_locust(args, host, out / "locust")
@@ -528,6 +536,12 @@ def main(argv=None) -> int:
     )
     total = total_figures(times, figures, seconds)
     logged_in = total_figures(times, figures, seconds, kinds=TARGETED)
+    # The last user logged in: from then on every user browses, none logs in (the logins' PBKDF2
+    # no longer shares the cores), as in the office once the day has started.
+    all_in_at = recorded["phases"].get("spawning_complete")
+    all_in = all_in_at and total_figures(
+        times, figures, started_at + seconds - all_in_at, kinds=TARGETED, since=all_in_at
+    )
     floors = {name: page for name, page in figures.items() if page["kind"] == FLOOR}
     floor = next((page for name, page in floors.items() if name.startswith(FLOOR_PATH)), None)
     print(
@@ -535,6 +549,11 @@ def main(argv=None) -> int:
         f"{len(errors)} ({out / 'gunicorn.log'}); pages once logged in: p50 {logged_in['p50_ms']} "
         f"ms, p95 {logged_in['p95_ms']} ms, p99 {logged_in['p99_ms']} ms"
     )
+    if all_in:
+        print(
+            f"the same once every user had logged in ({all_in['requests']:,} requests): p50 "
+            f"{all_in['p50_ms']} ms, p95 {all_in['p95_ms']} ms, p99 {all_in['p99_ms']} ms"
+        )
     for name, page in sorted(floors.items()):
         print(
             f"{name}: p50 {page['p50_ms']} ms, p95 {page['p95_ms']} ms, p99 {page['p99_ms']} ms "
@@ -582,6 +601,7 @@ def main(argv=None) -> int:
         figures={
             "total": total,
             "logged_in": logged_in,
+            "logged_in_once_all_users_in": all_in or None,
             "floors_under_load": floors,
             "pages": figures,
             "server_log_errors": len(errors),
