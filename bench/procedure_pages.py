@@ -584,6 +584,7 @@ def main(argv=None) -> int:
         args.locations: prepare(large_name, args.locations, args),
     }
     sizes = {args.small: small_name, args.locations: large_name}
+    quiet = {} if args.smoke else runner.wait_for_quiet_machine()
     measured, described = {}, {}
     for size, name in sizes.items():
         with runner.use_database(name):
@@ -715,6 +716,7 @@ def main(argv=None) -> int:
         extra={
             "targets": targets,
             "load_average": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
+            "waited_for_quiet_machine": quiet or None,
         },
     )
 

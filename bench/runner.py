@@ -371,6 +371,43 @@ def ratio(value: float, floor: float) -> float | None:
     return round(value / floor, 3) if floor else None
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, total) jiffies of all CPUs since boot; None where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(value) for value in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # idle and iowait: the CPU had nothing to run.
+    return fields[3] + fields[4], sum(fields)
+
+
+def wait_for_quiet_machine(
+    *, busy_below: float = 0.15, quiet_seconds: int = 3, limit_s: float = 120
+) -> dict:
+    """Wait until the CPUs have been less than ``busy_below`` busy for ``quiet_seconds``
+    seconds in a row, at most ``limit_s``: after a data set is built (or the benchmark before
+    it ran, in ``make bench``) PostgreSQL goes on writing and vacuuming it for a while, and a
+    latency measured meanwhile measures that. Returns the seconds waited and the last second's
+    busy share, for the report; where the CPUs cannot be read it returns at once."""
+    started = time.perf_counter()
+    before = _cpu_times()
+    if before is None:
+        return {"waited_s": 0.0, "busy_share": None}
+    quiet, busy = 0, 1.0
+    while quiet < quiet_seconds and time.perf_counter() - started < limit_s:
+        time.sleep(1)
+        after = _cpu_times()
+        idle, total = after[0] - before[0], after[1] - before[1]
+        busy = 1 - idle / total if total else 0.0
+        quiet = quiet + 1 if busy < busy_below else 0
+        before = after
+    waited = round(time.perf_counter() - started, 1)
+    if quiet < quiet_seconds:
+        print(f"The machine was still {busy:.0%} busy after {waited:g} s; measuring anyway.")
+    return {"waited_s": waited, "busy_share": round(busy, 3)}
+
+
 # --- A server on loopback --------------------------------------------------------------------
 
 

@@ -803,6 +803,7 @@ def main(argv=None) -> int:
         # cost is measured) but not reached, or the run measures 429s.
         TRIAGE_API_RATE="100000000/m",
     )
+    quiet = {} if args.smoke else runner.wait_for_quiet_machine()
     load_before = os.getloadavg()
     results = {}
     with runner.gunicorn(
@@ -945,6 +946,7 @@ def main(argv=None) -> int:
         },
         figures={
             "load_average_1min": [round(load_before[0], 2), round(load_after[0], 2)],
+            "waited_for_quiet_machine": quiet or None,
             "queries_per_request": counts,
             "access_log_commits": capacity,
             **{

@@ -444,6 +444,7 @@ def main(argv=None) -> int:
     port = args.port or runner.free_port()
     host = f"http://127.0.0.1:{port}"
     options, gunicorn_env = gunicorn_options(args, out)
+    quiet = {} if args.smoke else runner.wait_for_quiet_machine()
     load_at_start = load_average()
     print(f"Load average at start: {load_at_start} (1, 5, 15 min; {os.cpu_count()} CPUs)")
     server_env = {
@@ -611,6 +612,7 @@ def main(argv=None) -> int:
             "seconds": round(seconds, 1),
             "cpu_seconds": {"gunicorn": server_cpu, "worker": worker_cpu, "locust": locust_cpu},
             "load_average": {"start": load_at_start, "end": load_at_end},
+            "waited_for_quiet_machine": quiet or None,
             "dataset_built_s": None if built is None else round(built, 1),
         },
         ratios={
