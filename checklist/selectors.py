@@ -22,12 +22,14 @@ def current_template(name: str | None = None) -> ChecklistTemplate | None:
     return templates.order_by("-effective_from", "-pk").first()
 
 
+def _with_items(sections):
+    return sections.prefetch_related(
+        Prefetch("items", queryset=ChecklistItem.objects.order_by("order"))
+    ).order_by("order")
+
+
 def template_sections(template: ChecklistTemplate) -> list[ChecklistSection]:
-    return list(
-        template.sections.prefetch_related(
-            Prefetch("items", queryset=ChecklistItem.objects.order_by("order"))
-        ).order_by("order")
-    )
+    return list(_with_items(template.sections.all()))
 
 
 def latest_assessment(admission_request) -> Assessment | None:
@@ -222,8 +224,8 @@ def assessment_views(admission_request) -> list[AssessmentView]:
     """Every revision of the request's checklist, newest first (for the dossier), each compared
     as ``assessment_view`` compares it: with the revision before it, the first with the
     location's previous assessment. In a fixed number of queries however many revisions: the
-    revisions with their answers, the templates' items once per version, the previous
-    assessment once."""
+    revisions with their answers, the sections and items of their template versions, the
+    previous assessment with its answers."""
     revisions = list(
         assessment_revisions(admission_request)
         .select_related("template", "admission_request__location")
@@ -233,10 +235,13 @@ def assessment_views(admission_request) -> list[AssessmentView]:
         return []
     location = revisions[0].admission_request.location
     special = serves_special_target_group(location)
-    sections_by_template: dict[int, list[ChecklistSection]] = {}
-    for revision in revisions:
-        if revision.template_id not in sections_by_template:
-            sections_by_template[revision.template_id] = template_sections(revision.template)
+    sections_by_template: dict[int, list[ChecklistSection]] = {
+        revision.template_id: [] for revision in revisions
+    }
+    for section in _with_items(
+        ChecklistSection.objects.filter(template_id__in=sections_by_template)
+    ):
+        sections_by_template[section.template_id].append(section)
     code_of = {
         item.pk: item.code
         for sections in sections_by_template.values()

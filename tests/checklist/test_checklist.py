@@ -631,7 +631,13 @@ def test_each_revision_is_compared_with_the_one_before_it_in_a_constant_number_o
     request = AdmissionRequestFactory(
         at_council=True, location=location, assigned_location_manager=manager
     )
+    # The newest revision on a new version of the checklist, the others on the old one.
+    new_version = checklist_template_new_version(
+        template=current_template(), version="1.1", effective_from=timezone.localdate()
+    )
     third = _revision(request, 3, interpreter_phone="no", triage_pulse="no")
+    new_version.effective_from = timezone.localdate() + datetime.timedelta(days=1)
+    new_version.save()
     second = _revision(request, 2, interpreter_phone="no")
     first = _revision(request, 1, interpreter_phone="yes")
 
@@ -640,6 +646,7 @@ def test_each_revision_is_compared_with_the_one_before_it_in_a_constant_number_o
 
     changed = [{row.item.code for row in view.rows if row.changed} for view in views]
     assert [view.assessment for view in views] == [third, second, first]
+    assert [view.assessment.template.version for view in views] == ["1.1", "1.0", "1.0"]
     assert [view.compared_with for view in views][:2] == [second, first]
     assert views[2].compared_with.admission_request == earlier
     assert changed == [{"triage-pulse"}, {"interpreter-phone"}, set()]
