@@ -23,8 +23,8 @@ lacks what it must show. Pages are grouped by ``name=`` so the statistics are pe
 Beside locust's CSV files (whose percentiles locust rounds: to 10 ms above 100 ms), every
 response time is kept and written when locust quits, with each page's kind (``login``,
 ``page``, ``static``, ``download``, ``floor``) and the moment each answer came, to
-``<csv prefix>_response_times.json`` with the moment the last user was started
-(``phases.spawning_complete``); run.py takes the percentiles from those.
+``<csv prefix>_response_times.json`` with the moments the last user was started and the last
+login ended (``phases``); run.py takes the percentiles from those.
 
 Standalone: ``locust -f bench/load/locustfile.py --host http://127.0.0.1:8000``; the password of
 the logins comes from ``HAP_LOAD_PASSWORD`` (``run.py --password``); ``HAP_LOAD_TOUR=1``
@@ -84,7 +84,8 @@ CITIES = ("Zwolle", "Hardenberg", "Ommen", "Kampen", "Lelystad", "Almere", "Emme
 # Every response time by page name, and each page's kind, for run.py.
 RESPONSE_TIMES: dict[str, list[float]] = defaultdict(list)
 KINDS: dict[str, str] = {}
-# When each of those was answered (epoch seconds), and when the last user had been started.
+# When each of those was answered (epoch seconds), when the last user had been started and
+# when the last login ended.
 ANSWERED_AT: dict[str, list[float]] = defaultdict(list)
 PHASES: dict[str, float] = {}
 
@@ -180,6 +181,7 @@ class PortalUser(HttpUser):
         self.request_pks: list[int] = []
         self.contract_pks: list[int] = []
         landed = self.login()
+        PHASES["last_login"] = max(PHASES.get("last_login", 0.0), time.time())
         self.static_files(landed)
         self.learn()
         if TOUR:

@@ -537,9 +537,9 @@ def main(argv=None) -> int:
     )
     total = total_figures(times, figures, seconds)
     logged_in = total_figures(times, figures, seconds, kinds=TARGETED)
-    # The last user logged in: from then on every user browses, none logs in (the logins' PBKDF2
+    # The last login ended: from then on every user browses, none logs in (the logins' PBKDF2
     # no longer shares the cores), as in the office once the day has started.
-    all_in_at = recorded["phases"].get("spawning_complete")
+    all_in_at = recorded["phases"].get("last_login")
     all_in = all_in_at and total_figures(
         times, figures, started_at + seconds - all_in_at, kinds=TARGETED, since=all_in_at
     )
