@@ -387,7 +387,7 @@ def wait_for_quiet_machine(
 ) -> dict:
     """Wait until the CPUs have been less than ``busy_below`` busy for ``quiet_seconds``
     seconds in a row, at most ``limit_s``: after a data set is built (or the benchmark before
-    it ran, in ``make bench``) PostgreSQL goes on writing and vacuuming it for a while, and a
+    it ran, in ``make bench``) PostgreSQL may go on writing and vacuuming for a while, and a
     latency measured meanwhile measures that. Returns the seconds waited and the last second's
     busy share, for the report; where the CPUs cannot be read it returns at once."""
     started = time.perf_counter()
