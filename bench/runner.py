@@ -371,15 +371,20 @@ def ratio(value: float, floor: float) -> float | None:
     return round(value / floor, 3) if floor else None
 
 
-def _cpu_times() -> tuple[int, int] | None:
-    """(idle, total) jiffies of all CPUs since boot; None where there is no /proc/stat."""
+def machine_cpu_seconds() -> tuple[float, float, float] | None:
+    """(busy, total, stolen) CPU seconds of all the machine's CPUs since boot, from
+    /proc/stat; None where there is none. Busy is everything but idle and iowait (the CPU had
+    nothing to run); stolen (included in busy) is the time the hypervisor gave the CPUs to
+    other virtual machines, which no benchmark can do anything about."""
     try:
         with open("/proc/stat") as handle:
             fields = [int(value) for value in handle.readline().split()[1:]]
     except (OSError, ValueError):
         return None
-    # idle and iowait: the CPU had nothing to run.
-    return fields[3] + fields[4], sum(fields)
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = sum(fields[:8])  # guest time is counted in user time already
+    idle = fields[3] + fields[4]
+    return (total - idle) / ticks, total / ticks, fields[7] / ticks
 
 
 def wait_for_quiet_machine(
@@ -391,15 +396,15 @@ def wait_for_quiet_machine(
     latency measured meanwhile measures that. Returns the seconds waited and the last second's
     busy share, for the report; where the CPUs cannot be read it returns at once."""
     started = time.perf_counter()
-    before = _cpu_times()
+    before = machine_cpu_seconds()
     if before is None:
         return {"waited_s": 0.0, "busy_share": None}
     quiet, busy = 0, 1.0
     while quiet < quiet_seconds and time.perf_counter() - started < limit_s:
         time.sleep(1)
-        after = _cpu_times()
-        idle, total = after[0] - before[0], after[1] - before[1]
-        busy = 1 - idle / total if total else 0.0
+        after = machine_cpu_seconds()
+        busy_s, total_s = after[0] - before[0], after[1] - before[1]
+        busy = busy_s / total_s if total_s else 0.0
         quiet = quiet + 1 if busy < busy_below else 0
         before = after
     waited = round(time.perf_counter() - started, 1)

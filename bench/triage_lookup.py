@@ -311,15 +311,6 @@ def _cpu_seconds_of_tree(root_pid: int) -> float:
     return total
 
 
-def _machine_busy_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / ticks, sum(values) / ticks
-
-
 class Tally:
     """What one load process saw: latencies (seconds), statuses, verdicts, body sizes."""
 
@@ -432,7 +423,7 @@ def run_load(args, paths, headers, server_pid, *, duration, open_loop: bool) -> 
     queue = context.Queue()
     processes_n = args.load_processes
     server_cpu_before = _cpu_seconds_of_tree(server_pid)
-    busy_before, total_before = _machine_busy_seconds()
+    busy_before, total_before, stolen_before = runner.machine_cpu_seconds()
     started = time.perf_counter()
     lead_time = 0.2 if open_loop else 0.0  # the processes start before the first is due
     if open_loop:
@@ -464,7 +455,7 @@ def run_load(args, paths, headers, server_pid, *, duration, open_loop: bool) -> 
     for process in processes:
         process.join()
     elapsed = time.perf_counter() - started - lead_time
-    busy_after, total_after = _machine_busy_seconds()
+    busy_after, total_after, stolen_after = runner.machine_cpu_seconds()
     run = {
         "latencies": array("d"),
         "statuses": Counter(),
@@ -474,6 +465,7 @@ def run_load(args, paths, headers, server_pid, *, duration, open_loop: bool) -> 
         "server_cpu": _cpu_seconds_of_tree(server_pid) - server_cpu_before,
         "machine_busy": busy_after - busy_before,
         "machine_total": total_after - total_before,
+        "machine_stolen": stolen_after - stolen_before,
         "elapsed": elapsed,
     }
     for raw, status_counts, verdict_counts, size_counts, cpu in results:
@@ -498,6 +490,7 @@ def summary(runs: list[dict]) -> dict:
         sizes.update(run["sizes"])
     elapsed = sum(run["elapsed"] for run in runs)
     machine_busy = sum(run["machine_busy"] for run in runs)
+    machine_total = sum(run["machine_total"] for run in runs) or 1
     load_cpu = sum(run["load_cpu"] for run in runs)
 
     def percentile(p: float) -> float:
@@ -519,7 +512,8 @@ def summary(runs: list[dict]) -> dict:
         "load_cpu": load_cpu,
         "load_cpu_share": load_cpu / machine_busy if machine_busy else 0.0,
         "server_cpu": sum(run["server_cpu"] for run in runs),
-        "machine_busy_share": machine_busy / (sum(run["machine_total"] for run in runs) or 1),
+        "machine_busy_share": machine_busy / machine_total,
+        "machine_stolen_share": sum(run["machine_stolen"] for run in runs) / machine_total,
         "elapsed": elapsed,
     }
 
@@ -738,6 +732,8 @@ def _figures(result: dict | None) -> dict | None:
         "load_gen_cpu_share": round(result["load_cpu_share"], 3),
         "server_cpu_s": round(result["server_cpu"], 2),
         "machine_busy_share": round(result["machine_busy_share"], 3),
+        # The CPUs' time the hypervisor gave to other virtual machines meanwhile.
+        "machine_stolen_share": round(result["machine_stolen_share"], 4),
     }
 
 
@@ -852,9 +848,10 @@ def main(argv=None) -> int:
                         f"{opened['p95']:.1f}",
                         f"{opened['p99']:.1f}",
                         f"{100 * opened['load_cpu_share']:.0f}%",
+                        f"{100 * opened['machine_stolen_share']:.1f}%",
                     )
                     if opened
-                    else ("–",) * 5
+                    else ("–",) * 6
                 ),
                 str(closed["errors"] + (opened["errors"] if opened else 0)),
             )
@@ -869,6 +866,7 @@ def main(argv=None) -> int:
             "p95 ms",
             "p99 ms",
             "load gen CPU",
+            "CPU stolen",
             "errors",
         ),
         rows,

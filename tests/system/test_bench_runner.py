@@ -17,14 +17,12 @@ class FakeClock:
 
 
 def cpus_busy(monkeypatch, shares):
-    """Each second the CPUs are busy by the next share (100 jiffies a second)."""
+    """Each second the two CPUs are busy by the next share."""
     clock = FakeClock()
     monkeypatch.setattr(runner, "time", clock)
-    totals = itertools.accumulate(itertools.chain([0], itertools.repeat(100)))
-    idles = itertools.accumulate(
-        itertools.chain([0], (round(100 * (1 - share)) for share in shares))
-    )
-    monkeypatch.setattr(runner, "_cpu_times", lambda: (next(idles), next(totals)))
+    totals = itertools.accumulate(itertools.chain([0], itertools.repeat(2)))
+    busy = itertools.accumulate(itertools.chain([0], (2 * share for share in shares)))
+    monkeypatch.setattr(runner, "machine_cpu_seconds", lambda: (next(busy), next(totals), 0.0))
     return clock
 
 
