@@ -191,6 +191,33 @@ def test_gunicorn_runs_six_processes_of_two_threads_unless_the_environment_says_
     assert (changed["workers"], changed["threads"]) == (3, 4)
 
 
+def test_gunicorn_workers_freeze_what_they_loaded_and_again_once_warmed_up():
+    import gc
+    from types import SimpleNamespace
+
+    hooks = _gunicorn_settings({})
+    warm_up = hooks["FREEZE_AGAIN_AFTER_REQUESTS"]
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](SimpleNamespace(nr=0))
+        frozen_at_start = gc.get_freeze_count()
+        gc.unfreeze()
+        hooks["post_request"](SimpleNamespace(nr=warm_up - 1), None, {}, None)
+        before_warm_up = gc.get_freeze_count()
+        hooks["post_request"](SimpleNamespace(nr=warm_up + 1), None, {}, None)
+        once_warmed_up = gc.get_freeze_count()
+        gc.unfreeze()
+        hooks["post_request"](SimpleNamespace(nr=warm_up + 2), None, {}, None)
+        later = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+
+    assert frozen_at_start > 0
+    assert before_warm_up == 0
+    assert once_warmed_up > 0
+    assert later == 0
+
+
 def test_production_keeps_sessions_in_the_cache_written_through_to_the_database():
     result = manage_py_with_production_settings(
         "shell",
