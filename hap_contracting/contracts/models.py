@@ -199,6 +199,13 @@ class Contract(ChoiceLabelsMixin, models.Model):
         }
 
     @property
+    def renewal(self):
+        """The renewal request opened for this contract, or None. The templates read this, not
+        ``renewal_request``: a missing reverse one-to-one raises, and a failed lookup in a
+        template costs more than the rest of a list row (it lists the object's attributes)."""
+        return getattr(self, "renewal_request", None)
+
+    @property
     def reference(self) -> str:
         return f"C-{self.pk:05d}" if self.pk else "C-nieuw"
 

@@ -262,7 +262,7 @@ def contract_detail(request, pk: int):
         "documents": contract.documents.all(),
         "breaches": breaches,
         "events": contract.events.all(),
-        "renewal": getattr(contract, "renewal_request", None),
+        "renewal": contract.renewal,
         "can_manage": can_manage,
         "can_record_breach": can_record_breach,
         "ContractKind": ContractKind,

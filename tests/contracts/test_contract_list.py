@@ -17,6 +17,7 @@ from tests.organisations.factories import (
     HapPostFactory,
     RegionFactory,
 )
+from tests.procedure.factories import AdmissionRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +130,19 @@ def test_the_register_and_its_exports_run_a_constant_number_of_queries(
         assert len(rows) == 1 + count
 
     assert len(page.context["page"].object_list) == count
+
+
+def test_the_register_links_each_contract_to_its_renewal_request(client, staff, zwolle):
+    post = zwolle.posts.get()
+    renewed = ContractFactory(location=CareLocationFactory(hap_post=post))
+    renewal = AdmissionRequestFactory(
+        at_council=True, location=renewed.location, renews_contract=renewed
+    )
+    ContractFactory(location=CareLocationFactory(hap_post=post))
+    client.force_login(staff[Role.SECRETARIAT])
+
+    html = client.get(URL).content.decode()
+    renewal_link = reverse("procedure:request_detail", args=[renewal.pk])
+
+    assert html.count(f'href="{renewal_link}"') == 1
+    assert html.count('<span class="text-muted">—</span>') == 1
