@@ -59,10 +59,11 @@ def assessment_revisions(admission_request):
 
 
 def previous_submitted_assessment(location, *, exclude_request_id=None) -> Assessment | None:
-    """The location's latest submitted assessment of another request (renewal pre-fill)."""
+    """The location's latest submitted assessment of another request (renewal pre-fill), with
+    that request: the checklist tables name it when they compare with it."""
     queryset = Assessment.objects.filter(
         admission_request__location=location, status=AssessmentStatus.SUBMITTED
-    )
+    ).select_related("admission_request")
     if exclude_request_id is not None:
         queryset = queryset.exclude(admission_request_id=exclude_request_id)
     return queryset.order_by("-submitted_at", "-pk").first()
