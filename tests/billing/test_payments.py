@@ -132,6 +132,17 @@ def test_a_partial_and_then_the_rest_make_the_invoice_paid(invoice, finance):
     assert (paid.payment_state, paid.outstanding) == (PaymentState.PAID, Decimal("0.00"))
 
 
+def test_payments_in_cents_that_add_up_to_the_total_make_it_paid_exactly(invoice, finance):
+    # 0.10 + 0.20 is not 0.30 in floating point, as SQLite (the demo) computes decimals: the
+    # amounts are rounded to cents there, exact on PostgreSQL.
+    for amount in ("0.10", "0.20", "181.90"):
+        record(invoice, finance, amount=Decimal(amount))
+
+    paid = state(invoice)
+
+    assert (paid.payment_state, paid.outstanding) == (PaymentState.PAID, Decimal("0.00"))
+
+
 def test_more_than_owed_is_recorded_and_flagged_as_paid_too_much(invoice, finance):
     record(invoice, finance, amount=Decimal("200.00"))
 
