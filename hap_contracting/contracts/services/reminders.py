@@ -51,7 +51,7 @@ def _recipients(reminder: Reminder, directory: StaffDirectory) -> list[str]:
         contract = reminder.contract
         region_id = contract.region_id
         secretariat = directory.emails(Role.SECRETARIAT, region_id)
-        renewal = getattr(contract, "renewal_request", None)
+        renewal = contract.renewal
         if reminder.kind == K.RENEWAL_OPENED:
             previous = contract.admission_request
             manager = previous.assigned_location_manager if previous else None
@@ -92,7 +92,7 @@ def _context(reminder: Reminder) -> dict:
     context = {"reminder": reminder, "kind_label": reminder.get_kind_display()}
     if reminder.contract_id:
         contract = reminder.contract
-        renewal = getattr(contract, "renewal_request", None)
+        renewal = contract.renewal
         context |= {
             "contract": contract,
             "renewal": renewal,
