@@ -32,7 +32,10 @@ from hap_contracting.billing.services.invoices import (
     invoice_send,
     invoices_generate,
 )
-from hap_contracting.billing.services.payment_reminders import payment_reminders_send_pending
+from hap_contracting.billing.services.payment_reminders import (
+    payment_reminders_schedule,
+    payment_reminders_send_pending,
+)
 from hap_contracting.billing.services.payments import payment_record
 from hap_contracting.billing.services.sender import invoice_sender_save
 from hap_contracting.contracts.constants import ContractKind
@@ -601,8 +604,22 @@ class Command(BaseCommand):
                     )
             if months_back == 3:
                 self._payments(invoices, approver, imported + datetime.timedelta(days=20))
+                self._first_payment_reminders(invoices)
             if months_back == 2 and invoices:
                 self._credited(invoices[0], maker, approver, imported + datetime.timedelta(days=9))
+
+    def _first_payment_reminders(self, invoices) -> None:
+        """The first reminders of the invoices left unpaid, sent by the daily job on the day
+        they fell due: today's run alone would send the second instead, on some days of the
+        month (the due date is then more than ``PAYMENT_REMINDER_SECOND_DAYS`` ago)."""
+        due_dates = Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices])
+        latest_due = max(due_dates.values_list("due_date", flat=True))
+        first_reminder_on = latest_due + datetime.timedelta(
+            days=settings.PAYMENT_REMINDER_FIRST_DAYS
+        )
+        if first_reminder_on <= self.today:
+            payment_reminders_schedule(first_reminder_on)
+            payment_reminders_send_pending(first_reminder_on)
 
     def _credited(self, invoice, maker, approver, at) -> None:
         """One invoice sent, then credited in full (the organisation had a contract after all):
