@@ -343,8 +343,10 @@ def test_no_bsn_is_in_clear_in_the_staging_table(finance, location, monkeypatch)
     result = run(finance, "\n".join([HEADER, *lines]).encode(), by_copy=True)
 
     assert result.status == ClaimImportStatus.REJECTED
-    assert len(staged) == 4  # two claims and an error each for the others
-    text = repr(staged)
+    assert len(staged) == 2  # the two good lines; the others' errors were kept aside
+    errors = list(ClaimImportError.objects.filter(claim_import=result).values_list())
+    assert len(errors) == 2
+    text = repr(staged) + repr(errors)
     for clear in ("111222333", "111.222.333", "111222334", "123456782", "１１１"):
         assert clear not in text
     assert bsn_hash("111222333") in text
@@ -378,3 +380,95 @@ def test_any_file_gets_the_same_outcome_both_ways(finance, location, lines, good
     by_copy, by_model_rows = both_ways(finance, content)
 
     assert by_copy == by_model_rows
+
+
+# --- The batches of the COPY path ---------------------------------------------------------------
+
+
+def forty_lines() -> list[str]:
+    """A header and forty good lines: eight batches, the sixth reading lines 32 to 36."""
+    return lines_file(20).decode().split("\n")
+
+
+@pytest.mark.parametrize(
+    ("repeats", "repeated", "line"),
+    [("batches apart", 4, 37), ("within a batch", 33, 35)],
+)
+def test_a_line_repeating_another_is_reported_the_same_both_ways(
+    finance, location, repeats, repeated, line
+):
+    lines = forty_lines()
+    lines[line - 1] = lines[repeated]
+
+    by_copy, by_model_rows = both_ways(finance, "\n".join(lines).encode())
+
+    assert by_copy["status"] == ClaimImportStatus.REJECTED
+    assert by_copy["errors"] == [(line, "patientreferentie", claims_staging._duplicate_reason())]
+    assert by_copy["claims"] == []
+    assert by_copy == by_model_rows
+
+
+def test_a_repeat_only_suspected_while_reading_still_stores_the_whole_file(
+    finance, location, monkeypatch
+):
+    """Two different claims of one batch whose hashes collide stop the copy into the claims
+    table while the file is read; the file is clean, so the rest is moved at the end."""
+    key_hash = claims_staging.claim_key_hash
+
+    def colliding(post_id, act_id, care_at, reference):
+        if reference in ("ZK-30", "ZK-31"):
+            return 0
+        return key_hash(post_id, act_id, care_at, reference)
+
+    monkeypatch.setattr(claims_staging, "claim_key_hash", colliding)
+
+    by_copy, by_model_rows = both_ways(finance, "\n".join(forty_lines()).encode())
+
+    assert by_copy["status"] == ClaimImportStatus.IMPORTED
+    assert len(by_copy["claims"]) == 40
+    assert by_copy == by_model_rows
+
+
+def test_a_failure_while_claims_are_copied_stores_nothing(finance, location, monkeypatch):
+    move = claims_staging.CopyStaging._move
+    batches = []
+
+    def failing_at_the_third_batch(staging, *args):
+        batches.append(args)
+        if len(batches) == 3:
+            raise RuntimeError("the disk is full")
+        return move(staging, *args)
+
+    monkeypatch.setattr(claims_staging.CopyStaging, "_move", failing_at_the_third_batch)
+
+    result = run(finance, "\n".join(forty_lines()).encode(), by_copy=True)
+
+    assert len(batches) == 3
+    assert result.status == ClaimImportStatus.REJECTED
+    assert not Claim.objects.filter(claim_import=result).exists()
+    assert not AddressInvestigation.objects.exists()
+    assert not staging_table_exists()
+
+
+def test_one_import_at_a_time_makes_claims(finance, location, monkeypatch):
+    """The claim a line repeats is looked up batch by batch: no other import may commit claims
+    in between, so each holds a lock for its transaction."""
+    held = []
+    find_duplicates = claims_staging.CopyStaging.find_duplicates
+
+    def looking_at_the_locks(staging):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND objid = %s AND pid = pg_backend_pid()",
+                [claims_staging.MOVE_LOCK],
+            )
+            held.append(cursor.fetchone()[0])
+        return find_duplicates(staging)
+
+    monkeypatch.setattr(claims_staging.CopyStaging, "find_duplicates", looking_at_the_locks)
+
+    result = run(finance, "\n".join(forty_lines()).encode(), by_copy=True)
+
+    assert result.status == ClaimImportStatus.IMPORTED
+    assert held == [1]

@@ -1,12 +1,13 @@
 """Importing the insurer's refused claims (seed 004, 7.2 point 2), in constant memory.
 
 Policy: **the whole file or nothing.** Lines are read one at a time (CSV or XLSX), checked field
-by field (``claims_lines``) and staged as they stream past (``claims_staging``: on PostgreSQL one
-``COPY`` into a temporary table); duplicates are then found in SQL: a line repeating an earlier
-line of the file is an error, a line repeating a claim imported before is imported as its
-duplicate (never billed). A file with any bad line stores no claim at all; every bad line is
-reported with its line number, column and reason, and finance uploads the corrected file. Only
-when the file is clean are the staged lines moved into the claims table, in one transaction.
+by field (``claims_lines``) and staged as they stream past (``claims_staging``: on PostgreSQL
+in batches, copied into the claims table while the file is still read, all in one transaction
+that a bad file rolls back); duplicates are then found in SQL: a line repeating an earlier line
+of the file is an error, a line repeating a claim imported before is imported as its duplicate
+(never billed). A file with any bad line stores no claim at all; every bad line is reported
+with its line number, column and reason, and finance uploads the corrected file. Only a clean
+file's claims are kept.
 Importing the same file, or the same claims, twice bills nothing twice. Which reason codes are
 billed is finance's data (``BillableReasonCode``): a claim with another code is imported, and
 the import's summary says it is not billed.
@@ -19,7 +20,8 @@ as soon as the import has finished, whatever its outcome; its SHA-256 stays to r
 file twice.
 
 The number of database statements of an import does not grow with its lines: the progress is
-written when the lines are counted, when they have been read and checked, and at the end.
+written when the lines are counted, when they have been read and checked, and at the end, and
+the lines are staged in a fixed number of batches.
 """
 
 from __future__ import annotations
@@ -179,8 +181,9 @@ def claim_import_run(claim_import_id: int, *, staged_by_copy: bool | None = None
     )
     matched = staged_by_copy
     try:
-        _progress(claim_import, total_lines=_count_lines(claim_import))
-        staging = (CopyStaging if staged_by_copy else ModelStaging)(claim_import)
+        total_lines = _count_lines(claim_import)
+        _progress(claim_import, total_lines=total_lines)
+        staging = (CopyStaging if staged_by_copy else ModelStaging)(claim_import, total_lines)
         with staging:
             _import(claim_import, staging)
     except FileProblem as problem:
@@ -257,6 +260,10 @@ def _import(claim_import: ClaimImport, staging) -> None:
         staging.read()
     finally:
         claim_import.file.close()
+    if problem is None and processed:
+        bad_lines += staging.find_duplicates()
+    if problem is not None or not processed or bad_lines:
+        staging.discard()
     _progress(
         claim_import,
         processed_lines=processed,
@@ -267,7 +274,6 @@ def _import(claim_import: ClaimImport, staging) -> None:
         raise problem
     if not processed:
         raise FileProblem(2, WHOLE_FILE, _("the file has no lines under the header (geen regels)"))
-    bad_lines += staging.find_duplicates()
     if bad_lines:
         _reject(
             claim_import,

@@ -2,13 +2,18 @@
 they become claims: two ways, one result (``tests/billing/test_claims_staging.py`` runs the
 same files through both and compares what they store).
 
-``CopyStaging`` (PostgreSQL): the lines stream with one ``COPY`` into a temporary table of the
-session, which nobody else sees and which is gone with the session. Errors stream with them,
-each its own row. Duplicate lines are then found in one statement, and a clean file becomes
-claims in one ``INSERT … SELECT`` that also matches each claim to its care location by address
-and to the claim it repeats, and opens the investigations (a data-modifying ``WITH``): a number
-of statements that does not grow with the file. The table lives in one database session: the
-import needs a connection of its own for its run (no pooler in transaction mode between).
+``CopyStaging`` (PostgreSQL): the whole import is one transaction. The lines arrive in a fixed
+number of batches; each batch is copied (``COPY``) into a temporary table of the session, which
+the checks over the whole file read, and, while every line so far is good, straight on into the
+claims table, by a second thread on the same connection while the next batch is read: the
+claims' index upkeep and key checks, most of an import's cost, run on the database's core while
+Python checks lines on the other. Each claim arrives matched to its care location (by address,
+in Python) and to the claim it repeats (looked up for its batch just before its copy).
+Duplicate lines are then found in one statement; a bad file's transaction is rolled back and
+its errors, kept aside as they were found (they hold no patient data), are written after it.
+The number of statements does not grow with the file. The temporary table and the transaction
+live in one database session: the import needs a connection of its own for its run (no pooler
+in transaction mode between).
 
 ``ModelStaging`` (SQLite, the demo): the lines are staged as ``ClaimStagingLine`` rows and moved
 as before; the claims are matched to locations after the move (``claims_match_locations``).
@@ -18,9 +23,12 @@ Neither ever holds a BSN in clear: the checker (``claims_lines``) hashed it befo
 
 from __future__ import annotations
 
-import contextlib
+import math
+import tempfile
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +42,17 @@ from .claims_lines import CHECKED_COLUMNS, Errors
 # A duplicate is the same patient reference with the same post, act and moment.
 DUPLICATE_COLUMN = "patientreferentie"
 STAGING_TABLE = "pg_temp.claim_import_staging"
-# Lines written to COPY at once.
+# Lines joined into one write.
 COPY_CHUNK = 2000
+# The lines are staged and moved in this many batches, whatever the file's size, so that the
+# number of statements does not grow with it; a batch when the lines could not be counted.
+BATCHES = 8
+FIRST_BATCH_PART = 32  # the first batch is this part of the lines
+DEFAULT_BATCH_LINES = 50_000
+# A batch waiting for the COPY is kept in memory up to this size, on disk beyond it.
+SPOOL_IN_MEMORY = 4 * 2**20
+# The advisory lock (PostgreSQL) that lets one import at a time move claims.
+MOVE_LOCK = 7_302_015
 ERROR_BATCH = 1000
 MODEL_BATCH = 5000
 
@@ -50,190 +67,351 @@ def _copy_text(value: str) -> str:
 
 
 class CopyStaging:
-    """A temporary table holding every line read: a claim's checked values, or one row per
-    error (``position`` keeps a line's errors in the order they were found)."""
+    """The lines are read in a fixed number of batches (``BATCHES``, by the counted lines),
+    all in one transaction. Each batch's good lines are copied into a temporary table (what
+    the checks over the whole file read) and, while every line so far is good, straight into
+    the claims table too, by a thread of its own on the same connection, while the next batch
+    is read and checked: PostgreSQL fills the claims table and its indexes on one core while
+    Python reads on the other. Each claim has its location already (matched here, by address)
+    and the claim it repeats (looked up for its batch just before the copy). A file that turns
+    out bad stores nothing: the transaction is rolled back, and its errors, kept aside as they
+    were found (they hold no patient data), are written after it."""
 
-    COLUMNS = ("line_number", "position", *CHECKED_COLUMNS, "error_column", "error_reason")
+    CLAIM_COLUMNS = ("claim_import_id", "line_number", *CHECKED_COLUMNS, "location_id")
 
-    def __init__(self, claim_import):
+    def __init__(self, claim_import, expected_lines: int | None = None):
         self.claim_import = claim_import
         self.line_errors = 0
-        self._cursor = self._copy = self._copy_context = None
-        self._buffer: list[str] = []
+        self._expected_lines = expected_lines
+        self._prefix = f"{int(claim_import.pk)}\t"
+        self._read = self._batches = self._good_lines = self._moved = 0
+        self._batch_end = self._end_of_batch(0)
+        self._batch_first: int | None = None
+        self._batch_last = self._batch_good = 0
+        # While True, each batch goes on into the claims table as soon as it is read.
+        self._moving = True
+        self._first_unmoved: int | None = None
+        self._chunk: list[str] = []
+        # Hashes of the batch's claims: a line repeating another of its batch would stop the
+        # copy into the claims table (its unique index) before the file is fully read.
+        self._keys: set[int] = set()
+        self._repeated_in_batch = False
+        self._spools = [_spool(), _spool()]
+        self._spool = self._spools[0]
+        self._errors = _spool()
+        self._places: dict[tuple[str, int, str], str] = {}
+        self._atomic = self._database = self._mover = self._pending = None
 
     # --- Reading -----------------------------------------------------------------------------
 
     def __enter__(self):
-        self._cursor = connection.cursor()
-        self._cursor.execute(
-            f"""
-            DROP TABLE IF EXISTS {STAGING_TABLE};
-            CREATE TEMPORARY TABLE {STAGING_TABLE} (
-                line_number integer NOT NULL,
-                position smallint NOT NULL,
-                care_at timestamptz,
-                care_on date,
-                post_id bigint,
-                act_id bigint,
-                patient_reference text,
-                bsn_hash text,
-                postcode text,
-                house_number integer,
-                house_number_addition text,
-                reason_code text,
-                error_column text,
-                error_reason text
+        # The wrapper itself, not the thread-local proxy: the mover's thread uses it too.
+        self._database = connections[DEFAULT_DB_ALIAS]
+        self._atomic = transaction.atomic(using=DEFAULT_DB_ALIAS)
+        self._atomic.__enter__()
+        with self._database.cursor() as cursor:
+            # One import at a time makes claims: a claim of another import committed between
+            # two batches would be no duplicate to the one and a conflict to the next.
+            # Released with the transaction.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MOVE_LOCK])
+            cursor.execute(
+                f"""
+                DROP TABLE IF EXISTS {STAGING_TABLE};
+                CREATE TEMPORARY TABLE {STAGING_TABLE} (
+                    claim_import_id bigint NOT NULL,
+                    line_number integer NOT NULL,
+                    care_at timestamptz NOT NULL,
+                    care_on date NOT NULL,
+                    post_id bigint NOT NULL,
+                    act_id bigint NOT NULL,
+                    patient_reference text NOT NULL,
+                    bsn_hash text NOT NULL,
+                    postcode text NOT NULL,
+                    house_number integer NOT NULL,
+                    house_number_addition text NOT NULL,
+                    reason_code text NOT NULL,
+                    location_id bigint
+                );
+                CREATE INDEX ON {STAGING_TABLE} USING brin (line_number);
+                """
             )
-            """
-        )
+            # The location at an address: its addition compared in capitals, as the file's is,
+            # and the lowest id should two locations' differ only in case.
+            cursor.execute(
+                f"""
+                SELECT DISTINCT ON (postcode, house_number, upper(house_number_addition))
+                       postcode, house_number, upper(house_number_addition), id
+                FROM {CareLocation._meta.db_table}
+                ORDER BY postcode, house_number, upper(house_number_addition), id
+                """  # noqa: S608 (table names from the models, no user input)
+            )
+            self._places = {
+                (postcode, number, addition): str(pk)
+                for postcode, number, addition, pk in cursor.fetchall()
+            }
+        self._database.inc_thread_sharing()
+        self._mover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claims-move")
         return self
 
     def line(self, line_number: int, checked: tuple) -> None:
         (care_at, care_on, post_id, act_id, reference, bsn_hash, postcode, number, addition,
          reason) = checked  # fmt: skip
-        self._buffer.append(
-            f"{line_number}\t0\t{care_at.isoformat()}\t{care_on.isoformat()}\t{post_id}\t"
-            f"{act_id}\t{_copy_text(reference)}\t{bsn_hash}\t{postcode}\t{number}\t{addition}\t"
-            f"{_copy_text(reason)}\t\\N\t\\N\n"
+        location = self._places.get((postcode, number, addition), "\\N")
+        self._chunk.append(
+            f"{self._prefix}{line_number}\t{care_at.isoformat()}\t{care_on.isoformat()}\t"
+            f"{post_id}\t{act_id}\t{_copy_text(reference)}\t{bsn_hash}\t{postcode}\t{number}\t"
+            f"{addition}\t{_copy_text(reason)}\t{location}\n"
         )
-        if len(self._buffer) >= COPY_CHUNK:
-            self._write()
+        if self._moving:
+            keys = self._keys
+            known = len(keys)
+            keys.add(claim_key_hash(post_id, act_id, care_at, reference))
+            if len(keys) == known:
+                self._repeated_in_batch = True
+        self._good_lines += 1
+        self._batch_good += 1
+        self._counted(line_number)
 
     def errors(self, line_number: int, errors: Errors) -> None:
         self.line_errors += len(errors)
-        for position, (column, reason) in enumerate(errors):
-            self._buffer.append(
-                f"{line_number}\t{position}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"
-                f"{_copy_text(column[:40])}\t{_copy_text(reason[:300])}\n"
+        self._moving = False
+        self._errors.write(
+            "".join(
+                f"{self._prefix}{line_number}\t{_copy_text(column[:40])}\t"
+                f"{_copy_text(reason[:300])}\n"
+                for column, reason in errors
+            ).encode()
+        )
+        self._counted(line_number)
+
+    def _counted(self, line_number: int) -> None:
+        if self._batch_first is None:
+            self._batch_first = line_number
+        self._batch_last = line_number
+        self._read += 1
+        if len(self._chunk) >= COPY_CHUNK:
+            self._spool.write("".join(self._chunk).encode())
+            self._chunk = []
+        if self._read >= self._batch_end:
+            self._end_batch()
+
+    def _end_of_batch(self, batch: int) -> float:
+        """How many lines are read when the batch ends. The first batch is small, as nothing
+        can be copied into the claims table while it is read; the others share the rest of
+        the counted lines equally, the last one open should there be more."""
+        expected = self._expected_lines
+        if not expected:
+            return (batch + 1) * DEFAULT_BATCH_LINES
+        if batch >= BATCHES - 1:
+            return math.inf
+        first = math.ceil(expected / FIRST_BATCH_PART)
+        return first + math.ceil(batch * (expected - first) / (BATCHES - 1))
+
+    def _end_batch(self) -> None:
+        """The batch into the temporary table; then, while every line so far is good, on into
+        the claims table in the mover's thread, while this one reads on."""
+        if self._chunk:
+            self._spool.write("".join(self._chunk).encode())
+            self._chunk = []
+        if self._batch_first is None:
+            return
+        self._wait_for_the_mover()
+        spool = self._spool
+        if self._batch_good:
+            spool.seek(0)
+            with self._database.cursor() as cursor:
+                raw = cursor.cursor  # psycopg's own: COPY streams the batch in one statement
+                sql = f"COPY {STAGING_TABLE} ({', '.join(self.CLAIM_COLUMNS)}) FROM STDIN"
+                with raw.copy(sql) as copy:
+                    while data := spool.read(1 << 20):
+                        copy.write(data)
+        if self._repeated_in_batch:
+            self._moving = False
+        if self._moving and self._batch_good:
+            self._pending = self._mover.submit(
+                self._move, spool, self._batch_first, self._batch_last, self._batch_good
             )
-        if len(self._buffer) >= COPY_CHUNK:
-            self._write()
+            # The next batch is read into the other spool, which the last move is done with.
+            self._spool = self._spools[1] if spool is self._spools[0] else self._spools[0]
+        elif self._first_unmoved is None:
+            self._first_unmoved = self._batch_first
+        self._spool.seek(0)
+        self._spool.truncate()
+        self._keys.clear()
+        self._repeated_in_batch = False
+        self._batch_first, self._batch_good = None, 0
+        self._batches += 1
+        self._batch_end = self._end_of_batch(self._batches)
 
-    def _write(self) -> None:
-        if self._copy is None:
-            # Started with the first lines, once nothing else needs the connection: no other
-            # statement can run while a COPY is under way.
-            raw = self._cursor.cursor  # psycopg's own: COPY streams every line in one statement
-            sql = f"COPY {STAGING_TABLE} ({', '.join(self.COLUMNS)}) FROM STDIN"
-            self._copy_context = contextlib.ExitStack()
-            self._copy = self._copy_context.enter_context(raw.copy(sql))
-        self._copy.write("".join(self._buffer))
-        self._buffer = []
+    def _wait_for_the_mover(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._moved += pending.result()
 
-    def _end_copy(self) -> None:
-        if self._copy is not None:
-            self._copy = None
-            self._copy_context.close()
+    def _move(self, spool, first_line: int, last_line: int, lines: int) -> int:
+        """A batch of claims into the claims table, with the claims they repeat; returns how
+        many. (In the mover's thread.)"""
+        claim = Claim._meta.db_table
+        columns = ", ".join(self.CLAIM_COLUMNS)
+        with self._database.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT line_number, earlier FROM (
+                    SELECT staged.line_number, ({_EARLIER_CLAIM}) AS earlier
+                    FROM {STAGING_TABLE} staged
+                    WHERE staged.line_number BETWEEN %s AND %s
+                ) batch
+                WHERE earlier IS NOT NULL
+                """,  # noqa: S608 (table names from the models, no user input)
+                [first_line, last_line],
+            )
+            earlier = dict(cursor.fetchall())
+            spool.seek(0)
+            raw = cursor.cursor
+            if not earlier:
+                with raw.copy(f"COPY {claim} ({columns}) FROM STDIN") as copy:
+                    while data := spool.read(1 << 20):
+                        copy.write(data)
+            else:
+                with raw.copy(f"COPY {claim} ({columns}, duplicate_of_id) FROM STDIN") as copy:
+                    for text in spool:
+                        repeated = earlier.get(int(text.split(b"\t", 2)[1]))
+                        copy.write(text[:-1] + (b"\t%d\n" % repeated if repeated else b"\t\\N\n"))
+        return lines
 
     def read(self) -> None:
-        """Every line is in: end the COPY, and store the errors found on the way."""
-        if self._buffer:
-            self._write()
-        self._end_copy()
-        if self.line_errors:
-            self._cursor.execute(
-                f"""
-                INSERT INTO {ClaimImportError._meta.db_table}
-                    (claim_import_id, line_number, "column", reason)
-                SELECT %s, line_number, error_column, error_reason
-                FROM {STAGING_TABLE} WHERE error_reason IS NOT NULL
-                ORDER BY line_number, position
-                """,  # noqa: S608 (table names from the models, no user input)
-                [self.claim_import.pk],
-            )
+        """Every line is in."""
+        self._end_batch()
+        self._wait_for_the_mover()
 
     def __exit__(self, exc_type, exc, traceback):
         try:
-            # A COPY cut short by a failure is still ended as if complete, not failed: a failed
-            # statement would abort a surrounding transaction, and the table is dropped anyway.
-            self._buffer = []
-            self._end_copy()
-            self._cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
-        except DatabaseError:
-            if exc is None:
-                raise  # else the failure that brought us here is the one to report
+            if self._pending is not None:
+                # Whatever failed here, the connection is the mover's until it is done.
+                futures.wait([self._pending])
+                self._pending = None
+            self._mover.shutdown(wait=True)
+            self._database.dec_thread_sharing()
+            if self._atomic is not None:
+                atomic, self._atomic = self._atomic, None
+                if exc is None:
+                    with self._database.cursor() as cursor:
+                        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+                atomic.__exit__(exc_type, exc, traceback)
         finally:
-            self._cursor.close()
+            for spool in (*self._spools, self._errors):
+                spool.close()
 
     # --- Once the whole file is read ---------------------------------------------------------
 
     def find_duplicates(self) -> int:
-        """Every line repeating an earlier good line of the file is an error."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH repeated AS (
-                    SELECT post_id, act_id, care_at, patient_reference,
-                           min(line_number) AS first_line
-                    FROM {STAGING_TABLE} WHERE error_reason IS NULL
-                    GROUP BY post_id, act_id, care_at, patient_reference
-                    HAVING count(*) > 1
-                )
-                INSERT INTO {ClaimImportError._meta.db_table}
-                    (claim_import_id, line_number, "column", reason)
-                SELECT %s, staged.line_number, %s, %s
-                FROM {STAGING_TABLE} staged
-                JOIN repeated USING (post_id, act_id, care_at, patient_reference)
-                WHERE staged.error_reason IS NULL AND staged.line_number > repeated.first_line
-                ORDER BY staged.line_number
-                """,  # noqa: S608 (table names from the models, no user input)
-                [self.claim_import.pk, DUPLICATE_COLUMN, _duplicate_reason()],
+        """Every line repeating an earlier line of the file is an error."""
+        found = 0
+        with self._database.cursor() as cursor:
+            sql = f"""
+                COPY (
+                    WITH repeated AS (
+                        SELECT post_id, act_id, care_at, patient_reference,
+                               min(line_number) AS first_line
+                        FROM {STAGING_TABLE}
+                        GROUP BY post_id, act_id, care_at, patient_reference
+                        HAVING count(*) > 1
+                    )
+                    SELECT {int(self.claim_import.pk)}, staged.line_number,
+                           {_sql_text(DUPLICATE_COLUMN)}, {_sql_text(_duplicate_reason())}
+                    FROM {STAGING_TABLE} staged
+                    JOIN repeated USING (post_id, act_id, care_at, patient_reference)
+                    WHERE staged.line_number > repeated.first_line
+                    ORDER BY staged.line_number
+                ) TO STDOUT
+            """  # noqa: S608 (table names from the models, texts quoted, no user input)
+            with cursor.cursor.copy(sql) as copy:
+                for data in copy:
+                    found += bytes(data).count(b"\n")
+                    self._errors.write(data)
+        return found
+
+    def discard(self) -> None:
+        """The file is bad: nothing of it is kept but its errors, in the order of the file."""
+        self._wait_for_the_mover()
+        atomic, self._atomic = self._atomic, None
+        transaction.set_rollback(True, using=DEFAULT_DB_ALIAS)
+        atomic.__exit__(None, None, None)
+        self._errors.seek(0)
+        with self._database.cursor() as cursor:
+            sql = (
+                f"COPY {ClaimImportError._meta.db_table} "
+                f'(claim_import_id, line_number, "column", reason) FROM STDIN'
             )
-            return cursor.rowcount
+            with cursor.cursor.copy(sql) as copy:
+                while data := self._errors.read(1 << 20):
+                    copy.write(data)
 
     def move(self) -> tuple[int, int, int]:
-        """The staged lines as claims, each matched to the location at its address and to the
-        claim it repeats, and the investigations of the addresses that are no known location,
-        in one statement. (claims, duplicates, not billable)."""
-        claim = Claim._meta.db_table
-        columns = ", ".join(CHECKED_COLUMNS)
-        staged_columns = ", ".join(f"staged.{column}" for column in CHECKED_COLUMNS)
-        with connection.cursor() as cursor:
-            # The location's addition compared in capitals, as the file's is (the lowest id
-            # should two locations' differ only in case). No ORDER BY: sorting a million rows
-            # costs more than it is worth; the claims' ids follow the plan's order, which is
-            # the file's while the staging table is the scan the joins probe with.
-            cursor.execute(
-                f"""
-                WITH inserted AS (
-                    INSERT INTO {claim}
-                        (claim_import_id, line_number, {columns}, location_id, duplicate_of_id)
-                    SELECT %(claim_import)s, staged.line_number, {staged_columns}, place.id,
-                           earlier.id
+        """The file is clean: its claims are in (copied batch by batch as it was read, but for
+        the batches after a repeated line was suspected, which are moved now), and the
+        investigations of its addresses that are no known location are opened. (claims,
+        duplicates, not billable)."""
+        if self._first_unmoved is not None:
+            staged_columns = ", ".join(f"staged.{column}" for column in self.CLAIM_COLUMNS)
+            with self._database.cursor() as cursor:
+                cursor.execute(
+                    f"""
+                    INSERT INTO {Claim._meta.db_table}
+                        ({", ".join(self.CLAIM_COLUMNS)}, duplicate_of_id)
+                    SELECT {staged_columns}, ({_EARLIER_CLAIM})
                     FROM {STAGING_TABLE} staged
-                    LEFT JOIN (
-                        SELECT DISTINCT ON (postcode, house_number, upper(house_number_addition))
-                               id, postcode, house_number, upper(house_number_addition) AS addition
-                        FROM {CareLocation._meta.db_table}
-                        ORDER BY postcode, house_number, upper(house_number_addition), id
-                    ) place ON place.postcode = staged.postcode
-                           AND place.house_number = staged.house_number
-                           AND place.addition = staged.house_number_addition
-                    LEFT JOIN {claim} earlier
-                           ON earlier.post_id = staged.post_id
-                          AND earlier.act_id = staged.act_id
-                          AND earlier.care_at = staged.care_at
-                          AND earlier.patient_reference = staged.patient_reference
-                          AND earlier.duplicate_of_id IS NULL
-                    WHERE staged.error_reason IS NULL
-                    RETURNING post_id, postcode, house_number, house_number_addition, location_id
-                ), opened AS (
-                    {_investigations_sql("inserted")}
-                    RETURNING 1
+                    WHERE staged.line_number >= %s
+                    ORDER BY staged.line_number
+                    """,  # noqa: S608 (table names from the models, no user input)
+                    [self._first_unmoved],
                 )
-                SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM opened)
-                """,  # noqa: S608 (table names from the models, no user input)
-                {"claim_import": self.claim_import.pk, "opened_on": timezone.localdate()},
+                self._moved += cursor.rowcount
+        if self._moved != self._good_lines:
+            raise RuntimeError(f"{self._moved} claims made of {self._good_lines} lines")
+        with self._database.cursor() as cursor:
+            cursor.execute(
+                _investigations_sql(
+                    f"(SELECT post_id, postcode, house_number, house_number_addition, "
+                    f"location_id FROM {STAGING_TABLE})"
+                ),
+                {"opened_on": timezone.localdate()},
             )
-            imported, _opened = cursor.fetchone()
         duplicates, not_billable = claim_import_counts(self.claim_import)
-        return imported, duplicates, not_billable
+        return self._moved, duplicates, not_billable
+
+
+# The claim imported before that a staged line repeats (none for most): one probe of the
+# claims' unique index.
+_EARLIER_CLAIM = f"""
+    SELECT earlier.id FROM {Claim._meta.db_table} earlier
+    WHERE earlier.post_id = staged.post_id AND earlier.act_id = staged.act_id
+      AND earlier.care_at = staged.care_at
+      AND earlier.patient_reference = staged.patient_reference
+      AND earlier.duplicate_of_id IS NULL
+"""  # noqa: S608 (table names from the models, no user input)
+
+
+def claim_key_hash(post_id: int, act_id: int, care_at, reference: str) -> int:
+    """What makes a claim the same claim (the unique constraint ``claim_unique``), hashed."""
+    return hash((post_id, act_id, care_at, reference))
+
+
+def _spool():
+    """Where a batch waits for its COPY: in memory up to a size, on disk beyond it (deleted
+    when closed; it holds the checked values, the BSN only hashed)."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+
+
+def _sql_text(text: str) -> str:
+    """A text as an SQL literal (for a COPY's query, which takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 class ModelStaging:
     """``ClaimStagingLine`` rows and ``ClaimImportError`` rows, written in batches."""
 
-    def __init__(self, claim_import):
+    def __init__(self, claim_import, expected_lines: int | None = None):
         self.claim_import = claim_import
         self.line_errors = 0
         self._lines: list[ClaimStagingLine] = []
@@ -277,6 +455,9 @@ class ModelStaging:
 
     def __exit__(self, *exc_info):
         ClaimStagingLine.objects.filter(claim_import=self.claim_import).delete()
+
+    def discard(self) -> None:
+        """The file is bad: its errors are stored already, and no claim was made."""
 
     def find_duplicates(self) -> int:
         """Lines repeating an earlier line of the file are errors, written in one statement; a
