@@ -17,8 +17,9 @@ directory that also serves as MEDIA_ROOT, and then, ``--repeat`` times:
 (a) runs ``billing.services.claims_import.claim_import_run`` on a ClaimImport of that file, in a
     child process of its own, so that its peak resident memory (``VmHWM``: the child's own;
     its ``ru_maxrss`` would include the parent's, which Linux carries over across fork and
-    exec) and its statements (Django's query log, which leaves out the one COPY: it goes
-    through psycopg's own cursor) are its own: the figure that matters;
+    exec) and its statements (Django's query log, which leaves out the COPYs, two for each of
+    the import's eight batches: they go through psycopg's own cursor) are its own: the figure
+    that matters;
 (b) the schema's floor: the claims the import stored, exported beforehand (untimed) with
     ``COPY (SELECT … ORDER BY id) TO`` a file, are deleted and copied back with ``COPY
     billing_claim FROM STDIN``, streamed from this process, and committed: the same rows in

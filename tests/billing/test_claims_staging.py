@@ -408,6 +408,24 @@ def test_a_line_repeating_another_is_reported_the_same_both_ways(
     assert by_copy == by_model_rows
 
 
+def test_two_lines_repeating_one_claim_imported_before_repeat_each_other(finance, zwolle, location):
+    lines = forty_lines()
+    ClaimFactory(
+        post=zwolle.posts.get(),
+        act=Act.objects.get(code="VISITE"),
+        patient_reference="ZK-3",
+        care_at=timezone.make_aware(datetime.datetime(2026, 10, 5, 0, 3)),
+        care_on=datetime.date(2026, 10, 5),
+    )
+    lines[36] = lines[4]  # line 37 repeats line 5, batches apart; both repeat the earlier claim
+
+    by_copy, by_model_rows = both_ways(finance, "\n".join(lines).encode())
+
+    assert by_copy["status"] == ClaimImportStatus.REJECTED
+    assert by_copy["errors"] == [(37, "patientreferentie", claims_staging._duplicate_reason())]
+    assert by_copy == by_model_rows
+
+
 def test_a_repeat_only_suspected_while_reading_still_stores_the_whole_file(
     finance, location, monkeypatch
 ):

@@ -51,6 +51,8 @@ FIRST_BATCH_PART = 32  # the first batch is this part of the lines
 DEFAULT_BATCH_LINES = 50_000
 # A batch waiting for the COPY is kept in memory up to this size, on disk beyond it.
 SPOOL_IN_MEMORY = 4 * 2**20
+# Claims imported before that lines repeat, remembered to see two lines repeat the same one.
+MAX_EARLIER_REMEMBERED = 100_000
 # The advisory lock (PostgreSQL) that lets one import at a time move claims.
 MOVE_LOCK = 7_302_015
 ERROR_BATCH = 1000
@@ -96,6 +98,11 @@ class CopyStaging:
         # copy into the claims table (its unique index) before the file is fully read.
         self._keys: set[int] = set()
         self._repeated_in_batch = False
+        # Whether the file may repeat a line of its own (else the claims table's unique index
+        # would have refused it): a repeat within a batch, a claim of this import looked up as
+        # one a line repeats, or a claim imported before repeated by two lines.
+        self._may_repeat_itself = False
+        self._earlier_repeated: set[int] = set()
         self._spools = [_spool(), _spool()]
         self._spool = self._spools[0]
         self._errors = _spool()
@@ -227,6 +234,7 @@ class CopyStaging:
                         copy.write(data)
         if self._repeated_in_batch:
             self._moving = False
+            self._may_repeat_itself = True
         if self._moving and self._batch_good:
             self._pending = self._mover.submit(
                 self._move, spool, self._batch_first, self._batch_last, self._batch_good
@@ -256,16 +264,23 @@ class CopyStaging:
         with self._database.cursor() as cursor:
             cursor.execute(
                 f"""
-                SELECT line_number, earlier FROM (
-                    SELECT staged.line_number, ({_EARLIER_CLAIM}) AS earlier
-                    FROM {STAGING_TABLE} staged
-                    WHERE staged.line_number BETWEEN %s AND %s
-                ) batch
-                WHERE earlier IS NOT NULL
+                SELECT staged.line_number, repeated.id, repeated.claim_import_id
+                FROM {STAGING_TABLE} staged
+                CROSS JOIN LATERAL ({_earlier_claim("earlier.id, earlier.claim_import_id")})
+                     repeated
+                WHERE staged.line_number BETWEEN %s AND %s
                 """,  # noqa: S608 (table names from the models, no user input)
                 [first_line, last_line],
             )
-            earlier = dict(cursor.fetchall())
+            earlier = {}
+            for line_number, repeated, repeated_import in cursor.fetchall():
+                earlier[line_number] = repeated
+                if repeated_import == self.claim_import.pk or repeated in self._earlier_repeated:
+                    self._may_repeat_itself = True
+                elif len(self._earlier_repeated) < MAX_EARLIER_REMEMBERED:
+                    self._earlier_repeated.add(repeated)
+                else:
+                    self._may_repeat_itself = True  # no longer known: found in SQL after all
             spool.seek(0)
             raw = cursor.cursor
             if not earlier:
@@ -305,7 +320,10 @@ class CopyStaging:
     # --- Once the whole file is read ---------------------------------------------------------
 
     def find_duplicates(self) -> int:
-        """Every line repeating an earlier line of the file is an error."""
+        """Every line repeating an earlier line of the file is an error. Looked for in SQL
+        unless every line went into the claims table without a sign of one."""
+        if not (self._may_repeat_itself or self.line_errors or self._first_unmoved):
+            return 0
         found = 0
         with self._database.cursor() as cursor:
             sql = f"""
@@ -359,7 +377,7 @@ class CopyStaging:
                     f"""
                     INSERT INTO {Claim._meta.db_table}
                         ({", ".join(self.CLAIM_COLUMNS)}, duplicate_of_id)
-                    SELECT {staged_columns}, ({_EARLIER_CLAIM})
+                    SELECT {staged_columns}, ({_earlier_claim("earlier.id")})
                     FROM {STAGING_TABLE} staged
                     WHERE staged.line_number >= %s
                     ORDER BY staged.line_number
@@ -381,15 +399,16 @@ class CopyStaging:
         return self._moved, duplicates, not_billable
 
 
-# The claim imported before that a staged line repeats (none for most): one probe of the
-# claims' unique index.
-_EARLIER_CLAIM = f"""
-    SELECT earlier.id FROM {Claim._meta.db_table} earlier
-    WHERE earlier.post_id = staged.post_id AND earlier.act_id = staged.act_id
-      AND earlier.care_at = staged.care_at
-      AND earlier.patient_reference = staged.patient_reference
-      AND earlier.duplicate_of_id IS NULL
-"""  # noqa: S608 (table names from the models, no user input)
+def _earlier_claim(columns: str) -> str:
+    """The claim imported before that a staged line (``staged``) repeats, none for most: one
+    probe of the claims' unique index."""
+    return f"""
+        SELECT {columns} FROM {Claim._meta.db_table} earlier
+        WHERE earlier.post_id = staged.post_id AND earlier.act_id = staged.act_id
+          AND earlier.care_at = staged.care_at
+          AND earlier.patient_reference = staged.patient_reference
+          AND earlier.duplicate_of_id IS NULL
+    """  # noqa: S608 (table names from the models, no user input)
 
 
 def claim_key_hash(post_id: int, act_id: int, care_at, reference: str) -> int:
