@@ -490,3 +490,20 @@ def test_one_import_at_a_time_makes_claims(finance, location, monkeypatch):
 
     assert result.status == ClaimImportStatus.IMPORTED
     assert held == [1]
+
+
+def test_a_failure_before_the_first_line_leaves_the_connection_usable(
+    finance, location, monkeypatch
+):
+    def failing(staging):
+        raise RuntimeError("no temporary tables here")
+
+    monkeypatch.setattr(claims_staging.CopyStaging, "_begin", failing)
+    transactions_open = list(connection.savepoint_ids)
+
+    result = run(finance, "\n".join(forty_lines()).encode(), by_copy=True)
+
+    assert result.status == ClaimImportStatus.REJECTED
+    assert connection.savepoint_ids == transactions_open
+    assert not Claim.objects.filter(claim_import=result).exists()
+    assert ClaimImportError.objects.filter(claim_import=result).count() == 1

@@ -116,6 +116,19 @@ class CopyStaging:
         self._database = connections[DEFAULT_DB_ALIAS]
         self._atomic = transaction.atomic(using=DEFAULT_DB_ALIAS)
         self._atomic.__enter__()
+        try:
+            self._begin()
+        except BaseException as error:
+            # No __exit__ follows a failed __enter__: the transaction ends here.
+            atomic, self._atomic = self._atomic, None
+            atomic.__exit__(type(error), error, error.__traceback__)
+            raise
+        self._database.inc_thread_sharing()
+        self._mover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claims-move")
+        return self
+
+    def _begin(self) -> None:
+        """The lock, the temporary table and the locations by address."""
         with self._database.cursor() as cursor:
             # One import at a time makes claims: a claim of another import committed between
             # two batches would be no duplicate to the one and a conflict to the next.
@@ -156,9 +169,6 @@ class CopyStaging:
                 (postcode, number, addition): str(pk)
                 for postcode, number, addition, pk in cursor.fetchall()
             }
-        self._database.inc_thread_sharing()
-        self._mover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claims-move")
-        return self
 
     def line(self, line_number: int, checked: tuple) -> None:
         (care_at, care_on, post_id, act_id, reference, bsn_hash, postcode, number, addition,
