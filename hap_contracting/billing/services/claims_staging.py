@@ -235,13 +235,9 @@ class CopyStaging:
         self._wait_for_the_mover()
         spool = self._spool
         if self._batch_good:
-            spool.seek(0)
             with self._database.cursor() as cursor:
-                raw = cursor.cursor  # psycopg's own: COPY streams the batch in one statement
-                sql = f"COPY {STAGING_TABLE} ({', '.join(self.CLAIM_COLUMNS)}) FROM STDIN"
-                with raw.copy(sql) as copy:
-                    while data := spool.read(1 << 20):
-                        copy.write(data)
+                columns = ", ".join(self.CLAIM_COLUMNS)
+                _copy_from(cursor, f"COPY {STAGING_TABLE} ({columns}) FROM STDIN", spool)
         if self._repeated_in_batch:
             self._moving = False
             self._may_repeat_itself = True
@@ -291,14 +287,12 @@ class CopyStaging:
                     self._earlier_repeated.add(repeated)
                 else:
                     self._may_repeat_itself = True  # no longer known: found in SQL after all
-            spool.seek(0)
-            raw = cursor.cursor
             if not earlier:
-                with raw.copy(f"COPY {claim} ({columns}) FROM STDIN") as copy:
-                    while data := spool.read(1 << 20):
-                        copy.write(data)
+                _copy_from(cursor, f"COPY {claim} ({columns}) FROM STDIN", spool)
             else:
-                with raw.copy(f"COPY {claim} ({columns}, duplicate_of_id) FROM STDIN") as copy:
+                spool.seek(0)
+                sql = f"COPY {claim} ({columns}, duplicate_of_id) FROM STDIN"
+                with cursor.cursor.copy(sql) as copy:
                     for text in spool:
                         repeated = earlier.get(int(text.split(b"\t", 2)[1]))
                         copy.write(text[:-1] + (b"\t%d\n" % repeated if repeated else b"\t\\N\n"))
@@ -365,15 +359,12 @@ class CopyStaging:
         atomic, self._atomic = self._atomic, None
         transaction.set_rollback(True, using=DEFAULT_DB_ALIAS)
         atomic.__exit__(None, None, None)
-        self._errors.seek(0)
         with self._database.cursor() as cursor:
             sql = (
                 f"COPY {ClaimImportError._meta.db_table} "
                 f'(claim_import_id, line_number, "column", reason) FROM STDIN'
             )
-            with cursor.cursor.copy(sql) as copy:
-                while data := self._errors.read(1 << 20):
-                    copy.write(data)
+            _copy_from(cursor, sql, self._errors)
 
     def move(self) -> tuple[int, int, int]:
         """The file is clean: its claims are in (copied batch by batch as it was read, but for
@@ -424,6 +415,14 @@ def _earlier_claim(columns: str) -> str:
 def claim_key_hash(post_id: int, act_id: int, care_at, reference: str) -> int:
     """What makes a claim the same claim (the unique constraint ``claim_unique``), hashed."""
     return hash((post_id, act_id, care_at, reference))
+
+
+def _copy_from(cursor, sql: str, spool) -> None:
+    """A spool streamed from its start in one COPY (psycopg's own cursor: Django's has none)."""
+    spool.seek(0)
+    with cursor.cursor.copy(sql) as copy:
+        while data := spool.read(1 << 20):
+            copy.write(data)
 
 
 def _spool():
